@@ -1,0 +1,78 @@
+"""flask commands: seed-demo, create-user."""
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from caretrack.extensions import db
+from caretrack.models import Student, User
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_demo_if_empty_command)
+    app.cli.add_command(create_user_command)
+
+
+def _refuse_in_production() -> None:
+    if current_app.config["CARETRACK_CONFIG_NAME"] == "production":
+        raise click.ClickException("seed-demo refuses to run in production")
+
+
+def _print_accounts() -> None:
+    from caretrack.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for username, what in DEMO_ACCOUNTS:
+        click.echo(f"  {username:<28} {what}")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the demo college into an empty database."""
+    from caretrack.demo import DemoRefused, seed_demo
+
+    _refuse_in_production()
+    try:
+        summary = seed_demo()
+    except DemoRefused as exc:
+        raise click.ClickException(f"seed-demo: {exc}") from exc
+    db.session.commit()
+    click.echo(
+        f"Demo college loaded: {summary.students} students, {summary.counsellors} counsellors, "
+        f"{summary.supervisors} supervisors."
+    )
+    _print_accounts()
+
+
+@click.command("seed-demo-if-empty")
+def seed_demo_if_empty_command():
+    """Load the demo college unless the database has data already (used by `make run`)."""
+    _refuse_in_production()
+    has_data = db.session.scalar(select(func.count(User.id))) or db.session.scalar(
+        select(func.count(Student.id))
+    )
+    if not has_data:
+        seed_demo_command.callback()
+    else:
+        _print_accounts()
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role", type=click.Choice(["counsellor", "supervisor", "deputy_secretary", "admin"]),
+    required=True,
+)
+@click.password_option()
+def create_user_command(username, display_name, role, password):
+    """Create an account (e.g. the first admin of a production install)."""
+    from caretrack.services.users import UsernameTaken, create_user
+
+    try:
+        create_user(username, display_name, role, password)
+    except UsernameTaken as exc:
+        raise click.ClickException(f"username {username} is taken") from exc
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")

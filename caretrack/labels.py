@@ -1,0 +1,114 @@
+"""Translatable labels for the domain's coded values."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
+
+from caretrack.models import (
+    ConcernLevel,
+    EntryKind,
+    Gender,
+    Health,
+    Programme,
+    RecheckOrigin,
+    RecheckState,
+    ReferralState,
+    ReportState,
+    Role,
+    Urgency,
+)
+
+ROLE = {
+    Role.COUNSELLOR: _l("Counsellor"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.DEPUTY_SECRETARY: _l("Deputy secretary"),
+    Role.ADMIN: _l("Administrator"),
+}
+PROGRAMME = {
+    Programme.UNDERGRADUATE: _l("Undergraduate"),
+    Programme.MASTER: _l("Master's"),
+    Programme.PHD: _l("PhD"),
+    Programme.MBA_FULL_TIME: _l("Full-time MBA"),
+    Programme.MBA_PART_TIME: _l("Part-time MBA"),
+}
+GENDER = {Gender.MALE: _l("Male"), Gender.FEMALE: _l("Female")}
+CONCERN = {
+    ConcernLevel.NORMAL: _l("Normal"),
+    ConcernLevel.ELEVATED: _l("Elevated"),
+    ConcernLevel.HIGH: _l("High"),
+}
+CONCERN_BADGE = {
+    ConcernLevel.NORMAL: "text-bg-secondary",
+    ConcernLevel.ELEVATED: "text-bg-warning",
+    ConcernLevel.HIGH: "text-bg-danger",
+}
+ENTRY_KIND = {
+    EntryKind.FOLLOW_UP: _l("Follow-up"),
+    EntryKind.DELIVERY: _l("Supply delivery"),
+    EntryKind.REFERRAL: _l("Supervisor referral"),
+    EntryKind.REFERRAL_STEP: _l("Referral step"),
+    EntryKind.NOTE: _l("Note"),
+    EntryKind.CATEGORY_CHANGE: _l("Category change"),
+    EntryKind.CONCERN_CHANGE: _l("Concern change"),
+    EntryKind.REVIEW: _l("Review"),
+    EntryKind.STATUS_CHANGE: _l("Daily status change"),
+    EntryKind.RECHECK_CHANGE: _l("Re-check"),
+    EntryKind.CORRECTION: _l("Correction"),
+}
+HEALTH = {
+    Health.NORMAL: _l("Normal"),
+    Health.FEVER: _l("Fever"),
+    Health.SYMPTOMS: _l("Cough or other symptoms"),
+    Health.SUSPECTED: _l("Suspected case"),
+    Health.CONFIRMED: _l("Confirmed case"),
+    Health.ISOLATED_HOME: _l("Isolated at home"),
+    Health.ISOLATED_CENTRE: _l("Isolated at the centre"),
+}
+REFERRAL_STATE = {
+    ReferralState.OPEN: _l("Open"),
+    ReferralState.ACCEPTED: _l("Accepted"),
+    ReferralState.DECLINED: _l("Declined"),
+    ReferralState.DONE: _l("Done"),
+    ReferralState.REVOKED: _l("Revoked"),
+}
+URGENCY = {Urgency.NORMAL: _l("Normal"), Urgency.URGENT: _l("Urgent")}
+RECHECK_STATE = {
+    RecheckState.OPEN: _l("Open"),
+    RecheckState.DONE: _l("Done"),
+    RecheckState.CANCELLED: _l("Cancelled"),
+}
+RECHECK_ORIGIN = {
+    RecheckOrigin.CADENCE: _l("Category cadence"),
+    RecheckOrigin.FOLLOW_UP: _l("Follow-up"),
+    RecheckOrigin.ISOLATION: _l("Isolation window ends"),
+    RecheckOrigin.REVIEW: _l("Review request"),
+    RecheckOrigin.MANUAL: _l("Added by hand"),
+}
+REPORT_STATE = {
+    ReportState.SUBMITTED: _l("Submitted"),
+    ReportState.RETURNED: _l("Returned"),
+    ReportState.APPROVED: _l("Approved"),
+}
+
+ALL = {
+    "role": ROLE,
+    "programme": PROGRAMME,
+    "gender": GENDER,
+    "concern": CONCERN,
+    "entry_kind": ENTRY_KIND,
+    "health": HEALTH,
+    "referral_state": REFERRAL_STATE,
+    "urgency": URGENCY,
+    "recheck_state": RECHECK_STATE,
+    "recheck_origin": RECHECK_ORIGIN,
+    "report_state": REPORT_STATE,
+}
+
+
+def label(group: str, value) -> str:
+    """Return the translated label of ``value`` in ``group``, or the value itself."""
+    return str(ALL[group].get(value, value if value is not None else ""))
+
+
+def choices(group: str) -> list[SelectChoice]:
+    """Return the choices of a select or radio field, labels resolved lazily."""
+    return [SelectChoice(str(k), v) for k, v in ALL[group].items()]

@@ -1,0 +1,55 @@
+"""CareTrack's data model, one module per domain noun."""
+
+from caretrack.models.audit import AuditEvent, Notification, SentMessage
+from caretrack.models.base import UTCDateTime, now_utc
+from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.student import (
+    CareCategory,
+    CategoryAssignment,
+    ConcernChange,
+    ConcernLevel,
+    Gender,
+    Programme,
+    Student,
+)
+from caretrack.models.timeline import (
+    EntryKind,
+    Recheck,
+    RecheckOrigin,
+    RecheckState,
+    Referral,
+    ReferralState,
+    TimelineEntry,
+    Urgency,
+)
+from caretrack.models.user import Role, User
+
+__all__ = [
+    "AuditEvent",
+    "CareCategory",
+    "CategoryAssignment",
+    "ConcernChange",
+    "ConcernLevel",
+    "DailyReport",
+    "DailyStatus",
+    "EntryKind",
+    "Gender",
+    "Health",
+    "Notification",
+    "Programme",
+    "Recheck",
+    "RecheckOrigin",
+    "RecheckState",
+    "Referral",
+    "ReferralState",
+    "ReportState",
+    "Role",
+    "SentMessage",
+    "StatusSource",
+    "Student",
+    "TimelineEntry",
+    "UTCDateTime",
+    "Urgency",
+    "User",
+    "now_utc",
+]

@@ -1,0 +1,85 @@
+"""Daily status of each student and each counsellor's daily report."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caretrack.extensions import db
+from caretrack.models.base import UTCDateTime, now_utc
+from caretrack.models.student import Student
+from caretrack.models.user import User
+
+
+class Health(StrEnum):
+    NORMAL = "normal"
+    FEVER = "fever"
+    SYMPTOMS = "symptoms"
+    SUSPECTED = "suspected"
+    CONFIRMED = "confirmed"
+    ISOLATED_HOME = "isolated_home"
+    ISOLATED_CENTRE = "isolated_centre"
+
+
+class StatusSource(StrEnum):
+    COUNSELLOR = "counsellor"
+    UPLOAD = "upload"
+
+
+class DailyStatus(db.Model):
+    """A student's location and health as confirmed for one day; carries forward until changed."""
+
+    __tablename__ = "daily_statuses"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    province: Mapped[str] = mapped_column(String(50), default="")
+    city: Mapped[str] = mapped_column(String(50), default="")
+    on_campus: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: One of :class:`Health`.
+    health: Mapped[str] = mapped_column(String(20), default=Health.NORMAL)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: One of :class:`StatusSource`.
+    source: Mapped[str] = mapped_column(String(20), default=StatusSource.COUNSELLOR)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    student: Mapped[Student] = relationship()
+
+
+class ReportState(StrEnum):
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class DailyReport(db.Model):
+    """One counsellor's report of the changes in their caseload for one day."""
+
+    __tablename__ = "daily_reports"
+    __table_args__ = (UniqueConstraint("counsellor_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    #: One of :class:`ReportState`.
+    state: Mapped[str] = mapped_column(String(10), default=ReportState.SUBMITTED)
+    #: True when the counsellor reported that nothing changed.
+    is_zero: Mapped[bool] = mapped_column(Boolean, default=False)
+    changes_count: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Submitted after the day's deadline in the college's timezone.
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+    __mapper_args__ = {"version_id_col": version_id}

@@ -1,0 +1,52 @@
+"""Template filters and globals: dates in the college's timezone, labels, categories."""
+
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+
+from caretrack.labels import CONCERN_BADGE, label
+from caretrack.navigation import nav_items
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """Show a UTC datetime in the college's timezone."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def local_date(value: date | None, fmt: str = "yyyy-MM-dd") -> str:
+    if value is None:
+        return ""
+    return format_date(value, fmt)
+
+
+def category_name(category) -> str:
+    """The category's name in the interface language."""
+    if category is None:
+        return ""
+    return category.name_for(str(get_locale()))
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    query = urlencode(args, doseq=True)
+    return request.path + ("?" + query if query else "")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_date)
+    app.add_template_filter(category_name)
+    app.add_template_global(label)
+    app.add_template_global(url_with)
+    app.add_template_global(nav_items)
+    app.add_template_global(CONCERN_BADGE, "concern_badge")

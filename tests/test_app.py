@@ -1,0 +1,60 @@
+"""Configuration, health check, error pages."""
+
+import pytest
+from sqlalchemy import text
+
+from caretrack import create_app
+from caretrack.extensions import db
+from config import ProductionConfig
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_without_a_database():
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+@pytest.mark.parametrize("key", ["", "dev", "short-key"])
+def test_production_refuses_a_weak_secret_key(monkeypatch, key):
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_runs_without_debug(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    app = create_app("production")
+    assert app.debug is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert ProductionConfig.SECRET_KEY == "x" * 48
+
+
+def test_sqlite_connections_have_foreign_keys_and_wal(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas apply to SQLite only; this run is on PostgreSQL")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
+
+
+def test_naive_datetimes_are_refused(app, college):
+    from datetime import datetime
+
+    college.counsellor.created_at = datetime(2020, 2, 1, 8, 0)  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive datetime"):
+        db.session.flush()
+    db.session.rollback()
