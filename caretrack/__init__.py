@@ -91,16 +91,33 @@ def select_timezone() -> str:
     return current_app.config["CARETRACK_TIMEZONE"]
 
 
-def register_blueprints(app: Flask) -> None:
-    from caretrack.admin.views import bp as admin_bp
-    from caretrack.auth.views import bp as auth_bp
-    from caretrack.main.views import bp as main_bp
-    from caretrack.students.views import bp as students_bp
+#: (module, url prefix) of every blueprint. Modules that only add routes to another package's
+#: blueprint are in ROUTE_MODULES and must be imported before that blueprint is registered.
+BLUEPRINTS = [
+    ("caretrack.main.views", None),
+    ("caretrack.auth.views", None),
+    ("caretrack.students.views", "/students"),
+    ("caretrack.rechecks.views", "/rechecks"),
+    ("caretrack.calendar.views", "/calendar"),
+    ("caretrack.referrals.views", "/referrals"),
+    ("caretrack.review.views", "/review"),
+    ("caretrack.reports.views", "/reports"),
+    ("caretrack.admin.views", "/admin"),
+]
+ROUTE_MODULES = [
+    "caretrack.students.exports",
+    "caretrack.admin.audit",
+    "caretrack.admin.roster_import",
+]
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(students_bp, url_prefix="/students")
-    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module in ROUTE_MODULES:
+        importlib.import_module(module)
+    for module, prefix in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module).bp, url_prefix=prefix)
 
     @app.get("/healthz")
     def healthz():

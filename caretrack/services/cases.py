@@ -15,6 +15,7 @@ from caretrack.models import (
     User,
     now_utc,
 )
+from caretrack.services import rechecks
 from caretrack.services.timeline import add_entry
 
 
@@ -62,6 +63,7 @@ def assign_category(
             "started_on": started_on.isoformat(),
         },
     )
+    rechecks.on_category_assigned(assignment, by, now)
     return assignment
 
 

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,8 +13,7 @@ from caretrack.services.users import create_user
 
 DEMO_PASSWORD = "caretrack-demo"  # noqa: S105 - published demo password, refused in production
 SEED = 20200303
-#: The day the demo's story is set around (the account is dated early March 2020); the seeded
-#: history ends on the day the seed is run, so that "today" always has work in it.
+#: The seeded history ends on the day the seed is run, so that "today" always has work in it.
 TOTAL_STUDENTS = 2458
 
 DEFAULT_CATEGORIES = [
@@ -110,8 +109,20 @@ def seed_categories() -> list[CareCategory]:
     return categories
 
 
-def seed_demo(today: date | None = None) -> DemoSummary:
-    """Load the demo college into an empty database.
+@dataclass
+class DemoCollege:
+    """The people and categories of the demo college, for the history stages."""
+
+    admin: User
+    deputy: User
+    counsellors: list[User]
+    supervisors: list[User]
+    categories: dict[str, CareCategory]
+    students: list[Student]
+
+
+def build_college(ctx) -> DemoSummary:
+    """Add the college's accounts, categories, students, their categories and concern levels.
 
     :raise DemoRefused: if the database already has students or users.
     """
@@ -119,10 +130,10 @@ def seed_demo(today: date | None = None) -> DemoSummary:
         select(func.count(Student.id))
     ):
         raise DemoRefused("the database is not empty")
-    rng = random.Random(SEED)
-    today = today or datetime.now(UTC).date()
+    rng = ctx.rng
+    today = ctx.today
 
-    create_user("admin", "系统管理员", Role.ADMIN, DEMO_PASSWORD, "admin@example.edu.cn")
+    admin = create_user("admin", "系统管理员", Role.ADMIN, DEMO_PASSWORD, "admin@example.edu.cn")
     deputy = create_user("deputy", "王副书记", Role.DEPUTY_SECRETARY, DEMO_PASSWORD,
                          "deputy@example.edu.cn")
     counsellors = [
@@ -224,7 +235,10 @@ def seed_demo(today: date | None = None) -> DemoSummary:
             change_concern_level(student, "elevated", counsellor_by_id[student.counsellor_id],
                                  reason="情绪波动较大，需持续关注", now=at)
     db.session.flush()
-    del deputy
+    ctx.college = DemoCollege(
+        admin=admin, deputy=deputy, counsellors=counsellors, supervisors=supervisors,
+        categories=categories, students=students,
+    )
     return DemoSummary(students=len(students), counsellors=len(counsellors),
                        supervisors=len(supervisors))
 

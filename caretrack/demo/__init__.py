@@ -1,0 +1,53 @@
+"""The demo college of the account, built through the same services that the pages use.
+
+``seed_demo`` builds the college (``college.py``), then lets each area add its season of
+history, in order: the timeline and re-checks (``history.py``), the daily reports
+(``daily.py``). Everything is reproducible: one random seed, and "today" passed in.
+"""
+
+import importlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from caretrack.demo.college import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    SEED,
+    DemoRefused,
+    DemoSummary,
+    build_college,
+)
+
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
+
+#: Modules of caretrack.demo whose ``seed(ctx)`` adds history after the college is built.
+HISTORY_STAGES = ("history", "daily")
+
+
+@dataclass
+class DemoContext:
+    """What the stages of the demo share."""
+
+    rng: random.Random
+    today: date
+    now: datetime
+    college: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def seed_demo(today: date | None = None, now: datetime | None = None) -> DemoSummary:
+    """Load the demo college and its history into an empty database.
+
+    :raise DemoRefused: if the database already has students or users.
+    """
+    now = now or datetime.now(UTC)
+    ctx = DemoContext(rng=random.Random(SEED), today=today or now.date(), now=now)
+    summary = build_college(ctx)
+    for stage in HISTORY_STAGES:
+        try:
+            module = importlib.import_module(f"caretrack.demo.{stage}")
+        except ModuleNotFoundError:
+            continue
+        module.seed(ctx)
+    return summary

@@ -1,0 +1,14 @@
+from tests.access_cases import CASE_READERS, ROLES, Case
+
+CASES = {
+    "main.index": Case("/", set(ROLES), ok=(200, 302)),
+    "auth.logout": Case("/logout", set(ROLES), method="POST", ok=(302,)),
+    "auth.account": Case("/account", set(ROLES)),
+    "auth.password": Case("/account/password", set(ROLES)),
+    "students.index": Case("/students/", CASE_READERS),
+    "students.detail": Case("/students/{student}", CASE_READERS),
+    "admin.users": Case("/admin/users", {"admin"}),
+    "admin.new_user": Case("/admin/users/new", {"admin"}),
+    "admin.edit_user": Case("/admin/users/{user}", {"admin"}),
+    "admin.roster": Case("/admin/roster", {"admin"}),
+}
