@@ -1,8 +1,8 @@
 """The demo college of the account, built through the same services that the pages use.
 
 ``seed_demo`` builds the college (``college.py``), then lets each area add its season of
-history, in order: the timeline and re-checks (``history.py``), the daily reports
-(``daily.py``). Everything is reproducible: one random seed, and "today" passed in.
+history, in order: the timeline (``history.py``), re-checks (``rechecks.py``), the daily
+reports (``daily.py``). Everything is reproducible: one random seed, and "today" passed in.
 """
 
 import importlib
@@ -22,7 +22,7 @@ from caretrack.demo.college import (
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
 
 #: Modules of caretrack.demo whose ``seed(ctx)`` adds history after the college is built.
-HISTORY_STAGES = ("history", "daily")
+HISTORY_STAGES = ("history", "rechecks", "daily")
 
 
 @dataclass
