@@ -42,7 +42,9 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
