@@ -31,8 +31,14 @@ NAV = [
     ("admin.audit", _l("Audit log"), {Role.ADMIN}),
 ]
 
-#: Callables (user -> {endpoint: count}) that other packages register to show badges.
-BADGE_PROVIDERS: list = []
+def _notification_badges(user) -> dict[str, int]:
+    from caretrack.services.notifications import unseen_counts
+
+    return unseen_counts(user)
+
+
+#: Callables (user -> {endpoint: count}) that give the navigation's badges.
+BADGE_PROVIDERS: list = [_notification_badges]
 
 
 def nav_items() -> list[NavItem]:

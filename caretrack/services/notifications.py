@@ -1,0 +1,69 @@
+"""In-app notifications: new items that need a user, cleared when seen."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from caretrack.extensions import db
+from caretrack.models import Notification, User, now_utc
+
+#: Notification kind -> the navigation endpoint whose badge counts it.
+KIND_ENDPOINT = {
+    "referral.new": "referrals.index",
+    "referral.response": "referrals.index",
+    "review.request": "rechecks.index",
+}
+
+
+def notify(
+    user_id: int,
+    kind: str,
+    *,
+    student_id: int | None = None,
+    referral_id: int | None = None,
+    now: datetime | None = None,
+) -> Notification:
+    """Tell ``user_id`` that something new needs them."""
+    if kind not in KIND_ENDPOINT:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    notification = Notification(
+        user_id=user_id, kind=kind, student_id=student_id, referral_id=referral_id,
+        created_at=now or now_utc(),
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def unseen_counts(user: User) -> dict[str, int]:
+    """Unseen notifications of ``user`` per navigation endpoint, in one query."""
+    rows = db.session.execute(
+        select(Notification.kind, func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.seen_at.is_(None))
+        .group_by(Notification.kind)
+    ).all()
+    counts: dict[str, int] = {}
+    for kind, count in rows:
+        endpoint = KIND_ENDPOINT.get(kind)
+        if endpoint:
+            counts[endpoint] = counts.get(endpoint, 0) + count
+    return counts
+
+
+def mark_seen(
+    user: User,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    referral_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Clear the user's unseen notifications (of ``kinds``, or about one referral)."""
+    query = update(Notification).where(
+        Notification.user_id == user.id, Notification.seen_at.is_(None)
+    )
+    if kinds is not None:
+        query = query.where(Notification.kind.in_(kinds))
+    if referral_id is not None:
+        query = query.where(Notification.referral_id == referral_id)
+    result = db.session.execute(query.values(seen_at=now or now_utc()))
+    return result.rowcount or 0
