@@ -105,6 +105,7 @@ BLUEPRINTS = [
     ("caretrack.admin.views", "/admin"),
 ]
 ROUTE_MODULES = [
+    "caretrack.main.dashboard",
     "caretrack.students.exports",
     "caretrack.admin.audit",
     "caretrack.admin.roster_import",

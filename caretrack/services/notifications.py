@@ -11,6 +11,7 @@ from caretrack.models import Notification, User, now_utc
 KIND_ENDPOINT = {
     "referral.new": "referrals.index",
     "referral.response": "referrals.index",
+    "referral.revoked": "referrals.index",
     "review.request": "rechecks.index",
 }
 

@@ -5,6 +5,8 @@ CASES = {
     "auth.logout": Case("/logout", set(ROLES), method="POST", ok=(302,)),
     "auth.account": Case("/account", set(ROLES)),
     "auth.password": Case("/account/password", set(ROLES)),
+    "main.dashboard": Case("/dashboard", {"counsellor", "deputy"}),
+    "main.activity": Case("/dashboard/activity/follow_up?day=2020-02-10", {"counsellor", "deputy"}),
     "students.index": Case("/students/", CASE_READERS),
     "students.detail": Case("/students/{student}", CASE_READERS),
     "admin.users": Case("/admin/users", {"admin"}),

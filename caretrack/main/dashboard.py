@@ -1,0 +1,109 @@
+"""The college dashboard (the deputy secretary's; a counsellor's covers their caseload) and
+the lists behind its activity numbers. Routes on the main blueprint."""
+
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from caretrack.extensions import db
+from caretrack.labels import label
+from caretrack.main.views import bp
+from caretrack.models import CategoryAssignment, EntryKind, Role, TimelineEntry, now_utc
+from caretrack.services import dashboard as numbers
+from caretrack.services.clock import local_today
+from caretrack.templating import category_name, local_date
+
+DASHBOARD_ROLES = (Role.DEPUTY_SECRETARY, Role.COUNSELLOR)
+ACTIVITY_KINDS = ("follow_up", "delivery", "new_category")
+
+
+def require_dashboard_role() -> None:
+    if current_user.role not in DASHBOARD_ROLES:
+        abort(404)
+
+
+AGE_LABELS = {
+    "lt1": _l("Less than a day"),
+    "1to3": _l("1 to 3 days"),
+    "3to7": _l("3 to 7 days"),
+    "ge7": _l("A week or more"),
+}
+
+
+def chart_data(board: numbers.Dashboard) -> dict:
+    """The dashboard's numbers with their labels, for the charts."""
+    act = board.activity
+    return {
+        "category": {
+            "labels": [category_name(c) for c, _ in board.by_category],
+            "values": [n for _, n in board.by_category],
+            "colours": [c.colour for c, _ in board.by_category],
+        },
+        "programme": {
+            "labels": [label("programme", p) for p, _ in board.by_programme],
+            "values": [n for _, n in board.by_programme],
+        },
+        "concern": {
+            "labels": [label("concern", c) for c, _ in board.by_concern],
+            "values": [n for _, n in board.by_concern],
+        },
+        "activity": {
+            "labels": [local_date(d, "MM-dd") for d in act.days],
+            "series": [
+                {"label": gettext("Follow-ups"), "values": act.follow_ups},
+                {"label": gettext("Supply deliveries"), "values": act.deliveries},
+                {"label": gettext("New care categories"), "values": act.new_categories},
+            ],
+        },
+        "overdue": {
+            "labels": [u.display_name for u, _ in board.overdue_by_counsellor],
+            "values": [n for _, n in board.overdue_by_counsellor],
+        },
+        "referrals": {
+            "labels": [str(AGE_LABELS[key]) for key, _ in board.referrals_by_age],
+            "values": [n for _, n in board.referrals_by_age],
+        },
+        "studentsLabel": gettext("Students"),
+    }
+
+
+def render_dashboard():
+    """The dashboard page of the signed-in user."""
+    require_dashboard_role()
+    board = numbers.build(current_user, now_utc())
+    return render_template(
+        "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS
+    )
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_dashboard()
+
+
+@bp.get("/dashboard/activity/<kind>")
+@login_required
+def activity(kind: str):
+    """The entries behind one activity number: one kind, one day."""
+    require_dashboard_role()
+    if kind not in ACTIVITY_KINDS:
+        abort(404)
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        day = local_today(now_utc())
+    if kind == "new_category":
+        query = numbers.new_assignments_query(current_user, day).options(
+            joinedload(CategoryAssignment.student), joinedload(CategoryAssignment.set_by)
+        )
+    else:
+        query = numbers.entries_query(current_user, EntryKind(kind), day).options(
+            joinedload(TimelineEntry.student)
+        )
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("main/activity.html", page=page, kind=kind, day=day)

@@ -1,0 +1,193 @@
+"""The college dashboard's numbers, each aggregated in SQL over the students a user may see."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from caretrack.access import student_filter
+from caretrack.extensions import db
+from caretrack.models import (
+    CareCategory,
+    CategoryAssignment,
+    ConcernLevel,
+    EntryKind,
+    Programme,
+    Recheck,
+    RecheckState,
+    Referral,
+    ReferralState,
+    Role,
+    Student,
+    TimelineEntry,
+    User,
+)
+from caretrack.services.clock import day_bounds, local_today
+from caretrack.services.students import active_categories
+
+#: Open referrals by age: (key, lower bound in days, upper bound in days or None).
+REFERRAL_AGES = [("lt1", 0, 1), ("1to3", 1, 3), ("3to7", 3, 7), ("ge7", 7, None)]
+ACTIVITY_DAYS = 30
+
+
+@dataclass
+class Activity:
+    days: list[date]
+    follow_ups: list[int]
+    deliveries: list[int]
+    new_categories: list[int]
+
+
+@dataclass
+class Dashboard:
+    total: int
+    by_category: list[tuple[CareCategory, int]]
+    by_programme: list[tuple[str, int]]
+    by_concern: list[tuple[str, int]]
+    activity: Activity
+    overdue_by_counsellor: list[tuple[User, int]]
+    referrals_by_age: list[tuple[str, int]]
+
+
+def _counts_by(column, user: User) -> dict:
+    rows = db.session.execute(
+        select(column, func.count(Student.id)).where(student_filter(user)).group_by(column)
+    ).all()
+    return dict(rows)
+
+
+def by_category(user: User) -> list[tuple[CareCategory, int]]:
+    counts = dict(
+        db.session.execute(
+            select(
+                CategoryAssignment.category_id,
+                func.count(CategoryAssignment.student_id.distinct()),
+            )
+            .join(Student, Student.id == CategoryAssignment.student_id)
+            .where(CategoryAssignment.ended_on.is_(None), student_filter(user))
+            .group_by(CategoryAssignment.category_id)
+        ).all()
+    )
+    return [(c, counts.get(c.id, 0)) for c in active_categories()]
+
+
+def _per_day(column, days: list[date], *conditions) -> list[int]:
+    """Count rows per college day with one CASE sum per day, in one query: exact in any
+    timezone, on SQLite and PostgreSQL alike."""
+    sums = []
+    for day in days:
+        start, end = day_bounds(day)
+        within = (column >= start) & (column < end)
+        sums.append(func.coalesce(func.sum(case((within, 1), else_=0)), 0))
+    first, _ = day_bounds(days[0])
+    _, last = day_bounds(days[-1])
+    row = db.session.execute(
+        select(*sums).where(column >= first, column < last, *conditions)
+    ).one()
+    return [int(v) for v in row]
+
+
+def activity(user: User, now: datetime) -> Activity:
+    today = local_today(now)
+    days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
+    visible_ids = select(Student.id).where(student_filter(user))
+
+    def entries_of(kind):
+        return _per_day(
+            TimelineEntry.occurred_at, days, TimelineEntry.kind == kind,
+            TimelineEntry.student_id.in_(visible_ids),
+        )
+
+    return Activity(
+        days=days,
+        follow_ups=entries_of(EntryKind.FOLLOW_UP),
+        deliveries=entries_of(EntryKind.DELIVERY),
+        new_categories=_per_day(
+            CategoryAssignment.created_at, days, CategoryAssignment.student_id.in_(visible_ids)
+        ),
+    )
+
+
+def entries_query(user: User, kind: str, day: date):
+    """The timeline entries of ``kind`` recorded on the college's ``day`` for visible students,
+    newest first: the list behind an activity number."""
+    start, end = day_bounds(day)
+    return (
+        select(TimelineEntry)
+        .join(Student, Student.id == TimelineEntry.student_id)
+        .where(
+            TimelineEntry.kind == kind,
+            TimelineEntry.occurred_at >= start,
+            TimelineEntry.occurred_at < end,
+            student_filter(user),
+        )
+        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+    )
+
+
+def new_assignments_query(user: User, day: date):
+    """Care categories given on the college's ``day`` to visible students."""
+    start, end = day_bounds(day)
+    return (
+        select(CategoryAssignment)
+        .join(Student, Student.id == CategoryAssignment.student_id)
+        .where(
+            CategoryAssignment.created_at >= start,
+            CategoryAssignment.created_at < end,
+            student_filter(user),
+        )
+        .order_by(CategoryAssignment.created_at.desc(), CategoryAssignment.id.desc())
+    )
+
+
+def overdue_by_counsellor(user: User, now: datetime) -> list[tuple[User, int]]:
+    """Open re-checks due before today, per owning counsellor (only counsellors with some)."""
+    rows = db.session.execute(
+        select(User, func.count(Recheck.id))
+        .join(Recheck, Recheck.owner_id == User.id)
+        .join(Student, Student.id == Recheck.student_id)
+        .where(
+            Recheck.state == RecheckState.OPEN,
+            Recheck.due_on < local_today(now),
+            student_filter(user),
+            User.role == Role.COUNSELLOR,
+        )
+        .group_by(User.id)
+        .order_by(func.count(Recheck.id).desc(), User.display_name)
+    ).all()
+    return [(u, n) for u, n in rows]
+
+
+def referrals_by_age(user: User, now: datetime) -> list[tuple[str, int]]:
+    """Open or accepted referrals by how long ago they were made."""
+    columns = []
+    for _key, low, high in REFERRAL_AGES:
+        condition = Referral.created_at <= now - timedelta(days=low)
+        if high is not None:
+            condition = condition & (Referral.created_at > now - timedelta(days=high))
+        columns.append(func.coalesce(func.sum(case((condition, 1), else_=0)), 0))
+    row = db.session.execute(
+        select(*columns)
+        .join(Student, Student.id == Referral.student_id)
+        .where(
+            Referral.state.in_((ReferralState.OPEN, ReferralState.ACCEPTED)),
+            student_filter(user),
+        )
+    ).one()
+    return [(key, int(n)) for (key, _, _), n in zip(REFERRAL_AGES, row, strict=True)]
+
+
+def build(user: User, now: datetime) -> Dashboard:
+    """Every number of the dashboard for ``user`` (the deputy secretary: the whole college;
+    a counsellor: their caseload)."""
+    programmes = _counts_by(Student.programme, user)
+    concerns = _counts_by(Student.concern_level, user)
+    return Dashboard(
+        total=sum(programmes.values()),
+        by_category=by_category(user),
+        by_programme=[(p.value, programmes.get(p.value, 0)) for p in Programme],
+        by_concern=[(c.value, concerns.get(c.value, 0)) for c in ConcernLevel],
+        activity=activity(user, now),
+        overdue_by_counsellor=overdue_by_counsellor(user, now),
+        referrals_by_age=referrals_by_age(user, now),
+    )

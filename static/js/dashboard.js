@@ -1,0 +1,40 @@
+// Draws the dashboard's charts from the JSON beside them; each chart has a table too.
+(function () {
+  "use strict";
+  var node = document.getElementById("dashboard-data");
+  if (!node || typeof Chart === "undefined") return;
+  var data = JSON.parse(node.textContent);
+  var palette = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545", "#20c997", "#6c757d"];
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function bar(id, set, colours, horizontal) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: set.labels, datasets: [{ label: data.studentsLabel, data: set.values,
+              backgroundColor: colours || palette }] },
+      options: { indexAxis: horizontal ? "y" : "x", plugins: { legend: { display: false } },
+                 scales: { x: { ticks: { precision: 0 } }, y: { ticks: { precision: 0 } } } }
+    });
+  }
+  bar("chart-category", data.category, data.category.colours, true);
+  bar("chart-programme", data.programme);
+  bar("chart-concern", data.concern, ["#6c757d", "#ffc107", "#dc3545"]);
+  bar("chart-overdue", data.overdue, ["#dc3545"], true);
+  bar("chart-referrals", data.referrals, ["#0d6efd"]);
+
+  var activity = document.getElementById("chart-activity");
+  if (activity) {
+    new Chart(activity, {
+      type: "line",
+      data: { labels: data.activity.labels, datasets: data.activity.series.map(function (s, i) {
+        return { label: s.label, data: s.values, borderColor: palette[i], backgroundColor: palette[i],
+                 tension: 0.25, pointRadius: 2 };
+      }) },
+      options: { interaction: { mode: "index", intersect: false },
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
+})();

@@ -1,0 +1,43 @@
+from sqlalchemy import select
+
+from caretrack.extensions import db
+from caretrack.models import Referral
+from tests import factories
+from tests.access_cases import CASE_READERS, Case
+
+
+def referral_args(world, role):
+    """The world's referral (graduate → supervisor, by the counsellor) and one of another
+    counsellor's students to another supervisor."""
+    c = world.college
+    mine = db.session.scalars(select(Referral).where(Referral.student_id == c.graduate.id)).one()
+    theirs = factories.ReferralFactory(
+        student=c.other_student, referred_by=c.other_counsellor,
+        supervisor=factories.SupervisorFactory(),
+    )
+    db.session.commit()
+    if role == "admin":
+        return None, {"referral": mine.id}
+    if role == "deputy":
+        return {"referral": mine.id}, {"referral": 999999}
+    return {"referral": mine.id}, {"referral": theirs.id}
+
+
+def step(url, roles, data, ok=(302,)):
+    return Case(url, roles, method="POST", data=data, ok=ok, args=referral_args)
+
+
+CASES = {
+    "referrals.index": Case("/referrals/", CASE_READERS),
+    "referrals.detail": Case("/referrals/{referral}", CASE_READERS, args=referral_args),
+    "referrals.accept": step("/referrals/{referral}/accept", {"supervisor"}, {"accept-note": ""}),
+    "referrals.decline": step("/referrals/{referral}/decline", {"supervisor"},
+                              {"decline-reason": "本周出差，无法指导"}),
+    # Responding and closing need an accepted referral: on an open one the state refuses (409).
+    "referrals.respond": step("/referrals/{referral}/respond", {"supervisor"},
+                              {"respond-body": "已线上指导"}, ok=(409,)),
+    "referrals.done": step("/referrals/{referral}/done", {"supervisor"}, {"done-note": ""},
+                           ok=(409,)),
+    "referrals.revoke": step("/referrals/{referral}/revoke", {"counsellor", "deputy"},
+                             {"revoke-reason": "学生情况好转"}),
+}
