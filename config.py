@@ -43,6 +43,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "caretrack@localhost")
+    #: Address of the site as users reach it, for links in emails ("https://caretrack.example").
+    CARETRACK_BASE_URL = os.environ.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000")
     #: Comma-separated addresses that receive the college's daily report.
     REPORT_RECIPIENTS = [
         a.strip() for a in os.environ.get("CARETRACK_REPORT_RECIPIENTS", "").split(",") if a.strip()

@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -72,6 +72,8 @@ def select_locale() -> str:
     """Pick the interface language: ?lang=, then the user's preference, then the default."""
     from flask import current_app
 
+    if not has_request_context():  # flask commands: the college's default language
+        return current_app.config["CARETRACK_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     requested = request.args.get("lang")
     if requested in languages:

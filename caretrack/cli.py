@@ -6,12 +6,14 @@ from sqlalchemy import func, select
 
 from caretrack.extensions import db
 from caretrack.models import Student, User
+from caretrack.rechecks.cli import rechecks_cli
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_demo_if_empty_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(rechecks_cli)
 
 
 def _refuse_in_production() -> None:

@@ -83,6 +83,35 @@ RECHECK_ORIGIN = {
     RecheckOrigin.REVIEW: _l("Review request"),
     RecheckOrigin.MANUAL: _l("Added by hand"),
 }
+#: Follow-up channels (caretrack.services.entries.Channel).
+CHANNEL = {
+    "phone": _l("Phone"),
+    "sms": _l("SMS"),
+    "wechat": _l("WeChat"),
+    "video": _l("Video call"),
+    "in_person": _l("In person"),
+    "email": _l("Email"),
+}
+#: Health observed at a follow-up (caretrack.services.entries.HealthObserved).
+HEALTH_OBSERVED = {
+    "normal": _l("Normal"),
+    "symptoms": _l("Symptoms"),
+    "unknown": _l("Unknown"),
+}
+#: Where supplies were delivered (caretrack.services.entries.DeliveryPlace).
+DELIVERY_PLACE = {
+    "dormitory": _l("Dormitory"),
+    "conference_centre": _l("Conference centre"),
+    "other": _l("Other place"),
+}
+#: Steps of a referral (caretrack.services.referrals.ReferralStep).
+REFERRAL_STEP = {
+    "accepted": _l("Accepted the referral"),
+    "declined": _l("Declined the referral"),
+    "responded": _l("Responded"),
+    "done": _l("Marked the referral done"),
+    "revoked": _l("Revoked the referral"),
+}
 REPORT_STATE = {
     ReportState.SUBMITTED: _l("Submitted"),
     ReportState.RETURNED: _l("Returned"),
@@ -101,6 +130,10 @@ ALL = {
     "recheck_state": RECHECK_STATE,
     "recheck_origin": RECHECK_ORIGIN,
     "report_state": REPORT_STATE,
+    "channel": CHANNEL,
+    "health_observed": HEALTH_OBSERVED,
+    "delivery_place": DELIVERY_PLACE,
+    "referral_step": REFERRAL_STEP,
 }
 
 

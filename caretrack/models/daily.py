@@ -70,9 +70,12 @@ class DailyReport(db.Model):
     #: True when the counsellor reported that nothing changed.
     is_zero: Mapped[bool] = mapped_column(Boolean, default=False)
     changes_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: First submission; it decides whether the report is late.
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: Submitted after the day's deadline in the college's timezone.
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Last time a returned report was corrected and submitted again.
+    resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

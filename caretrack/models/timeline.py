@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
 from caretrack.models.base import UTCDateTime, now_utc
-from caretrack.models.student import Student
+from caretrack.models.student import CareCategory, Student
 from caretrack.models.user import User
 
 
@@ -141,9 +141,16 @@ class Recheck(db.Model):
     #: The follow-up entry that completed it.
     completed_entry_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_entries.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    #: The day it was due before its last reschedule; None if it was never rescheduled.
+    previous_due_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: When it was done or cancelled.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     student: Mapped[Student] = relationship()
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    category: Mapped[CareCategory | None] = relationship()
+    completed_entry: Mapped[TimelineEntry | None] = relationship(
+        foreign_keys=[completed_entry_id]
+    )

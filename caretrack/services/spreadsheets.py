@@ -7,7 +7,6 @@ spreadsheet program would run as formulas.
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,8 +15,14 @@ from urllib.parse import quote
 from flask import Response
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+#: First characters that make a spreadsheet program run a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Magic numbers of files that are not spreadsheets we read (the old binary .xls included).
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+CSV_DELIMITERS = (",", "\t", ";")
 
 
 class SpreadsheetError(ValueError):
@@ -51,7 +56,8 @@ def _text(value) -> str:
 
 
 def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+    encodings = ("utf-16",) if data.startswith(UTF16_BOMS) else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -59,30 +65,58 @@ def _decode_csv(data: bytes) -> str:
     raise SpreadsheetError("encoding")
 
 
+def _csv_delimiter(text: str) -> str:
+    """Guess the delimiter from the header line (the csv Sniffer misreads quoted cells)."""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first_line.count(d) for d in CSV_DELIMITERS}
+    best = max(CSV_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # The <dimension> a file declares may be wrong (some programs write "A1"), which
+            # would cut rows off: read every row the sheet really has.
+            sheet.reset_dimensions()
+            return [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    except Exception as exc:  # noqa: BLE001 - any failure here means the file is unreadable
+        raise SpreadsheetError("not-a-spreadsheet") from exc
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    text = _decode_csv(data)
+    if "\x00" in text:
+        raise SpreadsheetError("not-a-spreadsheet")
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text))
+        return [[cell.strip() for cell in row] for row in reader]
+    except csv.Error as exc:
+        raise SpreadsheetError("not-a-spreadsheet") from exc
+
+
 def read_table(filename: str, data: bytes) -> Table:
     """Read the first sheet of an XLSX file, or a CSV file in UTF-8 or GBK.
 
-    :raise SpreadsheetError: empty, not a spreadsheet, undecodable, or no header row.
+    :raise SpreadsheetError: "empty", "not-a-spreadsheet", "old-excel" (a binary .xls) or
+        "encoding" (a CSV neither in UTF-8, GBK/GB18030 nor UTF-16 with a byte-order mark).
     """
     if not data.strip():
         raise SpreadsheetError("empty")
-    if data[:4] == b"PK\x03\x04":
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise SpreadsheetError("not-a-spreadsheet") from exc
-        sheet = workbook.worksheets[0]
-        raw = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
+    if data.startswith(b"PK\x03\x04"):
+        raw = _read_xlsx(data)
+    elif data.startswith(OLE_MAGIC):
+        raise SpreadsheetError("old-excel")
+    elif data.startswith(UTF16_BOMS):
+        raw = _read_csv(data)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or b"\x00" in data[:1024]:
         raise SpreadsheetError("not-a-spreadsheet")
     else:
-        text = _decode_csv(data)
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-        except csv.Error:
-            dialect = csv.excel
-        raw = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        raw = _read_csv(data)
     numbered = [(n, row) for n, row in enumerate(raw, start=1) if any(row)]
     if not numbered:
         raise SpreadsheetError("empty")
@@ -93,7 +127,10 @@ def read_table(filename: str, data: bytes) -> Table:
 
 
 def normalise_header(header: str) -> str:
-    return "".join(header.lower().split()).replace("_", "").replace("（", "(").replace("）", ")")
+    """Return the header in the form aliases are compared in: lower case, no spaces, no
+    underscores, no byte-order mark or required-column star, ASCII parentheses."""
+    folded = "".join(header.lower().split()).replace("_", "").replace("\ufeff", "")
+    return folded.replace("*", "").replace("（", "(").replace("）", ")")
 
 
 def match_headers(
@@ -122,16 +159,29 @@ def match_headers(
     return found
 
 
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet program would run ``text`` as a formula (whitespace before the
+    formula character included)."""
+    return text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES)
+
+
 def neutralise(value):
     """Return ``value`` safe to put in a CSV cell: text a spreadsheet would run as a formula
     gets a leading apostrophe."""
-    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and is_formula_like(value):
         return "'" + value
     return value
 
 
-def _download(body: bytes, filename: str, mimetype: str) -> Response:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+def unneutralise(text: str) -> str:
+    """Undo :func:`neutralise` on a cell read back from a file this application wrote."""
+    if text.startswith("'") and is_formula_like(text[1:]):
+        return text[1:]
+    return text
+
+
+def _download(body: bytes, filename: str, mimetype: str, ascii_name: str = "") -> Response:
+    ascii_name = ascii_name or filename.encode("ascii", "ignore").decode() or "export"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
@@ -143,30 +193,42 @@ def csv_bytes(headers: list[str], rows: Iterable[Iterable]) -> bytes:
     """UTF-8 CSV with a byte-order mark (so spreadsheet programs read Chinese correctly)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers)
+    writer.writerow([neutralise(str(h)) for h in headers])
     for row in rows:
-        writer.writerow([neutralise(_text(v) if not isinstance(v, str) else v) for v in row])
+        # Only text can be a formula: numbers and dates are written as they are.
+        writer.writerow([neutralise(v) if isinstance(v, str) else _text(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_cell(sheet, value) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    elif isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # Excel has no time zones: keep the wall clock
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, never a formula
+    return cell
 
 
 def xlsx_bytes(sheets: list[tuple[str, list[str], Iterable[Iterable]]]) -> bytes:
     """An XLSX workbook of (title, headers, rows) sheets; every text cell is stored as text,
-    never as a formula."""
+    never as a formula. Aware datetimes are written as their wall-clock time."""
     workbook = Workbook(write_only=True)
     for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(headers)
+        sheet = workbook.create_sheet(title=_sheet_title(str(title)))
+        sheet.append([_xlsx_cell(sheet, str(h)) for h in headers])
         for row in rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                cells.append(cell)
-            sheet.append(cells)
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    """A sheet title Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in title).strip()
+    return cleaned[:31] or "Sheet"
 
 
 def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:

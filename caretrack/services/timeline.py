@@ -1,11 +1,12 @@
 """Appending to a student's timeline. Entries are never updated or deleted."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 
 from caretrack.extensions import db
-from caretrack.models import Student, TimelineEntry, User, now_utc
+from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
 
 
 class DuplicateSubmission(Exception):
@@ -22,6 +23,16 @@ def find_submission(submission_key: str | None) -> TimelineEntry | None:
     return db.session.scalars(
         select(TimelineEntry).where(TimelineEntry.submission_key == submission_key)
     ).first()
+
+
+def check_not_recorded(submission_key: str | None) -> None:
+    """Refuse a form that was recorded already, before its service changes anything.
+
+    :raise DuplicateSubmission: if an entry carries ``submission_key``.
+    """
+    existing = find_submission(submission_key)
+    if existing is not None:
+        raise DuplicateSubmission(existing)
 
 
 def add_entry(
@@ -60,3 +71,78 @@ def add_entry(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+# -- reading a student's timeline -------------------------------------------------------------
+
+#: The timeline's filters: a filter name and the entry kinds it shows.
+KIND_FILTERS: dict[str, tuple[str, ...]] = {
+    EntryKind.FOLLOW_UP: (EntryKind.FOLLOW_UP,),
+    EntryKind.DELIVERY: (EntryKind.DELIVERY,),
+    EntryKind.REFERRAL: (EntryKind.REFERRAL, EntryKind.REFERRAL_STEP),
+    EntryKind.NOTE: (EntryKind.NOTE,),
+    EntryKind.CATEGORY_CHANGE: (EntryKind.CATEGORY_CHANGE,),
+    EntryKind.CONCERN_CHANGE: (EntryKind.CONCERN_CHANGE,),
+    EntryKind.REVIEW: (EntryKind.REVIEW,),
+    EntryKind.STATUS_CHANGE: (EntryKind.STATUS_CHANGE,),
+    EntryKind.RECHECK_CHANGE: (EntryKind.RECHECK_CHANGE,),
+    EntryKind.CORRECTION: (EntryKind.CORRECTION,),
+}
+
+
+def entries_query(student: Student, kind: str | None = None) -> Select[tuple[TimelineEntry]]:
+    """Return the student's entries, newest first, of one filter's kinds if ``kind`` is given."""
+    query = select(TimelineEntry).where(TimelineEntry.student_id == student.id)
+    if kind in KIND_FILTERS:
+        query = query.where(TimelineEntry.kind.in_(KIND_FILTERS[kind]))
+    return query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+
+
+def get_entry(student: Student, entry_id: int) -> TimelineEntry | None:
+    """Return one entry of the student's timeline, or None if the student has no such entry."""
+    return db.session.scalars(
+        select(TimelineEntry).where(
+            TimelineEntry.id == entry_id, TimelineEntry.student_id == student.id
+        )
+    ).first()
+
+
+def position_of(entry: TimelineEntry) -> int:
+    """Return how many of the student's entries come before ``entry`` on the full timeline."""
+    newer = or_(
+        TimelineEntry.occurred_at > entry.occurred_at,
+        and_(TimelineEntry.occurred_at == entry.occurred_at, TimelineEntry.id > entry.id),
+    )
+    return db.session.scalar(
+        select(func.count(TimelineEntry.id)).where(
+            TimelineEntry.student_id == entry.student_id, newer
+        )
+    ) or 0
+
+
+@dataclass
+class Related:
+    """The entries that the entries of one page point at or are pointed at by."""
+
+    #: Corrected entry id -> the entry that corrects it.
+    corrections: dict[int, TimelineEntry] = field(default_factory=dict)
+    #: Entry id -> entry, for the originals that the page's corrections correct.
+    originals: dict[int, TimelineEntry] = field(default_factory=dict)
+
+
+def related_entries(entries: list[TimelineEntry]) -> Related:
+    """Load, in one query, the corrections of ``entries`` and the entries they correct."""
+    ids = [e.id for e in entries]
+    corrected_ids = [e.corrects_id for e in entries if e.corrects_id]
+    related = Related()
+    rows = db.session.scalars(
+        select(TimelineEntry).where(
+            or_(TimelineEntry.corrects_id.in_(ids), TimelineEntry.id.in_(corrected_ids))
+        ).order_by(TimelineEntry.id)
+    )
+    for row in rows:
+        if row.corrects_id in ids:
+            related.corrections.setdefault(row.corrects_id, row)
+        if row.id in corrected_ids:
+            related.originals[row.id] = row
+    return related

@@ -7,6 +7,7 @@
   var palette = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545", "#20c997", "#6c757d"];
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.animation = false;
 
   function bar(id, set, colours, horizontal) {
     var canvas = document.getElementById(id);
