@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 006c7aa165f8
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 19:05:49.214281
+Create Date: 2026-11-29
 
 """
 from alembic import op
@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 import caretrack.models.base
 
+import caretrack.models.base
+
 
 # revision identifiers, used by Alembic.
-revision = '006c7aa165f8'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -70,6 +72,7 @@ def upgrade():
     sa.Column('changes_count', sa.Integer(), nullable=False),
     sa.Column('submitted_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('resubmitted_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -269,6 +272,7 @@ def upgrade():
     sa.Column('category_id', sa.Integer(), nullable=True),
     sa.Column('completed_entry_id', sa.Integer(), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.Column('previous_due_on', sa.Date(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=True),
