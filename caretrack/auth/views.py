@@ -24,7 +24,10 @@ def login():
             db.session.commit()
             form.password.errors.append(_("Wrong username or password."))
         else:
-            session.clear()
+            language = session.get("lang")
+            session.clear()  # a fresh session at sign-in; the chosen language stays
+            if language:
+                session["lang"] = language
             login_user(user)
             record_event("login", user)
             db.session.commit()

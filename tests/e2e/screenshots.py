@@ -1,0 +1,96 @@
+"""Regenerate docs/screenshots/ from the demo college: `make screenshots`.
+
+Serves a freshly migrated and seeded demo college on a local port and photographs each role's
+landing page, the student page, the review queue and the daily board, in Chinese, and a few
+in English and at phone width.
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from caretrack import create_app
+from caretrack.demo import DEMO_PASSWORD, seed_demo
+from caretrack.extensions import db
+from caretrack.models import Student, TimelineEntry, User
+from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def busiest_student(username: str) -> int:
+    """The counsellor's student with the most timeline entries: a page with something on it."""
+    counsellor = db.session.scalars(select(User).where(User.username == username)).one()
+    return db.session.scalars(
+        select(Student.id)
+        .join(TimelineEntry, TimelineEntry.student_id == Student.id)
+        .where(Student.counsellor_id == counsellor.id)
+        .group_by(Student.id)
+        .order_by(func.count(TimelineEntry.id).desc(), Student.id)
+    ).first()
+
+
+def main() -> None:
+    folder = tempfile.mkdtemp(prefix="caretrack-shots-")
+    home = Path(folder) / "home"
+    os.environ["XDG_CONFIG_HOME"] = os.environ["XDG_CACHE_HOME"] = str(home)
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/demo.db")
+    app.debug = False
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        seed_demo()
+        db.session.commit()
+        student = busiest_student("counsellor1")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    shots = [
+        # (file, user, path, language, width)
+        ("counsellor-landing-zh", "counsellor1", "/", "zh_CN", 1280),
+        ("caseload-zh", "counsellor1", "/students/", "zh_CN", 1280),
+        ("student-zh", "counsellor1", f"/students/{student}", "zh_CN", 1280),
+        ("student-en", "counsellor1", f"/students/{student}", "en", 1280),
+        ("daily-report-zh", "counsellor1", "/reports/daily/", "zh_CN", 1280),
+        ("supervisor-inbox-zh", "supervisor1", "/referrals/", "zh_CN", 1280),
+        ("deputy-dashboard-zh", "deputy", "/", "zh_CN", 1280),
+        ("deputy-dashboard-en", "deputy", "/", "en", 1280),
+        ("review-queue-zh", "deputy", "/review/", "zh_CN", 1280),
+        ("daily-board-zh", "deputy", "/reports/board/", "zh_CN", 1280),
+        ("admin-accounts-zh", "admin", "/", "zh_CN", 1280),
+        ("counsellor-landing-phone-zh", "counsellor1", "/", "zh_CN", 390),
+        ("student-phone-zh", "counsellor1", f"/students/{student}", "zh_CN", 390),
+    ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        for name, user, path, language, width in shots:
+            context = browser.new_context(
+                viewport={"width": width, "height": 900 if width > 500 else 844},
+                device_scale_factor=1 if width > 500 else 2,
+            )
+            page = context.new_page()
+            page.goto(f"{base}/login?lang={language}")
+            page.fill("#username", user)
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+            print(f"docs/screenshots/{name}.png  {page.title()}")
+            context.close()
+        browser.close()
+    server.shutdown()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
