@@ -18,6 +18,7 @@ from caretrack.demo.college import (
     DemoSummary,
     build_college,
 )
+from caretrack.services.clock import local_today
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
 
@@ -42,7 +43,8 @@ def seed_demo(today: date | None = None, now: datetime | None = None) -> DemoSum
     :raise DemoRefused: if the database already has students or users.
     """
     now = now or datetime.now(UTC)
-    ctx = DemoContext(rng=random.Random(SEED), today=today or now.date(), now=now)
+    # The college's own today: in the evening UTC it is already tomorrow in Beijing.
+    ctx = DemoContext(rng=random.Random(SEED), today=today or local_today(now), now=now)
     summary = build_college(ctx)
     for stage in HISTORY_STAGES:
         try:
