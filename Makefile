@@ -50,7 +50,7 @@ screenshots: install-test translations
 	$(BIN)/python -m tests.e2e.screenshots
 
 bench: install-test translations
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/roster_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

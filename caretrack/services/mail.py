@@ -19,7 +19,8 @@ outbox: list[EmailMessage] = []
 
 
 def already_sent(key: str) -> bool:
-    return db.session.scalars(select(SentMessage.id).where(SentMessage.key == key)).first() is not None
+    sent = db.session.scalars(select(SentMessage.id).where(SentMessage.key == key)).first()
+    return sent is not None
 
 
 def build_message(
