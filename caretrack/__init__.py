@@ -111,6 +111,7 @@ ROUTE_MODULES = [
     "caretrack.students.exports",
     "caretrack.admin.audit",
     "caretrack.admin.roster_import",
+    "caretrack.admin.audit_export",
 ]
 
 

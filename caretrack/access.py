@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, exists, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
-from caretrack.models import Referral, ReferralState, Role, Student, User
+from caretrack.models import Referral, ReferralState, Role, Student, TimelineEntry, User
 
 #: Referral states during and after which the supervisor keeps access to the student.
 SUPERVISOR_VISIBLE_STATES = (ReferralState.OPEN, ReferralState.ACCEPTED, ReferralState.DONE)
@@ -52,6 +52,17 @@ def get_student_or_404(student_id: int, user: User) -> Student:
     if student is None:
         abort(404)
     return student
+
+
+def entry_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``TimelineEntry`` that selects the entries of a visible
+    student's timeline that ``user`` may read: a supervisor reads only the entries of the
+    referrals made to them; the other case readers read the whole timeline."""
+    if user.role == Role.SUPERVISOR:
+        return TimelineEntry.referral_id.in_(
+            select(Referral.id).where(Referral.supervisor_id == user.id)
+        )
+    return true()
 
 
 def roster_students(user: User) -> Select[tuple[Student]]:

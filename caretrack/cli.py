@@ -7,13 +7,17 @@ from sqlalchemy import func, select
 from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
+from caretrack.reports.cli import reports_cli
+from caretrack.roster_cli import import_students_command
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_demo_if_empty_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(import_students_command)
     app.cli.add_command(rechecks_cli)
+    app.cli.add_command(reports_cli)
 
 
 def _refuse_in_production() -> None:

@@ -78,14 +78,14 @@ RECHECK_STATE = {
 }
 RECHECK_ORIGIN = {
     RecheckOrigin.CADENCE: _l("Category cadence"),
-    RecheckOrigin.FOLLOW_UP: _l("Follow-up"),
+    RecheckOrigin.FOLLOW_UP: _l("Asked at a follow-up"),
     RecheckOrigin.ISOLATION: _l("Isolation window ends"),
     RecheckOrigin.REVIEW: _l("Review request"),
     RecheckOrigin.MANUAL: _l("Added by hand"),
 }
 #: Follow-up channels (caretrack.services.entries.Channel).
 CHANNEL = {
-    "phone": _l("Phone"),
+    "phone": _l("Phone call"),
     "sms": _l("SMS"),
     "wechat": _l("WeChat"),
     "video": _l("Video call"),

@@ -1,3 +1,122 @@
-"""The admin's audit log browser (routes on the admin blueprint)."""
+"""The admin's audit log browser (routes on the admin blueprint). Read-only: the log is never
+edited, so there is no route that changes it."""
 
-from caretrack.admin.views import bp  # noqa: F401
+from dataclasses import dataclass
+from datetime import date
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+
+from caretrack.admin.views import bp
+from caretrack.extensions import db
+from caretrack.models import AuditEvent, Student, User
+from caretrack.services.clock import day_bounds
+
+AUDIT_PER_PAGE = 50
+
+#: Readable names of the actions; an action without one is shown as its code.
+ACTION_LABELS = {
+    "login": _l("Signed in"),
+    "login.failed": _l("Failed sign-in"),
+    "logout": _l("Signed out"),
+    "password.change": _l("Changed password"),
+    "user.create": _l("Created an account"),
+    "user.update": _l("Changed an account"),
+    "student.view": _l("Viewed a student page"),
+    "follow_up.create": _l("Logged a follow-up"),
+    "delivery.create": _l("Recorded a supply delivery"),
+    "note.create": _l("Added a note"),
+    "correction.create": _l("Corrected an entry"),
+    "category.add": _l("Added a care category"),
+    "category.end": _l("Ended a care category"),
+    "concern.change": _l("Changed the concern level"),
+    "referral.create": _l("Referred to a supervisor"),
+    "referral.accepted": _l("Accepted a referral"),
+    "referral.declined": _l("Declined a referral"),
+    "referral.responded": _l("Responded to a referral"),
+    "referral.done": _l("Marked a referral done"),
+    "referral.revoked": _l("Revoked a referral"),
+}
+
+
+def _as_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@dataclass
+class AuditFilters:
+    """The audit log's filters, as given in the query string."""
+
+    user: int | None = None
+    action: str = ""
+    student_number: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    #: The names of the filters whose value could not be read.
+    invalid: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args) -> "AuditFilters":
+        user = args.get("user", "").strip()
+        dates = {name: args.get(name, "").strip() for name in ("date_from", "date_to")}
+        parsed = {name: _as_date(value) if value else None for name, value in dates.items()}
+        return cls(
+            user=int(user) if user.isdigit() else None,
+            action=args.get("action", "").strip()[:50],
+            student_number=args.get("student_number", "").strip()[:32],
+            date_from=parsed["date_from"],
+            date_to=parsed["date_to"],
+            invalid=tuple(name for name, value in dates.items() if value and not parsed[name]),
+        )
+
+    def active(self) -> bool:
+        return any(v not in ("", None) for v in (self.user, self.action, self.student_number,
+                                                  self.date_from, self.date_to))
+
+
+def audit_query(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
+    """Return the audit events matching ``filters``, newest first."""
+    query = select(AuditEvent)
+    if filters.user is not None:
+        query = query.where(AuditEvent.user_id == filters.user)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.student_number:
+        query = query.where(
+            AuditEvent.student_id.in_(
+                select(Student.id).where(Student.student_number == filters.student_number)
+            )
+        )
+    if filters.date_from:
+        query = query.where(AuditEvent.occurred_at >= day_bounds(filters.date_from)[0])
+    if filters.date_to:
+        query = query.where(AuditEvent.occurred_at < day_bounds(filters.date_to)[1])
+    return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
+@bp.get("/audit")
+def audit():
+    filters = AuditFilters.from_args(request.args)
+    page = db.paginate(audit_query(filters), per_page=AUDIT_PER_PAGE,
+                       max_per_page=AUDIT_PER_PAGE, error_out=False)
+    events = list(page.items)
+    student_ids = {e.student_id for e in events if e.student_id}
+    students = {
+        row.id: row
+        for row in db.session.execute(
+            select(Student.id, Student.student_number, Student.name)
+            .where(Student.id.in_(student_ids))
+        )
+    }
+    users = db.session.scalars(select(User).order_by(User.role, User.display_name)).all()
+    actions = db.session.scalars(
+        select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ).all()
+    return render_template(
+        "admin/audit.html", page=page, events=events, students=students, users=users,
+        actions=actions, filters=filters, action_labels=ACTION_LABELS,
+    )

@@ -12,6 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from caretrack.access import can_read_cases, can_record_for, get_student_or_404
@@ -23,7 +24,7 @@ from caretrack.rechecks.forms import CancelForm, NewRecheckForm, RescheduleForm
 from caretrack.services import rechecks
 from caretrack.services.clock import local_today
 from caretrack.services.students import active_assignments_by_student, active_categories
-from caretrack.services.timeline import DuplicateSubmission
+from caretrack.services.timeline import DuplicateSubmission, find_submission
 
 bp = Blueprint("rechecks", __name__)
 
@@ -89,6 +90,21 @@ def _recheck_to_change(recheck_id: int) -> Recheck:
     return recheck
 
 
+def _commit(submission_key: str | None) -> None:
+    """Commit a change; a racing second post of the same form is taken as the first.
+
+    :raise DuplicateSubmission: if the same form was recorded meanwhile.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_submission(submission_key)
+        if existing is None:
+            raise
+        raise DuplicateSubmission(existing) from None
+
+
 def _render_form(form, student, recheck, action: str):
     return render_template(
         "rechecks/form.html", form=form, student=student, recheck=recheck, action=action,
@@ -140,12 +156,12 @@ def new(student_id: int):
                 student, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
                 submission_key=form.submission_key.data,
             )
+            _commit(form.submission_key.data)
         except rechecks.RecheckError as error:
             form.due_on.errors.append(ERRORS[error.code])
         except DuplicateSubmission:
             return redirect(_next_url(url_for("students.detail", student_id=student.id)))
         else:
-            db.session.commit()
             flash(_("Re-check added for %(date)s.", date=form.due_on.data.isoformat()), "success")
             return redirect(_next_url(url_for("students.detail", student_id=student.id)))
     return _render_form(form, student, None, "new")
@@ -166,6 +182,7 @@ def reschedule(recheck_id: int):
                 recheck, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
                 submission_key=form.submission_key.data,
             )
+            _commit(form.submission_key.data)
         except rechecks.RecheckError as error:
             if error.code == "not-open":
                 flash(ERRORS["not-open"], "warning")
@@ -174,7 +191,6 @@ def reschedule(recheck_id: int):
         except DuplicateSubmission:
             return redirect(_next_url(back))
         else:
-            db.session.commit()
             flash(_("Re-check moved to %(date)s.", date=form.due_on.data.isoformat()), "success")
             return redirect(_next_url(back))
     return _render_form(form, recheck.student, recheck, "reschedule")
@@ -193,12 +209,12 @@ def cancel(recheck_id: int):
         try:
             rechecks.cancel(recheck, current_user, reason=form.reason.data.strip(),
                             submission_key=form.submission_key.data)
+            _commit(form.submission_key.data)
         except rechecks.RecheckError:
             flash(ERRORS["not-open"], "warning")
         except DuplicateSubmission:
             pass
         else:
-            db.session.commit()
             flash(_("Re-check cancelled."), "success")
         return redirect(_next_url(back))
     return _render_form(form, recheck.student, recheck, "cancel")

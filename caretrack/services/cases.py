@@ -99,6 +99,7 @@ def end_category(
             "ended_on": ended_on.isoformat(),
         },
     )
+    rechecks.on_category_ended(assignment, by, now)
     return assignment
 
 

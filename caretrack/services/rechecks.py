@@ -256,7 +256,7 @@ def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
         )
         .where(User.role == Role.COUNSELLOR, User.active)
         .group_by(User.id, User.display_name)
-        .order_by(User.display_name, User.id)
+        .order_by(func.count(case((Recheck.due_on < today, Recheck.id))).desc(), User.id)
     ).all()
     return [CounsellorLoad(*row) for row in rows]
 
@@ -557,6 +557,28 @@ def on_category_assigned(
                      origin=RecheckOrigin.ISOLATION, category=category)
         )
     return made
+
+
+def on_category_ended(
+    assignment: CategoryAssignment, by: User, now: datetime | None = None
+) -> list[Recheck]:
+    """Cancel the open re-check at the end of the ended category's isolation window: ending
+    the category was the decision it was there for. Recorded on the timeline."""
+    now = now or now_utc()
+    ended = [
+        r for r in open_rechecks(assignment.student)
+        if r.origin == RecheckOrigin.ISOLATION and r.category_id == assignment.category_id
+    ]
+    for recheck in ended:
+        recheck.state = RecheckState.CANCELLED
+        recheck.closed_at = now
+        add_entry(
+            assignment.student, EntryKind.RECHECK_CHANGE, by, occurred_at=now, now=now,
+            details={"action": "cancelled", "recheck_id": recheck.id,
+                     "due_on": recheck.due_on.isoformat(), "category_ended": True},
+        )
+    db.session.flush()
+    return ended
 
 
 def on_follow_up(

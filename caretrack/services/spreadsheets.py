@@ -22,6 +22,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Magic numbers of files that are not spreadsheets we read (the old binary .xls included).
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Starts of common files that are not spreadsheets (PDF, PNG, JPEG, GIF).
+OTHER_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 CSV_DELIMITERS = (",", "\t", ";")
 
 
@@ -111,6 +113,8 @@ def read_table(filename: str, data: bytes) -> Table:
         raw = _read_xlsx(data)
     elif data.startswith(OLE_MAGIC):
         raise SpreadsheetError("old-excel")
+    elif data.startswith(OTHER_MAGIC):
+        raise SpreadsheetError("not-a-spreadsheet")
     elif data.startswith(UTF16_BOMS):
         raw = _read_csv(data)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or b"\x00" in data[:1024]:
@@ -180,8 +184,10 @@ def unneutralise(text: str) -> str:
     return text
 
 
-def _download(body: bytes, filename: str, mimetype: str, ascii_name: str = "") -> Response:
+def download_response(body: bytes, filename: str, mimetype: str, ascii_name: str = "") -> Response:
+    """Return ``body`` as a file download named ``filename`` (``ascii_name`` for old clients)."""
     ascii_name = ascii_name or filename.encode("ascii", "ignore").decode() or "export"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
@@ -232,11 +238,11 @@ def _sheet_title(title: str) -> str:
 
 
 def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:
-    return _download(csv_bytes(headers, rows), filename, "text/csv; charset=utf-8")
+    return download_response(csv_bytes(headers, rows), filename, "text/csv; charset=utf-8")
 
 
 def xlsx_response(filename: str, sheets: list[tuple[str, list[str], Iterable[Iterable]]]):
-    return _download(
+    return download_response(
         xlsx_bytes(sheets),
         filename,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

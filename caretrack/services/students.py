@@ -2,12 +2,15 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 
 from caretrack.access import student_filter, visible_students
 from caretrack.extensions import db
-from caretrack.models import CareCategory, CategoryAssignment, Student, User
+from caretrack.models import CareCategory, CategoryAssignment, Student, User, now_utc
+from caretrack.services.clock import local_today
+from caretrack.services.rechecks import has_overdue_recheck
 
 
 @dataclass
@@ -22,6 +25,8 @@ class CaseloadFilters:
     class_name: str = ""
     on_campus: bool | None = None
     counsellor: int | None = None
+    #: "overdue": only students with an open re-check due before today.
+    recheck: str = ""
 
     @classmethod
     def from_args(cls, args) -> "CaseloadFilters":
@@ -39,13 +44,14 @@ class CaseloadFilters:
             class_name=args.get("class_name", "").strip()[:100],
             on_campus=on_campus,
             counsellor=as_int("counsellor"),
+            recheck="overdue" if args.get("recheck") == "overdue" else "",
         )
 
     def active(self) -> bool:
         return any(
             v not in ("", None)
             for v in (self.q, self.category, self.concern, self.programme, self.cohort,
-                      self.class_name, self.on_campus, self.counsellor)
+                      self.class_name, self.on_campus, self.counsellor, self.recheck)
         )
 
 
@@ -62,7 +68,9 @@ def has_active_category(category_id: int):
     )
 
 
-def caseload_query(user: User, filters: CaseloadFilters) -> Select[tuple[Student]]:
+def caseload_query(
+    user: User, filters: CaseloadFilters, now: datetime | None = None
+) -> Select[tuple[Student]]:
     """Return the visible students matching ``filters``, in roster order."""
     query = visible_students(user)
     if filters.q:
@@ -84,6 +92,8 @@ def caseload_query(user: User, filters: CaseloadFilters) -> Select[tuple[Student
         query = query.where(Student.on_campus.is_(filters.on_campus))
     if filters.counsellor is not None:
         query = query.where(Student.counsellor_id == filters.counsellor)
+    if filters.recheck == "overdue":
+        query = query.where(has_overdue_recheck(local_today(now or now_utc())))
     return query.order_by(Student.student_number)
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
@@ -90,34 +91,42 @@ KIND_FILTERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def entries_query(student: Student, kind: str | None = None) -> Select[tuple[TimelineEntry]]:
-    """Return the student's entries, newest first, of one filter's kinds if ``kind`` is given."""
+def entries_query(
+    student: Student, kind: str | None = None, scope: ColumnElement[bool] | None = None
+) -> Select[tuple[TimelineEntry]]:
+    """Return the student's entries, newest first, of one filter's kinds if ``kind`` is given,
+    limited by ``scope`` (see :func:`caretrack.access.entry_filter`)."""
     query = select(TimelineEntry).where(TimelineEntry.student_id == student.id)
+    if scope is not None:
+        query = query.where(scope)
     if kind in KIND_FILTERS:
         query = query.where(TimelineEntry.kind.in_(KIND_FILTERS[kind]))
     return query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
 
 
-def get_entry(student: Student, entry_id: int) -> TimelineEntry | None:
-    """Return one entry of the student's timeline, or None if the student has no such entry."""
+def get_entry(
+    student: Student, entry_id: int, scope: ColumnElement[bool] | None = None
+) -> TimelineEntry | None:
+    """Return one entry of the student's timeline, or None if the student has no such entry
+    (within ``scope``)."""
     return db.session.scalars(
-        select(TimelineEntry).where(
-            TimelineEntry.id == entry_id, TimelineEntry.student_id == student.id
-        )
+        entries_query(student, scope=scope).where(TimelineEntry.id == entry_id)
     ).first()
 
 
-def position_of(entry: TimelineEntry) -> int:
-    """Return how many of the student's entries come before ``entry`` on the full timeline."""
+def position_of(entry: TimelineEntry, scope: ColumnElement[bool] | None = None) -> int:
+    """Return how many of the student's entries (within ``scope``) come before ``entry`` on
+    the unfiltered timeline."""
     newer = or_(
         TimelineEntry.occurred_at > entry.occurred_at,
         and_(TimelineEntry.occurred_at == entry.occurred_at, TimelineEntry.id > entry.id),
     )
-    return db.session.scalar(
-        select(func.count(TimelineEntry.id)).where(
-            TimelineEntry.student_id == entry.student_id, newer
-        )
-    ) or 0
+    query = select(func.count(TimelineEntry.id)).where(
+        TimelineEntry.student_id == entry.student_id, newer
+    )
+    if scope is not None:
+        query = query.where(scope)
+    return db.session.scalar(query) or 0
 
 
 @dataclass

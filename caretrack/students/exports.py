@@ -1,3 +1,72 @@
 """Exports of the caseload list (routes on the students blueprint)."""
 
-from caretrack.students.views import bp  # noqa: F401
+from collections import defaultdict
+
+from flask import request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from caretrack.extensions import db
+from caretrack.labels import label
+from caretrack.models import CareCategory, CategoryAssignment, Student, now_utc
+from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.students import CaseloadFilters, caseload_query
+from caretrack.students.views import bp
+
+
+def _person(user) -> str:
+    return user.display_name if user is not None else ""
+
+
+def caseload_columns(categories: dict[int, list[str]]) -> list[ExportColumn]:
+    """Return the caseload export's columns; ``categories`` holds each student's care
+    categories by student id."""
+    return [
+        ExportColumn(_l("Student number"), lambda s: s.student_number),
+        ExportColumn(_l("Name"), lambda s: s.name),
+        ExportColumn(_l("Gender"), lambda s: label("gender", s.gender)),
+        ExportColumn(_l("Programme"), lambda s: label("programme", s.programme)),
+        ExportColumn(_l("Cohort"), lambda s: s.cohort),
+        ExportColumn(_l("Class"), lambda s: s.class_name),
+        ExportColumn(_l("Province"), lambda s: s.province),
+        ExportColumn(_l("City"), lambda s: s.city),
+        ExportColumn(_l("On campus (yes/no)"), lambda s: s.on_campus),
+        ExportColumn(_l("Care categories"), lambda s: "、".join(categories.get(s.id, []))),
+        ExportColumn(_l("Concern"), lambda s: label("concern", s.concern_level)),
+        ExportColumn(_l("Counsellor"), lambda s: _person(s.counsellor)),
+        ExportColumn(_l("Supervisor"), lambda s: _person(s.supervisor)),
+        ExportColumn(_l("Phone"), lambda s: s.phone),
+    ]
+
+
+def categories_by_student(query) -> dict[int, list[str]]:
+    """Return the open care categories' names of the students of ``query``, in one query."""
+    ids = query.with_only_columns(Student.id).order_by(None)
+    rows = db.session.execute(
+        select(CategoryAssignment.student_id, CareCategory.name_zh, CareCategory.name_en)
+        .join(CareCategory, CareCategory.id == CategoryAssignment.category_id)
+        .where(CategoryAssignment.student_id.in_(ids), CategoryAssignment.ended_on.is_(None))
+        .order_by(CareCategory.sort_order, CareCategory.id)
+    )
+    chinese = str(get_locale()).startswith("zh")
+    names: dict[int, list[str]] = defaultdict(list)
+    for student_id, name_zh, name_en in rows:
+        names[student_id].append(name_zh if chinese else name_en)
+    return names
+
+
+@bp.get("/export/<any(xlsx, csv):fmt>")
+def export(fmt: str):
+    """Download the caseload list, with the list's current filters, as XLSX or CSV."""
+    filters = CaseloadFilters.from_args(request.args)
+    query = caseload_query(current_user, filters)
+    students = db.session.scalars(query).all()
+    response = export_response(
+        "caseload", fmt, caseload_columns(categories_by_student(query)), students, current_user,
+        title=_("Student list"), now=now_utc(),
+    )
+    db.session.commit()
+    return response

@@ -23,7 +23,12 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
-from caretrack.access import can_read_cases, can_record_for, get_student_or_404
+from caretrack.access import (
+    can_read_cases,
+    can_record_for,
+    entry_filter,
+    get_student_or_404,
+)
 from caretrack.auth.services import is_safe_next
 from caretrack.extensions import db
 from caretrack.models import (
@@ -137,6 +142,15 @@ def student_url(student: Student, entry_id: int | None = None) -> str:
                    _anchor=f"entry-{entry_id}")
 
 
+def recorded_already(form, *, message: str, to: str):
+    """Answer a second post of a form that was recorded already as the first was answered,
+    before the form is validated again (its choices may have changed meanwhile)."""
+    if request.method == "POST" and find_submission(form.submission_key.data or None):
+        flash(message, "success")
+        return redirect(to)
+    return None
+
+
 def save(form, record: Callable[[str | None], object], *, message: str, to: str):
     """Record a valid form with ``record(submission_key)``, commit, flash, redirect to ``to``.
 
@@ -190,20 +204,22 @@ def index():
 @bp.get("/<int:student_id>")
 def detail(student_id: int):
     student = get_student_or_404(student_id, current_user)
+    scope = entry_filter(current_user)
+    full_case = current_user.role != Role.SUPERVISOR
     kind = request.args.get("kind", "")
-    kind = kind if kind in KIND_FILTERS else ""
+    kind = kind if kind in KIND_FILTERS and full_case else ""
     page_number = None
     focus = request.args.get("entry", type=int)
     if focus and "page" not in request.args:
         # A link to one entry (e.g. "see the correction") opens the page that holds it.
-        target = get_entry(student, focus)
+        target = get_entry(student, focus, scope)
         if target is not None:
             kind = ""
-            page_number = position_of(target) // TIMELINE_PER_PAGE + 1
+            page_number = position_of(target, scope) // TIMELINE_PER_PAGE + 1
     record_event("student.view", current_user, student.id)
     page = db.paginate(
-        entries_query(student, kind or None), page=page_number, per_page=TIMELINE_PER_PAGE,
-        max_per_page=TIMELINE_PER_PAGE, error_out=False,
+        entries_query(student, kind or None, scope), page=page_number,
+        per_page=TIMELINE_PER_PAGE, max_per_page=TIMELINE_PER_PAGE, error_out=False,
     )
     timeline = list(page.items)
     assignments = db.session.scalars(
@@ -218,24 +234,29 @@ def detail(student_id: int):
         .order_by(ConcernChange.created_at.desc(), ConcernChange.id.desc())
         .limit(10)
     ).all()
-    student_referrals = referrals.referrals_of(student)
+    student_referrals = [
+        r for r in referrals.referrals_of(student)
+        if full_case or r.supervisor_id == current_user.id
+    ]
     html = render_template(
         "students/detail.html",
         student=student,
         page=page,
         entries=timeline,
         kind=kind,
-        kinds=list(KIND_FILTERS),
+        kinds=list(KIND_FILTERS) if full_case else [],
+        full_case=full_case,
         related=related_entries(timeline),
         referrals=student_referrals,
         referrals_by_id={r.id: r for r in student_referrals},
         categories_by_id={a.category_id: a.category for a in assignments},
         active_assignments=[a for a in assignments if a.ended_on is None],
         ended_assignments=[a for a in assignments if a.ended_on is not None],
-        concern_history=concern_history,
+        concern_history=concern_history if full_case else [],
         can_record=can_record_for(current_user, student),
         can_revoke=lambda referral: referrals.can_revoke(referral, current_user),
         correctable=entries.CORRECTABLE_KINDS,
+        open_rechecks=rechecks.open_rechecks(student),
     )
     # Committed after rendering, so the page's objects are not expired and reloaded.
     db.session.commit()
@@ -262,6 +283,9 @@ def follow_up(student_id: int):
         form.check_again_in_days.data = suggestion["reached" if reached else "not_reached"]
         form.next.data = request.args.get("next", "")
     back = form.next.data if is_safe_next(form.next.data) else student_url(student)
+    message = _("Follow-up with %(name)s saved.", name=student.name)
+    if (done := recorded_already(form, message=message, to=back)) is not None:
+        return done
     if form.validate_on_submit():
         try:
             return save(
@@ -274,7 +298,7 @@ def follow_up(student_id: int):
                     check_again_in_days=form.check_again_in_days.data,
                     submission_key=key,
                 ),
-                message=_("Follow-up with %(name)s saved.", name=student.name), to=back,
+                message=message, to=back,
             )
         except entries.EntryRuleError as error:
             form.occurred_at.errors.append(rule_message(error.code))
@@ -291,6 +315,9 @@ def delivery(student_id: int):
     if request.method == "GET":
         form.occurred_at.data = local_now()
         form.delivered_by.data = current_user.display_name
+    if (done := recorded_already(form, message=_("Supply delivery saved."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
         try:
             return save(
@@ -322,6 +349,9 @@ def referral(student_id: int):
     ]
     if request.method == "GET" and student.supervisor_id:
         form.supervisor_id.data = student.supervisor_id
+    if (done := recorded_already(form, message=_("Referral saved."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
         supervisor = next((s for s in supervisors if s.id == form.supervisor_id.data), None)
         try:
@@ -345,6 +375,9 @@ def referral(student_id: int):
 def note(student_id: int):
     student = recordable_student(student_id)
     form = NoteForm()
+    if (done := recorded_already(form, message=_("Note saved."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
         try:
             return save(
@@ -366,6 +399,9 @@ def correction(student_id: int, entry_id: int):
         abort(404)
     form = CorrectionForm()
     existing = entries.correction_of(entry)
+    if (done := recorded_already(form, message=_("Correction saved."),
+                                 to=student_url(student, entry.id))) is not None:
+        return done
     if form.validate_on_submit():
         try:
             return save(
@@ -396,6 +432,9 @@ def add_category(student_id: int):
     ]
     if request.method == "GET":
         form.started_on.data = local_today(now_utc())
+    if (done := recorded_already(form, message=_("Care category added."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
         category = next(c for c in available if c.id == form.category_id.data)
 
@@ -435,6 +474,9 @@ def end_category(student_id: int, assignment_id: int):
     form = EndCategoryForm()
     if request.method == "GET":
         form.ended_on.data = local_today(now_utc())
+    if (done := recorded_already(form, message=_("Care category ended."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
 
         def record(key):
@@ -458,6 +500,9 @@ def concern(student_id: int):
     form = ConcernForm()
     if request.method == "GET":
         form.level.data = student.concern_level
+    if (done := recorded_already(form, message=_("Concern level changed."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
 
         def record(key):
@@ -488,6 +533,9 @@ def revoke_referral(student_id: int, referral_id: int):
     if target is None:
         abort(404)
     form = RevokeReferralForm()
+    if (done := recorded_already(form, message=_("Referral revoked."),
+                                 to=student_url(student))) is not None:
+        return done
     if form.validate_on_submit():
         try:
             return save(

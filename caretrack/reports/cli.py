@@ -1,0 +1,41 @@
+"""flask reports send: email the college's daily report to its recipients."""
+
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from caretrack.extensions import db
+from caretrack.models import now_utc
+from caretrack.services.clock import local_today
+from caretrack.services.daily import DailyRuleError, send_college_report
+
+reports_cli = AppGroup("reports", help="The college's daily report.")
+
+
+@reports_cli.command("send")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Day of the report (YYYY-MM-DD); default: today in the college's timezone.")
+def send_command(day):
+    """Email the college's report of the day (once every report is approved) to
+    REPORT_RECIPIENTS; a recipient who got it already gets nothing new."""
+    now = now_utc()
+    day: date = day.date() if day else local_today(now)
+    recipients = current_app.config["REPORT_RECIPIENTS"]
+    if not recipients:
+        raise click.ClickException("no recipients: set CARETRACK_REPORT_RECIPIENTS")
+    with force_locale(current_app.config["CARETRACK_LOCALE"]):
+        try:
+            sent = send_college_report(day, now, recipients)
+        except DailyRuleError as exc:
+            raise click.ClickException(
+                f"the college report of {day.isoformat()} is not ready: not every counsellor's "
+                "report is approved"
+            ) from exc
+    db.session.commit()
+    if sent:
+        click.echo(f"College report of {day.isoformat()} sent to {', '.join(sent)}.")
+    else:
+        click.echo(f"College report of {day.isoformat()} was sent already; nothing new to send.")

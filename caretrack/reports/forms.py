@@ -1,0 +1,68 @@
+"""Forms of the daily report: a student's status, the check-in sheet, submitting, reviewing."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from caretrack.labels import choices
+
+
+class StatusForm(FlaskForm):
+    """Today's location and health of one student."""
+
+    province = StringField(_l("Province"), validators=[Optional(), Length(max=50)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=50)])
+    on_campus = BooleanField(_l("On campus"))
+    health = SelectField(_l("Health"), choices=choices("health"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    next = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.on_campus.data and not (self.province.data or "").strip():
+            self.province.errors.append(_l("Enter the province, or tick “On campus”."))
+            return False
+        return True
+
+
+class UploadForm(FlaskForm):
+    """The check-in sheet the class collected."""
+
+    sheet = FileField(
+        _l("Check-in sheet"),
+        validators=[
+            FileRequired(_l("Choose a CSV or XLSX file.")),
+            FileAllowed(["csv", "xlsx"], _l("Choose a CSV or XLSX file.")),
+        ],
+        description=_l("Columns: student number, name (optional), province and city or "
+                       "location, on campus (optional), health, note (optional). Chinese or "
+                       "English headers."),
+    )
+
+
+class ConfirmUploadForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+
+
+class SubmitReportForm(FlaskForm):
+    """Submit (or resubmit) a day's report."""
+
+    day = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("Note to the deputy secretary"),
+                         validators=[Optional(), Length(max=2000)])
+
+
+class ActionForm(FlaskForm):
+    """A one-click action: only the CSRF token (and where to go back to)."""
+
+    next = HiddenField()
+
+
+class ReviewForm(FlaskForm):
+    """Approve or return a report."""
+
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    next = HiddenField()

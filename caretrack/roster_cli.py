@@ -1,0 +1,54 @@
+"""flask import-students FILE [--dry-run]: the roster import from the command line."""
+
+from pathlib import Path
+
+import click
+from flask_babel import gettext as _
+
+from caretrack.extensions import db
+from caretrack.models import now_utc
+from caretrack.services.roster_import import (
+    RosterFileError,
+    apply_import,
+    check_roster,
+    read_roster,
+    report_lines,
+)
+
+
+@click.command("import-students")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and print the report; write nothing.")
+def import_students_command(file: Path, dry_run: bool):
+    """Create and update students from a roster file (XLSX or CSV, Chinese or English headers)."""
+    try:
+        columns, headers, rows = read_roster(file.name, file.read_bytes())
+    except RosterFileError as exc:
+        lines = [exc.message]
+        if exc.expected:
+            lines += [_("Expected columns:"), *("  " + c for c in exc.expected)]
+        raise click.ClickException("\n".join(lines)) from exc
+    with click.progressbar(length=len(rows), label=_("Checking rows")) as bar:
+        preview = check_roster(file.name, columns, headers, rows, progress=bar.update)
+    for line in report_lines(preview):
+        click.echo(line)
+    if preview.errors:
+        raise click.ClickException(_("Nothing was imported: fix the errors and run it again."))
+    if dry_run:
+        click.echo(_("Dry run: nothing was written."))
+        return
+    if not preview.has_changes:
+        click.echo(_("Nothing to import: the roster already matches the file."))
+        return
+    with click.progressbar(
+        length=len(preview.creates) + len(preview.updates), label=_("Writing")
+    ) as bar:
+        try:
+            result = apply_import(preview, None, now_utc(), progress=bar.update)
+        except Exception:
+            db.session.rollback()
+            raise
+    db.session.commit()
+    click.echo(_("Roster imported: %(created)d students created, %(updated)d updated, "
+                 "%(unchanged)d unchanged.", created=result.created, updated=result.updated,
+                 unchanged=result.unchanged))

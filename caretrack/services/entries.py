@@ -1,0 +1,216 @@
+"""Recording what a counsellor did for a student: follow-ups, supply deliveries, notes and
+corrections. Each is one timeline entry and one audit event; entries are never changed."""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from caretrack.access import can_record_for
+from caretrack.extensions import db
+from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
+from caretrack.services import rechecks
+from caretrack.services.audit import record_event
+from caretrack.services.timeline import add_entry, check_not_recorded
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    WECHAT = "wechat"
+    VIDEO = "video"
+    IN_PERSON = "in_person"
+    EMAIL = "email"
+
+
+class HealthObserved(StrEnum):
+    NORMAL = "normal"
+    SYMPTOMS = "symptoms"
+    UNKNOWN = "unknown"
+
+
+class DeliveryPlace(StrEnum):
+    DORMITORY = "dormitory"
+    CONFERENCE_CENTRE = "conference_centre"
+    OTHER = "other"
+
+
+#: Kinds whose content is what the counsellor wrote, and which a correction may correct.
+#: Categories, concern levels and referrals change through their own steps instead.
+CORRECTABLE_KINDS = frozenset(
+    {EntryKind.FOLLOW_UP, EntryKind.DELIVERY, EntryKind.NOTE, EntryKind.CORRECTION}
+)
+#: How far in the future a "when" may be, to allow for clocks that differ a little.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+class EntryRuleError(ValueError):
+    """An entry the timeline rules refuse; the code names the reason shown to the user."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _check_recorder(student: Student, by: User) -> None:
+    if not can_record_for(by, student):
+        raise EntryRuleError("not-allowed")
+
+
+def _check_when(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now + CLOCK_SLACK:
+        raise EntryRuleError("in-future")
+
+
+def _audit(action: str, by: User, entry: TimelineEntry, now: datetime) -> None:
+    event = record_event(action, by, entry.student_id, detail=f"entry:{entry.id}")
+    event.occurred_at = now
+
+
+def record_follow_up(
+    student: Student,
+    by: User,
+    *,
+    channel: str,
+    reached: bool,
+    health: str,
+    body: str = "",
+    occurred_at: datetime | None = None,
+    check_again_in_days: int | None = None,
+    now: datetime | None = None,
+    submission_key: str | None = None,
+) -> TimelineEntry:
+    """Record a follow-up contact, then let the re-check rules complete and schedule re-checks.
+
+    :raise EntryRuleError: if ``by`` is not the student's counsellor or the contact is in the
+        future.
+    :raise DuplicateSubmission: if the form was recorded already.
+    """
+    now = now or now_utc()
+    occurred_at = occurred_at or now
+    _check_recorder(student, by)
+    _check_when(occurred_at, now)
+    if check_again_in_days is not None and check_again_in_days < 0:
+        raise EntryRuleError("negative-interval")
+    entry = add_entry(
+        student, EntryKind.FOLLOW_UP, by, body=body, occurred_at=occurred_at, now=now,
+        submission_key=submission_key,
+        details={
+            "channel": str(Channel(channel)),
+            "reached": bool(reached),
+            "health": str(HealthObserved(health)),
+            "check_again_in_days": check_again_in_days,
+        },
+    )
+    rechecks.on_follow_up(student, entry, by, check_again_in_days=check_again_in_days, now=now)
+    _audit("follow_up.create", by, entry, now)
+    return entry
+
+
+def record_delivery(
+    student: Student,
+    by: User,
+    *,
+    items: list[tuple[str, int]],
+    place: str,
+    received: bool,
+    delivered_by: str,
+    place_detail: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+    submission_key: str | None = None,
+) -> TimelineEntry:
+    """Record a supply delivery: the items and quantities, where, received or not, by whom.
+
+    :raise EntryRuleError: if ``by`` is not the student's counsellor, there is no item, a
+        quantity is not positive, or the delivery is in the future.
+    :raise DuplicateSubmission: if the form was recorded already.
+    """
+    now = now or now_utc()
+    occurred_at = occurred_at or now
+    _check_recorder(student, by)
+    _check_when(occurred_at, now)
+    lines = [(name.strip(), int(quantity)) for name, quantity in items if name.strip()]
+    if not lines:
+        raise EntryRuleError("no-items")
+    if any(quantity < 1 for _, quantity in lines):
+        raise EntryRuleError("bad-quantity")
+    entry = add_entry(
+        student, EntryKind.DELIVERY, by, body=body, occurred_at=occurred_at, now=now,
+        submission_key=submission_key,
+        details={
+            "items": [{"name": name, "quantity": quantity} for name, quantity in lines],
+            "place": str(DeliveryPlace(place)),
+            "place_detail": place_detail.strip(),
+            "received": bool(received),
+            "delivered_by": delivered_by.strip(),
+        },
+    )
+    _audit("delivery.create", by, entry, now)
+    return entry
+
+
+def record_note(
+    student: Student,
+    by: User,
+    *,
+    body: str,
+    now: datetime | None = None,
+    submission_key: str | None = None,
+) -> TimelineEntry:
+    """Add a free-text note to the student's timeline.
+
+    :raise EntryRuleError: if ``by`` is not the student's counsellor or the note is empty.
+    :raise DuplicateSubmission: if the form was recorded already.
+    """
+    now = now or now_utc()
+    _check_recorder(student, by)
+    if not body.strip():
+        raise EntryRuleError("empty")
+    entry = add_entry(student, EntryKind.NOTE, by, body=body, now=now,
+                      submission_key=submission_key)
+    _audit("note.create", by, entry, now)
+    return entry
+
+
+def correction_of(entry: TimelineEntry) -> TimelineEntry | None:
+    """Return the entry that corrects ``entry``, if any."""
+    return db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.corrects_id == entry.id)
+    ).first()
+
+
+def record_correction(
+    entry: TimelineEntry,
+    by: User,
+    *,
+    body: str,
+    now: datetime | None = None,
+    submission_key: str | None = None,
+) -> TimelineEntry:
+    """Correct an entry with a new one that points at it; the original stays as it was.
+
+    :raise EntryRuleError: if ``by`` is not the student's counsellor, the entry's kind is not
+        corrected this way, it has a correction already, or the text is empty.
+    :raise DuplicateSubmission: if the form was recorded already.
+    """
+    now = now or now_utc()
+    student = entry.student
+    _check_recorder(student, by)
+    # A second post of the same form is a duplicate, not an "already corrected" error.
+    check_not_recorded(submission_key)
+    if entry.kind not in CORRECTABLE_KINDS:
+        raise EntryRuleError("not-correctable")
+    if correction_of(entry) is not None:
+        raise EntryRuleError("already-corrected")
+    if not body.strip():
+        raise EntryRuleError("empty")
+    correction = add_entry(
+        student, EntryKind.CORRECTION, by, body=body, now=now, corrects_id=entry.id,
+        submission_key=submission_key,
+        details={"corrects_kind": entry.kind,
+                 "corrects_occurred_at": entry.occurred_at.isoformat()},
+    )
+    _audit("correction.create", by, correction, now)
+    return correction

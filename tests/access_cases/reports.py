@@ -1,0 +1,49 @@
+from datetime import UTC, datetime
+
+from caretrack.extensions import db
+from caretrack.models import DailyReport
+from tests.access_cases import Case
+
+COUNSELLOR = {"counsellor"}
+DEPUTY = {"deputy"}
+
+
+def report_args(world, role):
+    """A submitted report of the counsellor's, and a report id that does not exist."""
+    report = DailyReport(counsellor_id=world.college.counsellor.id,
+                         day=datetime.now(UTC).date(), submitted_at=datetime.now(UTC))
+    db.session.add(report)
+    db.session.commit()
+    return {"report": report.id}, {"report": 999999}
+
+
+def counsellor_args(world, role):
+    """A counsellor's day for the board, and a user who is no counsellor (404)."""
+    return ({"counsellor": world.college.counsellor.id},
+            {"counsellor": world.college.supervisor.id})
+
+
+CASES = {
+    "reports.daily": Case("/reports/daily/", COUNSELLOR),
+    "reports.record_status": Case("/reports/daily/students/{student}/status", COUNSELLOR),
+    "reports.confirm_status": Case("/reports/daily/students/{student}/confirm", COUNSELLOR,
+                                   method="POST", ok=(302,)),
+    "reports.upload": Case("/reports/daily/upload", COUNSELLOR),
+    "reports.apply_upload": Case("/reports/daily/upload/confirm", COUNSELLOR, method="POST",
+                                 data={"token": "not-a-token"}, ok=(302,)),
+    "reports.checkin_sheet": Case("/reports/daily/check-in-sheet.xlsx", COUNSELLOR),
+    "reports.submit": Case("/reports/daily/submit", COUNSELLOR, method="POST",
+                           data={"day": "2020-03-03"}, ok=(302,)),
+    "reports.zero_report": Case("/reports/daily/zero", COUNSELLOR, method="POST",
+                                data={"day": "2020-03-03"}, ok=(302,)),
+    "reports.board": Case("/reports/board/", DEPUTY),
+    "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", DEPUTY,
+                                   args=counsellor_args),
+    "reports.approve": Case("/reports/{report}/approve", DEPUTY, method="POST", ok=(302,),
+                            args=report_args),
+    "reports.return_report": Case("/reports/{report}/return", DEPUTY, method="POST",
+                                  data={"comment": "请补充未回复学生的情况"}, ok=(302,),
+                                  args=report_args),
+    "reports.export_xlsx": Case("/reports/board/college-report.xlsx", DEPUTY, ok=(200, 302)),
+    "reports.export_text": Case("/reports/board/college-report.txt", DEPUTY, ok=(200, 302)),
+}

@@ -1,0 +1,35 @@
+"""Roster import, the roster and audit log exports, the caseload export."""
+
+import tempfile
+
+from flask import current_app
+
+from caretrack.models import now_utc
+from caretrack.services.roster_import import stage_upload
+from tests.access_cases import CASE_READERS, Case
+
+
+def _upload_args(world, role):
+    """A roster file the admin uploaded, for every role (only the admin may use it)."""
+    if not current_app.config.get("ROSTER_IMPORT_FOLDER"):
+        current_app.config["ROSTER_IMPORT_FOLDER"] = tempfile.mkdtemp(prefix="roster-imports-")
+    counsellor = world.user("counsellor")
+    data = (
+        "学号,姓名,性别,培养层次,年级,班级,辅导员\n"
+        f"0999000001,新同学,女,本科,2019,2019级会计学1班,{counsellor.username}\n"
+    ).encode()
+    token = stage_upload(world.user("admin"), "roster.csv", data, now_utc())
+    return {"token": token}, None
+
+
+CASES = {
+    "admin.roster_import": Case("/admin/roster/import", {"admin"}),
+    "admin.roster_import_preview": Case("/admin/roster/import/{token}", {"admin"},
+                                        args=_upload_args),
+    "admin.roster_import_confirm": Case("/admin/roster/import/{token}", {"admin"},
+                                        method="POST", ok=(302,), args=_upload_args),
+    "admin.roster_template": Case("/admin/roster/template.xlsx", {"admin"}),
+    "admin.roster_export": Case("/admin/roster/export/xlsx", {"admin"}),
+    "admin.audit_export": Case("/admin/audit/export/csv", {"admin"}),
+    "students.export": Case("/students/export/xlsx", CASE_READERS),
+}

@@ -1,0 +1,42 @@
+"""The demo college's re-checks: every state, some overdue on the day the demo is seeded."""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from caretrack.demo import seed_demo
+from caretrack.extensions import db
+from caretrack.models import EntryKind, Recheck, Student, TimelineEntry, User
+from caretrack.services.clock import local_today
+
+#: 08:30 on 2020-03-03 in Beijing: the morning of the account.
+NOW = datetime(2020, 3, 3, 0, 30, tzinfo=UTC)
+
+
+def test_the_demo_has_re_checks_in_every_state_and_some_overdue_today(app):
+    seed_demo(now=NOW)
+    db.session.commit()
+    today = local_today(NOW)
+    rows = db.session.execute(
+        select(Recheck, Student.counsellor_id).join(Student, Student.id == Recheck.student_id)
+    ).all()
+    states = Counter(r.state for r, _ in rows)
+    assert states["open"] > 0 and states["done"] > 0 and states["cancelled"] > 0
+    assert any(r.previous_due_on for r, _ in rows)  # rescheduled
+    assert {r.origin for r, _ in rows} >= {"cadence", "follow_up", "isolation", "manual"}
+    assert all(r.completed_entry_id for r, _ in rows if r.state == "done")
+
+    counsellors = db.session.scalars(select(User.id).where(User.role == "counsellor")).all()
+    overdue = Counter(c for r, c in rows if r.state == "open" and r.due_on < today)
+    due_today = Counter(c for r, c in rows if r.state == "open" and r.due_on == today)
+    for counsellor_id in counsellors:
+        # Some overdue, not hundreds: a counsellor's morning that is possible.
+        assert 1 <= overdue[counsellor_id] <= 20, overdue
+        assert due_today[counsellor_id] >= 1, due_today
+    # Every change is on the timeline.
+    actions = Counter(
+        e.details.get("action") for e in db.session.scalars(
+            select(TimelineEntry).where(TimelineEntry.kind == EntryKind.RECHECK_CHANGE))
+    )
+    assert actions["rescheduled"] and actions["cancelled"] and actions["completed"]
