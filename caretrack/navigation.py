@@ -19,7 +19,8 @@ class NavItem:
 
 #: (endpoint, label, roles). Items whose endpoint is not registered are left out.
 NAV = [
-    ("main.index", _l("Today"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY, Role.SUPERVISOR}),
+    ("main.index", _l("Today"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY}),
+    ("main.dashboard", _l("Dashboard"), {Role.COUNSELLOR}),
     ("students.index", _l("Students"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY, Role.SUPERVISOR}),
     ("rechecks.index", _l("Re-checks"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY}),
     ("referrals.index", _l("Referrals"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY, Role.SUPERVISOR}),
@@ -30,6 +31,7 @@ NAV = [
     ("admin.roster", _l("Roster"), {Role.ADMIN}),
     ("admin.audit", _l("Audit log"), {Role.ADMIN}),
 ]
+
 
 def _notification_badges(user) -> dict[str, int]:
     from caretrack.services.notifications import unseen_counts
@@ -47,10 +49,11 @@ def nav_items() -> list[NavItem]:
         return []
     badges: dict[str, int] = {}
     for provider in BADGE_PROVIDERS:
-        badges.update(provider(current_user))
+        for endpoint, count in provider(current_user).items():
+            badges[endpoint] = badges.get(endpoint, 0) + count
     items = []
     for endpoint, label, roles in NAV:
         if current_user.role in roles and endpoint in current_app.view_functions:
-            prefix = endpoint if endpoint == "main.index" else endpoint.split(".")[0] + "."
+            prefix = endpoint if endpoint.startswith("main.") else endpoint.split(".")[0] + "."
             items.append(NavItem(str(label), url_for(endpoint), prefix, badges.get(endpoint, 0)))
     return items

@@ -101,11 +101,16 @@ def test_the_follow_up_link_completes_the_re_check_and_comes_back(client, auth, 
 def test_landing_of_the_deputy_and_supervisor_has_no_re_check_lists(client, auth, college,
                                                                     today):
     add(college.own_student, today - timedelta(days=2), "约好回电")
-    for user in (college.deputy, college.supervisor):
-        auth.login(user)
-        page = text_of(client.get("/"))
-        assert "逾期复查" not in page and "约好回电" not in page
-        auth.logout()
+    auth.login(college.deputy)
+    page = text_of(client.get("/"))
+    assert "学院数据看板" in page  # the deputy secretary lands on the college dashboard
+    assert "约好回电" not in page and 'id="overdue-table"' not in client.get("/").get_data(
+        as_text=True)
+    auth.logout()
+    auth.login(college.supervisor)
+    response = client.get("/")
+    assert response.headers["Location"] == "/referrals/"  # the supervisor lands on the inbox
+    assert "约好回电" not in text_of(client.get("/referrals/"))
 
 
 def test_the_navigation_counts_the_counsellors_overdue_re_checks(client, auth, college, today):

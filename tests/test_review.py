@@ -149,3 +149,16 @@ def test_review_queue_queries_do_not_grow(client, auth, college):
         return counter.count
 
     assert measure(3) == measure(30)
+
+
+def test_review_request_badge_clears_when_the_counsellor_opens_rechecks(client, auth, college,
+                                                                         queue):
+    review_student(queue[0], college.deputy, note="请三天内家访", decision="ask_counsellor",
+                   act_by=date(2099, 1, 1))
+    db.session.commit()
+    auth.login(college.counsellor)
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-badge="1"' in home
+    page = text_of(client.get("/rechecks/"))
+    assert "请三天内家访" in page
+    assert "data-badge" not in client.get("/").get_data(as_text=True)

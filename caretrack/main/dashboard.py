@@ -71,12 +71,14 @@ def chart_data(board: numbers.Dashboard) -> dict:
     }
 
 
-def render_dashboard():
-    """The dashboard page of the signed-in user."""
+def render_dashboard(daily_summary=None):
+    """The dashboard page of the signed-in user (with the daily report card on the deputy
+    secretary's landing page)."""
     require_dashboard_role()
     board = numbers.build(current_user, now_utc())
     return render_template(
-        "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS
+        "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS,
+        daily_summary=daily_summary,
     )
 
 

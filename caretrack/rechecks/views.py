@@ -13,18 +13,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from caretrack.access import can_read_cases, can_record_for, get_student_or_404
 from caretrack.auth.services import is_safe_next
 from caretrack.extensions import db
+from caretrack.labels import label
 from caretrack.models import Recheck, Role, now_utc
 from caretrack.navigation import BADGE_PROVIDERS
 from caretrack.rechecks.forms import CancelForm, NewRecheckForm, RescheduleForm
 from caretrack.services import rechecks
 from caretrack.services.clock import local_today
+from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.notifications import mark_seen
 from caretrack.services.students import active_assignments_by_student, active_categories
 from caretrack.services.timeline import DuplicateSubmission, find_submission
+from caretrack.templating import category_name
 
 bp = Blueprint("rechecks", __name__)
 
@@ -128,6 +133,8 @@ def index():
         per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False,
     )
     items = list(page.items)
+    if not whole_college and mark_seen(current_user, kinds=("review.request",)):
+        db.session.commit()  # the review requests are seen: their badge clears
     return render_template(
         "rechecks/index.html",
         page=page,
@@ -218,3 +225,40 @@ def cancel(recheck_id: int):
             flash(_("Re-check cancelled."), "success")
         return redirect(_next_url(back))
     return _render_form(form, recheck.student, recheck, "cancel")
+
+
+def _origin(recheck) -> str:
+    text = label("recheck_origin", recheck.origin)
+    return f"{text} · {category_name(recheck.category)}" if recheck.category else text
+
+
+EXPORT_COLUMNS = [
+    ExportColumn(_l("Due"), lambda r: r.due_on),
+    ExportColumn(_l("Student number"), lambda r: r.student.student_number),
+    ExportColumn(_l("Name"), lambda r: r.student.name),
+    ExportColumn(_l("Class"), lambda r: r.student.class_name),
+    ExportColumn(_l("Counsellor"), lambda r: r.owner.display_name),
+    ExportColumn(_l("State"), lambda r: label("recheck_state", r.state)),
+    ExportColumn(_l("Origin"), _origin),
+    ExportColumn(_l("Reason"), lambda r: r.reason or r.cancel_reason or ""),
+]
+
+
+@bp.get("/export/<any(xlsx, csv):fmt>")
+def export(fmt: str):
+    """Download the re-check list with its current filters (exactly what the user may see)."""
+    if current_user.role not in (Role.COUNSELLOR, Role.DEPUTY_SECRETARY):
+        abort(404)
+    now = now_utc()
+    filters = rechecks.RecheckFilters.from_args(request.args)
+    if current_user.role != Role.DEPUTY_SECRETARY:
+        filters.counsellor = None
+    rows = db.session.scalars(
+        rechecks.list_query(current_user, filters, now).options(
+            joinedload(Recheck.owner), joinedload(Recheck.category)
+        )
+    ).unique().all()
+    response = export_response("rechecks", fmt, EXPORT_COLUMNS, rows, current_user,
+                               title=_("Re-checks"), now=now)
+    db.session.commit()
+    return response

@@ -8,10 +8,12 @@ from flask_login import current_user, login_required
 
 from caretrack.access import can_read_cases
 from caretrack.extensions import db
+from caretrack.labels import label
 from caretrack.models import Role, now_utc
 from caretrack.referrals.forms import DeclineForm, RespondForm, RevokeForm, StepForm
 from caretrack.services import referrals as lifecycle
 from caretrack.services.audit import record_event
+from caretrack.services.exports import ExportColumn, export_response
 from caretrack.services.notifications import mark_seen
 from caretrack.services.referral_inbox import (
     STATE_FILTERS,
@@ -159,3 +161,32 @@ def revoke(referral_id: int):
         abort(404)
     return _step(referral_id, "revoke_form", lambda r, f: lifecycle.revoke(
         r, current_user, reason=f.reason.data or "", submission_key=f.submission_key.data))
+
+
+EXPORT_COLUMNS = [
+    ExportColumn(_l("Referred"), lambda r: r.created_at),
+    ExportColumn(_l("Student number"), lambda r: r.student.student_number),
+    ExportColumn(_l("Name"), lambda r: r.student.name),
+    ExportColumn(_l("Programme"), lambda r: label("programme", r.student.programme)),
+    ExportColumn(_l("Counsellor"), lambda r: r.referred_by.display_name),
+    ExportColumn(_l("Supervisor"), lambda r: r.supervisor.display_name),
+    ExportColumn(_l("Urgency"), lambda r: label("urgency", r.urgency)),
+    ExportColumn(_l("State"), lambda r: label("referral_state", r.state)),
+    ExportColumn(_l("Reason"), lambda r: r.reason),
+    ExportColumn(_l("Closed"), lambda r: r.closed_at),
+]
+
+
+@bp.get("/export/<any(xlsx, csv):fmt>")
+def export(fmt: str):
+    """Download the referral list with its current filters (exactly what the user may see)."""
+    state = request.args.get("state", "")
+    now = now_utc()
+    rows = db.session.scalars(
+        inbox_query(current_user, state=state if state in STATE_FILTERS else "",
+                    age=request.args.get("age", ""), now=now)
+    ).unique().all()
+    response = export_response("referrals", fmt, EXPORT_COLUMNS, rows, current_user,
+                               title=_("Referrals"), now=now)
+    db.session.commit()
+    return response

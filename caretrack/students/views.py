@@ -256,7 +256,7 @@ def detail(student_id: int):
         can_record=can_record_for(current_user, student),
         can_revoke=lambda referral: referrals.can_revoke(referral, current_user),
         correctable=entries.CORRECTABLE_KINDS,
-        open_rechecks=rechecks.open_rechecks(student),
+        open_rechecks=rechecks.open_rechecks(student) if full_case else [],
     )
     # Committed after rendering, so the page's objects are not expired and reloaded.
     db.session.commit()

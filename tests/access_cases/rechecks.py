@@ -31,3 +31,5 @@ CASES = {
                             data={"reason": "学生已返校"}, ok=(302,), args=recheck_args),
     "calendar.regenerate_token": Case("/calendar/token", set(ROLES), method="POST", ok=(302,)),
 }
+
+CASES["rechecks.export"] = Case("/rechecks/export/csv", {"counsellor", "deputy"})

@@ -41,3 +41,4 @@ CASES = {
     "referrals.revoke": step("/referrals/{referral}/revoke", {"counsellor", "deputy"},
                              {"revoke-reason": "学生情况好转"}),
 }
+CASES["referrals.export"] = Case("/referrals/export/xlsx", CASE_READERS)
