@@ -8,7 +8,9 @@ reports (``daily.py``). Everything is reproducible: one random seed, and "today"
 import importlib
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import update
 
 from caretrack.demo.college import (
     DEMO_ACCOUNTS,
@@ -18,6 +20,8 @@ from caretrack.demo.college import (
     DemoSummary,
     build_college,
 )
+from caretrack.extensions import db
+from caretrack.models import Notification
 from caretrack.services.clock import local_today
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
@@ -52,4 +56,13 @@ def seed_demo(today: date | None = None, now: datetime | None = None) -> DemoSum
         except ModuleNotFoundError:
             continue
         module.seed(ctx)
+    # The counsellors and supervisors kept up with the season: only the last two days' news
+    # is still unseen.
+    recent = ctx.now - timedelta(days=2)
+    db.session.execute(
+        update(Notification)
+        .where(Notification.created_at < recent, Notification.seen_at.is_(None))
+        .values(seen_at=recent)
+    )
+    db.session.flush()
     return summary
