@@ -100,3 +100,16 @@ def visible_referrals(user: User) -> Select[tuple[Referral]]:
     return select(Referral).join(Student, Referral.student_id == Student.id).where(
         student_filter(user)
     )
+
+
+def get_referral_or_404(referral_id: int, user: User) -> Referral:
+    """Load one referral the user may see.
+
+    :raise 404: if it does not exist or ``user`` may not see it.
+    """
+    referral = db.session.scalars(
+        visible_referrals(user).where(Referral.id == referral_id)
+    ).one_or_none()
+    if referral is None:
+        abort(404)
+    return referral

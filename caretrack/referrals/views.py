@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from caretrack.access import can_read_cases
+from caretrack.access import can_read_cases, get_referral_or_404
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import Role, now_utc
@@ -17,7 +17,6 @@ from caretrack.services.exports import ExportColumn, export_response
 from caretrack.services.notifications import mark_seen
 from caretrack.services.referral_inbox import (
     STATE_FILTERS,
-    get_referral_or_404,
     inbox_query,
     thread,
     unseen_referral_ids,

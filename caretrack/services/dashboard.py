@@ -23,7 +23,7 @@ from caretrack.models import (
     User,
 )
 from caretrack.services.clock import day_bounds, local_today
-from caretrack.services.students import active_categories
+from caretrack.services.students import category_counts
 
 #: Open referrals by age: (key, lower bound in days, upper bound in days or None).
 REFERRAL_AGES = [("lt1", 0, 1), ("1to3", 1, 3), ("3to7", 3, 7), ("ge7", 7, None)]
@@ -54,21 +54,6 @@ def _counts_by(column, user: User) -> dict:
         select(column, func.count(Student.id)).where(student_filter(user)).group_by(column)
     ).all()
     return dict(rows)
-
-
-def by_category(user: User) -> list[tuple[CareCategory, int]]:
-    counts = dict(
-        db.session.execute(
-            select(
-                CategoryAssignment.category_id,
-                func.count(CategoryAssignment.student_id.distinct()),
-            )
-            .join(Student, Student.id == CategoryAssignment.student_id)
-            .where(CategoryAssignment.ended_on.is_(None), student_filter(user))
-            .group_by(CategoryAssignment.category_id)
-        ).all()
-    )
-    return [(c, counts.get(c.id, 0)) for c in active_categories()]
 
 
 def _per_day(column, days: list[date], *conditions) -> list[int]:
@@ -184,7 +169,7 @@ def build(user: User, now: datetime) -> Dashboard:
     concerns = _counts_by(Student.concern_level, user)
     return Dashboard(
         total=sum(programmes.values()),
-        by_category=by_category(user),
+        by_category=category_counts(user),
         by_programme=[(p.value, programmes.get(p.value, 0)) for p in Programme],
         by_concern=[(c.value, concerns.get(c.value, 0)) for c in ConcernLevel],
         activity=activity(user, now),

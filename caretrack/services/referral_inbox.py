@@ -41,21 +41,6 @@ def inbox_query(
     )
 
 
-def get_referral_or_404(referral_id: int, user: User) -> Referral:
-    """Load one referral the user may see.
-
-    :raise 404: if it does not exist or ``user`` may not see it.
-    """
-    from flask import abort
-
-    referral = db.session.scalars(
-        visible_referrals(user).where(Referral.id == referral_id)
-    ).one_or_none()
-    if referral is None:
-        abort(404)
-    return referral
-
-
 def thread(referral: Referral) -> list[TimelineEntry]:
     """The referral's own entries (the referral and each step), oldest first."""
     return list(
