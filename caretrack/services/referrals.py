@@ -20,7 +20,6 @@ from caretrack.access import can_record_for
 from caretrack.extensions import db
 from caretrack.models import (
     EntryKind,
-    Notification,
     Referral,
     ReferralState,
     Role,
@@ -31,6 +30,7 @@ from caretrack.models import (
     now_utc,
 )
 from caretrack.services.audit import record_event
+from caretrack.services.notifications import notify
 from caretrack.services.timeline import add_entry, check_not_recorded
 
 
@@ -72,13 +72,6 @@ def can_revoke(referral: Referral, user: User) -> bool:
     """Whether ``user`` may revoke ``referral`` now: its counsellor or the deputy, while open."""
     return referral.state == ReferralState.OPEN and (
         user.id == referral.referred_by_id or user.role == Role.DEPUTY_SECRETARY
-    )
-
-
-def _notify(user_id: int, kind: str, referral: Referral, now: datetime) -> None:
-    db.session.add(
-        Notification(user_id=user_id, kind=kind, student_id=referral.student_id,
-                     referral_id=referral.id, created_at=now)
     )
 
 
@@ -133,7 +126,7 @@ def refer(
         submission_key=submission_key,
         details={"supervisor_id": supervisor.id, "urgency": str(referral.urgency)},
     )
-    _notify(supervisor.id, "referral.new", referral, now)
+    notify(supervisor.id, "referral.new", student_id=student.id, referral_id=referral.id, now=now)
     _audit("referral.create", by, referral, now)
     return referral
 
@@ -163,7 +156,7 @@ def _step(
         details={"action": str(step), "from": str(previous), "to": str(referral.state)},
     )
     kind = "referral.revoked" if step == ReferralStep.REVOKED else "referral.response"
-    _notify(notify_user_id, kind, referral, now)
+    notify(notify_user_id, kind, student_id=referral.student_id, referral_id=referral.id, now=now)
     _audit(f"referral.{step}", by, referral, now)
     return entry
 
