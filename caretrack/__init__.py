@@ -110,6 +110,7 @@ ROUTE_MODULES = [
     "caretrack.main.dashboard",
     "caretrack.students.exports",
     "caretrack.admin.audit",
+    "caretrack.admin.categories",
     "caretrack.admin.roster_import",
     "caretrack.admin.audit_export",
 ]

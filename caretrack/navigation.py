@@ -29,6 +29,7 @@ NAV = [
     ("reports.board", _l("Daily reports"), {Role.DEPUTY_SECRETARY}),
     ("admin.users", _l("Accounts"), {Role.ADMIN}),
     ("admin.roster", _l("Roster"), {Role.ADMIN}),
+    ("admin.categories", _l("Care categories"), {Role.ADMIN}),
     ("admin.audit", _l("Audit log"), {Role.ADMIN}),
 ]
 

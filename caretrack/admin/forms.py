@@ -1,7 +1,21 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from caretrack.labels import choices
 
@@ -27,4 +41,39 @@ class UserForm(FlaskForm):
         validators=[Optional(), Length(min=10, message=_l("Use at least 10 characters."))],
         description=_l("Leave empty to keep the current password."),
     )
+    submit = SubmitField(_l("Save"))
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(r"^[a-z0-9_]+$", message=_l("Lower-case letters, digits and underscores only.")),
+        ],
+        description=_l("A stable identifier used by imports, e.g. hubei_contact."),
+    )
+    name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=100)])
+    name_en = StringField(_l("English name"), validators=[DataRequired(), Length(max=100)])
+    colour = StringField(
+        _l("Colour"),
+        default="#6c757d",
+        validators=[
+            DataRequired(),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #dc3545.")),
+        ],
+    )
+    cadence_days = IntegerField(
+        _l("Re-check every (days)"),
+        default=7,
+        validators=[InputRequired(), NumberRange(min=0, max=365)],
+        description=_l("0: no regular re-check."),
+    )
+    isolation_days = IntegerField(
+        _l("Isolation window (days)"),
+        validators=[Optional(), NumberRange(min=1, max=90)],
+        description=_l("Leave empty when the category has no isolation window."),
+    )
+    active = BooleanField(_l("In use"), default=True)
     submit = SubmitField(_l("Save"))

@@ -13,4 +13,6 @@ CASES = {
     "admin.new_user": Case("/admin/users/new", {"admin"}),
     "admin.edit_user": Case("/admin/users/{user}", {"admin"}),
     "admin.roster": Case("/admin/roster", {"admin"}),
+    "admin.categories": Case("/admin/categories", {"admin"}),
+    "admin.edit_category": Case("/admin/categories/new", {"admin"}),
 }
