@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import WSGIRequestHandler
 
 CHROMIUM = os.environ.get("CARETRACK_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("CARETRACK_E2E_REQUIRED") == "1"
@@ -20,6 +22,13 @@ LAUNCH_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 DEMO_PASSWORD = "caretrack-demo"
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Serve without the access log: a failing test shows the app's errors, not every GET."""
+
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,7 +81,7 @@ def live_server():
         seed_demo()
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.app_for_tests = app
@@ -112,3 +121,28 @@ def app_db(live_server):
     with live_server.app_for_tests.app_context():
         yield db
         db.session.remove()
+
+
+@pytest.fixture
+def sign_in(browser, base_url):
+    """Open a browser window of its own for a demo user and sign in through the login form.
+
+    Several users can be signed in at once in one test (the supervisor, then the counsellor);
+    their windows close after the test.
+    """
+    contexts = []
+
+    def open_as(username: str):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{base_url}/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("button", name="退出登录")).to_be_attached()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -19,8 +20,9 @@ from werkzeug.serving import make_server
 from caretrack import create_app
 from caretrack.demo import DEMO_PASSWORD, seed_demo
 from caretrack.extensions import db
-from caretrack.models import Student, TimelineEntry, User
-from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS
+from caretrack.models import Referral, Student, TimelineEntry, User, now_utc
+from caretrack.services.clock import local_today
+from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
@@ -38,6 +40,16 @@ def busiest_student(username: str) -> int:
     ).first()
 
 
+def busiest_supervisor() -> str:
+    """The supervisor with the most referrals: an inbox with something in it."""
+    return db.session.scalars(
+        select(User.username)
+        .join(Referral, Referral.supervisor_id == User.id)
+        .group_by(User.id)
+        .order_by(func.count(Referral.id).desc(), User.username)
+    ).first()
+
+
 def main() -> None:
     folder = tempfile.mkdtemp(prefix="caretrack-shots-")
     home = Path(folder) / "home"
@@ -49,7 +61,10 @@ def main() -> None:
         seed_demo()
         db.session.commit()
         student = busiest_student("counsellor1")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+        supervisor = busiest_supervisor()
+        # Yesterday is a whole day of reports (today's depends on the hour the script runs).
+        yesterday = (local_today(now_utc()) - timedelta(days=1)).isoformat()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     shots = [
@@ -59,11 +74,11 @@ def main() -> None:
         ("student-zh", "counsellor1", f"/students/{student}", "zh_CN", 1280),
         ("student-en", "counsellor1", f"/students/{student}", "en", 1280),
         ("daily-report-zh", "counsellor1", "/reports/daily/", "zh_CN", 1280),
-        ("supervisor-inbox-zh", "supervisor1", "/referrals/", "zh_CN", 1280),
+        ("supervisor-inbox-zh", supervisor, "/", "zh_CN", 1280),
         ("deputy-dashboard-zh", "deputy", "/", "zh_CN", 1280),
         ("deputy-dashboard-en", "deputy", "/", "en", 1280),
         ("review-queue-zh", "deputy", "/review/", "zh_CN", 1280),
-        ("daily-board-zh", "deputy", "/reports/board/", "zh_CN", 1280),
+        ("daily-board-zh", "deputy", f"/reports/board/?date={yesterday}", "zh_CN", 1280),
         ("admin-accounts-zh", "admin", "/", "zh_CN", 1280),
         ("counsellor-landing-phone-zh", "counsellor1", "/", "zh_CN", 390),
         ("student-phone-zh", "counsellor1", f"/students/{student}", "zh_CN", 390),
@@ -75,6 +90,7 @@ def main() -> None:
             context = browser.new_context(
                 viewport={"width": width, "height": 900 if width > 500 else 844},
                 device_scale_factor=1 if width > 500 else 2,
+                locale="zh-CN" if language.startswith("zh") else "en-US",
             )
             page = context.new_page()
             page.goto(f"{base}/login?lang={language}")
@@ -82,7 +98,9 @@ def main() -> None:
             page.fill("#password", DEMO_PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_load_state()
-            page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
+            response = page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
+            if response is None or response.status != 200:
+                raise SystemExit(f"{path} as {user}: HTTP {response and response.status}")
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
             print(f"docs/screenshots/{name}.png  {page.title()}")

@@ -52,8 +52,11 @@ def test_counsellor_pages_fit_a_phone(phone, base_url, app_db):
         assert response.status == 200, path
         _fits_the_screen(phone)
     # Every control of the follow-up form can be reached and the form can be sent.
-    for control in phone.locator("form.follow-up-form :is(input, select, textarea, button)"
-                                 ":visible").all():
+    expect(phone.get_by_role("heading", name="记录跟进")).to_be_visible()
+    controls = phone.locator("form#entry-form :is(input, select, textarea, button)"
+                             ":visible").all()
+    assert len(controls) >= 10, "the follow-up form's fields should be on the page"
+    for control in controls:
         control.scroll_into_view_if_needed()
         box = control.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1

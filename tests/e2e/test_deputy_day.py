@@ -1,0 +1,153 @@
+"""Journey 3, the deputy secretary, in the browser and in Chinese: review a high-concern student
+and ask the counsellor to act by a date (the counsellor then sees the re-check); approve the
+day's reports and download the college report."""
+
+from datetime import UTC, time, timedelta
+
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from caretrack.extensions import db
+from caretrack.models import DailyReport, Recheck, Role, Student, TimelineEntry, User
+from caretrack.services import daily
+from caretrack.services.clock import local_datetime
+from caretrack.services.review import queue_query
+from tests.e2e.steps import StudentRef, flash, nav_link, open_student, reread, today, user
+
+DEPUTY = "deputy"
+#: Journeys 1 and 2 work with counsellor1's and counsellor2's students.
+OTHER_COUNSELLORS = ("counsellor3", "counsellor4", "counsellor5")
+
+
+def test_review_asks_the_counsellor_to_act_by_a_date(sign_in, app_db):
+    deputy = user(app_db, DEPUTY)
+    queue = app_db.session.scalars(queue_query(deputy).limit(20)).all()
+    found = next((s for s in queue if s.concern_level == "high"
+                  and s.counsellor.username in OTHER_COUNSELLORS), None)
+    assert found is not None, "the first page of the queue should hold such a student"
+    student, counsellor = StudentRef.of(found), found.counsellor
+    act_by = today() + timedelta(days=3)
+    note = "情绪波动较大，家人在湖北。请辅导员三天内电话回访，并联系心理中心预约咨询。"
+    reread(app_db)
+
+    page = sign_in(DEPUTY)
+    nav_link(page, "审阅队列").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("审阅队列")
+    item = page.locator(f'.list-group-item[data-student-id="{student.id}"]')
+    expect(item).to_contain_text("高")
+    expect(item).to_contain_text(counsellor.display_name)
+    item.get_by_role("link", name="审阅", exact=True).click()
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("审阅")
+    expect(heading).to_contain_text(student.name)
+    page.get_by_label("审阅意见").fill(note)
+    page.get_by_label("要求辅导员在指定日期前跟进").check()
+    page.get_by_label("完成期限").fill(act_by.isoformat())
+    page.get_by_role("button", name="保存审阅").click()
+    expect(flash(page)).to_contain_text(f"已记录对 {student.name} 的审阅。")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("审阅队列")
+
+    reread(app_db)
+    recheck = app_db.session.scalars(select(Recheck).where(
+        Recheck.student_id == student.id, Recheck.origin == "review", Recheck.state == "open",
+    )).one()
+    assert (recheck.due_on, recheck.owner_id, recheck.reason) == (act_by, counsellor.id, note)
+    review = app_db.session.scalars(select(TimelineEntry).where(
+        TimelineEntry.student_id == student.id, TimelineEntry.kind == "review",
+    ).order_by(TimelineEntry.id.desc())).first()
+    assert (review.author_id, review.body, review.details["decision"]) == (
+        deputy.id, note, "ask_counsellor")
+
+    # The counsellor finds the request among the student's open re-checks, and the review
+    # on the timeline.
+    page = sign_in(counsellor.username)
+    open_student(page, student)
+    asked = page.locator(f'#rechecks [data-recheck-id="{recheck.id}"]')
+    expect(asked).to_contain_text(act_by.isoformat())
+    expect(asked).to_contain_text("审阅要求")
+    expect(asked).to_contain_text(note)
+    expect(asked.get_by_role("link", name="记录跟进")).to_be_visible()
+    entry = page.locator(f"#entry-{review.id}")
+    expect(entry).to_contain_text(f"要求辅导员在指定日期前跟进 · 期限 {act_by.isoformat()}")
+    expect(entry).to_contain_text(deputy.display_name)
+
+
+def _submit_every_report(app_db, day):
+    """Every counsellor's report of ``day`` is in (through the services): counsellor3 recorded
+    one student's move that morning, the others report no change."""
+    counsellors = app_db.session.scalars(
+        select(User).where(User.role == Role.COUNSELLOR).order_by(User.username)).all()
+    assert not app_db.session.scalars(select(DailyReport).where(DailyReport.day == day)).first()
+    checkin = local_datetime(day, time(9, 10)).astimezone(UTC)
+    mover = None
+    for counsellor in counsellors:
+        if counsellor.username == "counsellor3":
+            mover = app_db.session.scalars(
+                select(Student).where(Student.counsellor_id == counsellor.id,
+                                      Student.on_campus.is_(False))
+                .order_by(Student.student_number)).first()
+            city = "黄冈" if mover.city != "黄冈" else "武汉"
+            daily.apply_statuses(counsellor, [daily.StatusInput(
+                mover.id, daily.StatusValues("湖北", city, False, "isolated_home"),
+                note="返回湖北家中，居家隔离")], checkin)
+        daily.submit_report(counsellor, day, checkin + timedelta(hours=1, minutes=20))
+    db.session.commit()
+    return [c.display_name for c in counsellors], StudentRef.of(mover)
+
+
+def test_approve_the_days_reports_and_download_the_college_report(sign_in, app_db, tmp_path):
+    day = today() - timedelta(days=40)  # before the demo's weeks of reports
+    names, mover = _submit_every_report(app_db, day)
+    students = app_db.session.scalar(select(func.count(Student.id)))
+    deputy = user(app_db, DEPUTY)
+    reread(app_db)
+
+    page = sign_in(DEPUTY)
+    nav_link(page, "每日上报汇总").click()
+    page.get_by_label("日期", exact=True).fill(day.isoformat())
+    page.get_by_role("button", name="查看", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(day.isoformat())
+    rows = page.locator("table.board-table tbody tr")
+    expect(rows).to_have_count(len(names))
+    expect(rows.locator('[data-report-state="submitted"]')).to_have_count(len(names))
+    expect(page.locator("[data-export-waiting]")).to_be_visible()
+    expect(page.locator('[data-total="students"]')).to_have_text(str(students))
+    expect(page.locator('[data-total="changes"]')).to_have_text("1")
+
+    # Approve each report from the board.
+    for name in names:
+        row = rows.filter(has_text=name)
+        row.get_by_role("button", name="通过").click()
+        expect(flash(page)).to_contain_text(f"{name}的上报已通过。")
+        expect(row.locator("[data-report-state]")).to_have_text("已通过")
+    expect(page.locator("[data-export-waiting]")).to_have_count(0)
+
+    # The college report, as the spreadsheet the prevention office receives.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="学院汇总（XLSX）").click()
+    assert download.value.suggested_filename == f"college-report-{day.isoformat()}.xlsx"
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    assert book.sheetnames == ["汇总", "较昨日变化", "全部学生"]
+    summary = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
+    totals = {r[0]: r[1] for r in summary if r and r[0]}
+    assert totals["日期"] == day.isoformat()
+    assert totals["学生"] == students
+    assert totals["较昨日变化"] == 1
+    header = next(i for i, r in enumerate(summary) if r and r[0] == "辅导员")
+    signed = {r[0]: r for r in summary[header + 1:] if r and r[0]}
+    assert sorted(signed) == sorted(names)
+    for row in signed.values():
+        assert row[2] == "已通过" and row[7] == deputy.display_name
+    changes = [r for r in book["较昨日变化"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert [(r[0], r[1]) for r in changes] == [(mover.number, mover.name)]
+    assert changes[0][5].startswith("湖北")
+    everyone = sum(1 for r in book["全部学生"].iter_rows(min_row=2, values_only=True) if r[0])
+    assert everyone == students
+
+    reread(app_db)
+    states = app_db.session.scalars(select(DailyReport.state).where(DailyReport.day == day)).all()
+    assert states == ["approved"] * len(names)
