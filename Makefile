@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := caretrack
 CATALOG := caretrack/translations
 
-.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench clean
+.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ screenshots: install-test translations
 
 bench: install-test translations
 	$(BIN)/python bench/roster_import.py
+
+bench-pages: install-test translations
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/pages.py --postgres --students 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -45,6 +45,16 @@ def test_sqlite_connections_have_foreign_keys_and_wal(app):
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
 
 
+def test_postgresql_connections_run_without_jit(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting; this run is on SQLite")
+    db.engine.dispose()  # a fresh connection, set up by the connect hook
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
+        connection.rollback()  # the setting is the session's, not the first transaction's
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
+
+
 def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404

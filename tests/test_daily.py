@@ -89,6 +89,13 @@ def test_status_carries_forward_and_changes_are_counted_day_by_day(three):
     assert totals.health["fever"] == 1 and totals.health["normal"] == 2
     totals = daily.caseload_totals(c, MARCH_3)
     assert (totals.hubei, totals.beijing, totals.health["symptoms"]) == (1, 2, 1)
+    # Days after the last answers: each student's latest status, older than the day before.
+    totals = daily.caseload_totals(c, date(2020, 3, 9))
+    assert (totals.confirmed, totals.changes, totals.hubei, totals.beijing) == (0, 0, 1, 2)
+    assert totals.health["symptoms"] == 1 and totals.health["normal"] == 2
+    day9 = daily.statuses_for([me.id, grad.id], date(2020, 3, 9))
+    assert day9[grad.id].status_day == MARCH_3 and day9[grad.id].previous.health == "symptoms"
+    assert day9[me.id].status_day == MARCH_2 and day9[me.id].values == here("北京", "北京")
 
 
 def test_a_change_is_a_timeline_entry_and_a_confirmation_is_not(three):

@@ -123,6 +123,7 @@ class Recheck(db.Model):
     __table_args__ = (
         Index("ix_rechecks_owner_state_due", "owner_id", "state", "due_on"),
         Index("ix_rechecks_student_state", "student_id", "state"),
+        Index("ix_rechecks_state_due", "state", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

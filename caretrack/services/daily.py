@@ -13,7 +13,7 @@ returned); confirming an unchanged status is always possible. An approved report
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -250,70 +250,90 @@ class Totals:
 
 #: Aliases of the status tables in the carry-forward queries (made once: building an alias
 #: and adapting its columns costs more than running a caseload's query).
-_CUR = aliased(DailyStatus, name="cur")
-_PREV = aliased(DailyStatus, name="prev")
-_LATEST = aliased(DailyStatus, name="latest")
+_ON_DAY = aliased(DailyStatus, name="on_day")
+_EVE = aliased(DailyStatus, name="eve")
+_OLDER = aliased(DailyStatus, name="older")
 
 
-def _latest_day(day: date, *, before: bool = False):
-    """SQL: the day of the student's latest status on or before (or strictly before) ``day``."""
-    row = _LATEST
-    bound = row.day < day if before else row.day <= day
+def _older(name: str, day: date):
+    """SQL: a column of the student's latest status before ``day``, or NULL when there is none.
+
+    Only reached (COALESCE stops at the first value) for a student without a status on the day
+    before; the others cost two lookups by day, not a search per student.
+    """
+    row = _OLDER
     return (
-        select(func.max(row.day))
-        .where(row.student_id == Student.id, bound)
+        select(getattr(row, name))
+        .where(row.student_id == Student.id, row.day < day)
+        .order_by(row.day.desc())
+        .limit(1)
         .correlate(Student)
         .scalar_subquery()
     )
 
 
 class _Carried:
-    """SQL expressions of every student's status on ``day`` and on the day before."""
+    """SQL expressions of every student's status on ``day`` and on the day before.
+
+    The status of the day before is the eve's row, else the latest older one; the status on
+    the day is the day's own row, else the one of the day before.
+    """
 
     def __init__(self, day: date):
         self.day = day
-        cur = self.cur = _CUR
-        prev = self.prev = _PREV
+        self.on_day = _ON_DAY
+        self.eve = _EVE
         normal = literal(Health.NORMAL.value)
-        self.province = func.coalesce(cur.province, Student.province)
-        self.city = func.coalesce(cur.city, Student.city)
-        self.on_campus = func.coalesce(cur.on_campus, Student.on_campus)
-        self.health = func.coalesce(cur.health, normal)
-        prev_province = func.coalesce(prev.province, Student.province)
-        prev_city = func.coalesce(prev.city, Student.city)
-        prev_on_campus = func.coalesce(prev.on_campus, Student.on_campus)
-        prev_health = func.coalesce(prev.health, normal)
-        self.confirmed = and_(cur.id.is_not(None), cur.day == day)
-        self.missing = or_(cur.id.is_(None), cur.day != day)
+        self.province = self.current("province", Student.province)
+        self.city = self.current("city", Student.city)
+        self.on_campus = self.current("on_campus", Student.on_campus)
+        self.health = self.current("health", normal)
+        prev_province = self.previous("province", Student.province)
+        prev_city = self.previous("city", Student.city)
+        prev_on_campus = self.previous("on_campus", Student.on_campus)
+        prev_health = self.previous("health", normal)
+        on_day = self.on_day
+        self.confirmed = on_day.id.is_not(None)
+        self.missing = on_day.id.is_(None)
         self.changed = and_(
             self.confirmed,
             or_(
-                cur.province != prev_province,
-                cur.city != prev_city,
-                cur.on_campus != prev_on_campus,
-                cur.health != prev_health,
+                on_day.province != prev_province,
+                on_day.city != prev_city,
+                on_day.on_campus != prev_on_campus,
+                on_day.health != prev_health,
             ),
+        )
+
+    def previous(self, name: str, *default):
+        """SQL: the value of ``name`` in the student's status before the day (or ``default``)."""
+        return func.coalesce(getattr(self.eve, name), _older(name, self.day), *default)
+
+    def current(self, name: str, *default):
+        """SQL: the value of ``name`` in the student's status on the day (or ``default``)."""
+        return func.coalesce(
+            getattr(self.on_day, name), getattr(self.eve, name), _older(name, self.day),
+            *default,
         )
 
     def join(self, query):
-        """Add the two statuses to a query over ``Student`` (outer joins)."""
+        """Add the day's and the eve's statuses to a query over ``Student`` (outer joins)."""
         return query.select_from(Student).outerjoin(
-            self.cur, and_(self.cur.student_id == Student.id, self.cur.day == _latest_day(self.day))
+            self.on_day,
+            and_(self.on_day.student_id == Student.id, self.on_day.day == self.day),
         ).outerjoin(
-            self.prev,
-            and_(
-                self.prev.student_id == Student.id,
-                self.prev.day == _latest_day(self.day, before=True),
-            ),
+            self.eve,
+            and_(self.eve.student_id == Student.id, self.eve.day == self.day - timedelta(days=1)),
         )
 
     def columns(self) -> list:
-        cur, prev = self.cur, self.prev
         return [
             Student.id, Student.province, Student.city, Student.on_campus,
-            cur.id, cur.day, cur.province, cur.city, cur.on_campus, cur.health, cur.note,
-            cur.recorded_at, cur.source,
-            prev.province, prev.city, prev.on_campus, prev.health,
+            *[self.current(name) for name in (
+                "id", "day", "province", "city", "on_campus", "health", "note", "recorded_at",
+                "source",
+            )],
+            *[self.previous(name) for name in ("province", "city", "on_campus", "health")],
         ]
 
     def status_of(self, row) -> DayStatus:

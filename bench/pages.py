@@ -1,0 +1,827 @@
+"""Time the pages a counsellor, the deputy secretary and a supervisor open all day.
+
+    .venv/bin/python bench/pages.py [--postgres] [--students N] [--requests 20] [--posts 10]
+                                    [--at 10:30] [--keep] [--database URL]
+
+Builds a fresh database: SQLite by default (a file in a scratch directory), or with --postgres
+a new database on postgresql+psycopg://postgres@127.0.0.1:5432 (dropped at the end). It holds
+the demo college (``seed_demo``, through the services) and, with --students N, the demo scaled
+to N students by bulk inserts shaped like the demo's season: one counsellor per ~490 students
+(the demo's five take their share of the new classes), one supervisor per ~100; each new
+student with its care categories and concern level, follow-ups at its categories' rhythm, the
+re-checks they completed and the open one, a few notes, three weeks of daily statuses, and the
+counsellors' daily reports, referrals with their steps and notifications, and audit rows.
+The season ends at --at on the college's today (10:30 by default: the morning's check-in
+sheets are in, the reports are coming in), whatever the time the script runs.
+
+Then it signs in through the test client as counsellor1, the deputy secretary and the
+supervisor with the most referrals, and prints for each page: the status, the SQL statements
+of one request (sqlalchemy ``before_cursor_execute``), and the median and p95 response time of
+--requests requests after two warm-up requests; then the same for POSTing a follow-up (each to
+another student of counsellor1 with an open re-check).
+
+Exits 1 if a page does not answer 200 (the POST: a 302 to the student's page).
+
+Targets (PRODUCT.md, "Fast at the college's size and beyond"): a constant number of queries
+whatever the data size; tens of milliseconds at 2,458 students (marked SLOW over 100 ms
+median), and fast at 50,000 students on PostgreSQL (marked SLOW over 300 ms median).
+"""
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from unicodedata import east_asian_width
+from urllib.parse import quote, unquote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+#: Students per counsellor in the account (2,458 students, five counsellors).
+CASELOAD = 490
+#: Students per supervisor in the demo (24 supervisors).
+SUPERVISED = 100
+#: New students written per round of inserts (bounds the memory of the generator).
+BATCH = 2000
+#: Rows per INSERT statement.
+ROWS_PER_STATEMENT = 1000
+
+
+# -- the database ----------------------------------------------------------------------------
+
+
+def make_app(url: str):
+    from caretrack import create_app
+
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+
+
+def create_pg_database(server: str) -> tuple[str, str]:
+    """Create a new, empty database on ``server``; return (its URL, its name)."""
+    import sqlalchemy
+
+    name = f"caretrack_pages_{os.getpid()}_{int(time.time())}"
+    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}", name
+
+
+def drop_pg_database(server: str, name: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def seeded_until(app, at: str) -> datetime:
+    """The instant the demo is seeded up to: ``at`` (HH:MM) on the college's today, or now."""
+    from caretrack.services.clock import local_datetime, local_today
+
+    now = datetime.now(UTC)
+    if at == "now":
+        return now
+    with app.app_context():
+        return local_datetime(local_today(now), clock.fromisoformat(at)).astimezone(UTC)
+
+
+def build(app, students: int, now: datetime) -> dict:
+    """Create the schema, seed the demo college, then scale it to ``students``; return timings."""
+    from caretrack.demo import seed_demo
+    from caretrack.extensions import db
+
+    timings = {}
+    with app.app_context():
+        db.create_all()
+        start = time.perf_counter()
+        seed_demo(now=now)
+        db.session.commit()
+        timings["demo"] = time.perf_counter() - start
+        start = time.perf_counter()
+        added = scale_up(students, now)
+        db.session.commit()
+        if added:
+            if db.engine.dialect.name == "postgresql":
+                # The statistics autovacuum would gather after such inserts, now.
+                with db.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ) as connection:
+                    connection.exec_driver_sql("VACUUM ANALYZE")
+            timings["scale"] = time.perf_counter() - start
+            timings.update(added)
+        db.session.remove()
+    return timings
+
+
+# -- scaling the demo up, in bulk -----------------------------------------------------------
+
+
+class Ids:
+    """Hands out primary keys after the rows already in each table."""
+
+    def __init__(self, models):
+        from sqlalchemy import func, select
+
+        from caretrack.extensions import db
+
+        self.next = {
+            m: (db.session.scalar(select(func.max(m.id))) or 0) + 1 for m in models
+        }
+
+    def __call__(self, model) -> int:
+        value = self.next[model]
+        self.next[model] = value + 1
+        return value
+
+
+@dataclass
+class Rows:
+    """Rows waiting to be inserted, per model, in dependency order."""
+
+    by_model: dict = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, model, **row) -> dict:
+        self.by_model[model].append(row)
+        return row
+
+    def flush(self, order) -> int:
+        from sqlalchemy import insert
+
+        from caretrack.extensions import db
+
+        written = 0
+        for model in order:
+            rows = self.by_model.pop(model, [])
+            step = ROWS_PER_STATEMENT * 20
+            for start in range(0, len(rows), step):
+                db.session.execute(insert(model.__table__), rows[start:start + step])
+            written += len(rows)
+        return written
+
+
+def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
+    """Add students in bulk until the college has ``target``; return what was added.
+
+    The new students are shaped like the demo's: same programmes, provinces, categories and
+    concern levels; follow-ups at their categories' rhythm (every student got the first
+    notice, some were chased for not answering), the re-checks they completed and the open
+    ones, three weeks of daily statuses, referrals to supervisors, audit rows.
+    """
+    from sqlalchemy import func, select, text
+
+    from caretrack.demo.college import (
+        GIVEN,
+        MAJORS,
+        PROGRAMME_CLASS,
+        PROGRAMME_SIZES,
+        SURNAMES,
+        TOTAL_STUDENTS,
+        _location,
+        _phone,
+    )
+    from caretrack.demo.history import CHANNELS, NOT_REACHED, NOTES, REFERRAL_REASONS, SAID
+    from caretrack.extensions import db
+    from caretrack.models import (
+        AuditEvent,
+        CareCategory,
+        CategoryAssignment,
+        ConcernChange,
+        DailyReport,
+        DailyStatus,
+        Notification,
+        Programme,
+        Recheck,
+        Referral,
+        Student,
+        TimelineEntry,
+        User,
+    )
+    from caretrack.models.user import new_token
+    from caretrack.services.clock import college_tz, local_datetime, local_today
+
+    have = db.session.scalar(select(func.count(Student.id)))
+    extra = target - have
+    if extra <= 0:
+        return {}
+    rng = random.Random(seed)
+    today = local_today(now)
+    season_start = today - timedelta(days=42)
+    ids = Ids([User, Student, CategoryAssignment, ConcernChange, TimelineEntry, Recheck,
+               Referral, DailyStatus, DailyReport, Notification, AuditEvent])
+    order = [User, Student, CategoryAssignment, ConcernChange, Referral, TimelineEntry, Recheck,
+             Notification, AuditEvent, DailyStatus, DailyReport]
+    rows = Rows()
+    counts: dict[str, int] = defaultdict(int)
+
+    def at(day: date, earliest: int = 8, latest: int = 21) -> datetime:
+        minutes = rng.randint(earliest * 60, latest * 60 - 1)
+        return (local_datetime(day, clock(0, 0)) + timedelta(minutes=minutes)).astimezone(UTC)
+
+    # Accounts: a counsellor per ~490 students, a supervisor per ~100.
+    template = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
+    deputy = db.session.scalars(select(User).where(User.username == "deputy")).one()
+    counsellors = list(db.session.scalars(
+        select(User.id).where(User.role == "counsellor").order_by(User.id)
+    ))
+    supervisors = list(db.session.scalars(
+        select(User.id).where(User.role == "supervisor").order_by(User.id)
+    ))
+
+    def account(role: str, username: str, name: str) -> int:
+        user_id = ids(User)
+        rows.add(User, id=user_id, username=username, display_name=name, role=role,
+                 email=f"{username}@example.edu.cn", active=True,
+                 password_hash=template.password_hash, locale="zh_CN",
+                 session_token=new_token(), calendar_token=new_token(), created_at=now)
+        return user_id
+
+    new_counsellors = []
+    for n in range(len(counsellors) + 1, max(len(counsellors), round(target / CASELOAD)) + 1):
+        new_counsellors.append(account("counsellor", f"counsellor{n}", f"辅导员{n:03d}"))
+    for n in range(len(supervisors) + 1, max(len(supervisors), round(target / SUPERVISED)) + 1):
+        supervisors.append(account("supervisor", f"supervisor{n}",
+                                   rng.choice(SURNAMES) + rng.choice(GIVEN) + "教授"))
+    counsellors += new_counsellors
+    counts["counsellors"] = len(counsellors)
+    counts["supervisors"] = len(supervisors)
+    rows.flush(order)
+
+    categories = {c.code: c for c in db.session.scalars(select(CareCategory))}
+
+    # Classes of each (programme, cohort), each class under one counsellor, in turn.
+    classes = []
+    shares = [extra * size // TOTAL_STUDENTS for _, _, size in PROGRAMME_SIZES]
+    shares[0] += extra - sum(shares)
+    for (programme, cohorts, _), n_programme in zip(PROGRAMME_SIZES, shares, strict=True):
+        class_size = 30 if programme == Programme.UNDERGRADUATE else 45
+        for i, cohort in enumerate(cohorts):
+            n = n_programme // len(cohorts) + (1 if i < n_programme % len(cohorts) else 0)
+            for k in range(0, n, class_size):
+                number = k // class_size
+                if programme == Programme.UNDERGRADUATE:
+                    name = f"{cohort}级{MAJORS[number % len(MAJORS)]}{number // 6 + 3}班"
+                else:
+                    name = f"{cohort}级{PROGRAMME_CLASS[programme]}{number + 10}班"
+                classes.append((programme, cohort, name, min(class_size, n - k)))
+    rng.shuffle(classes)
+    plan = []
+    for n, (programme, cohort, name, size) in enumerate(classes):
+        counsellor = counsellors[n % len(counsellors)]
+        plan += [(programme, cohort, name, counsellor)] * size
+
+    def rhythm(student_id, counsellor, start: date, end: date, cadence: int, code: str,
+               category_id: int | None, stop_early: bool) -> None:
+        """Follow-ups every ``cadence`` days from ``start`` to ``end``, each completing the
+        re-check the previous one scheduled; the last one leaves a re-check open."""
+        day = start + timedelta(days=rng.randint(0, cadence))
+        category_ended = end < today
+        if stop_early:
+            end = min(end, today - timedelta(days=cadence + rng.randint(1, 3)))
+        previous = None  # (recheck id, due day) scheduled by the previous follow-up
+        if day <= end:
+            scheduled = datetime.combine(start, clock(2, 0), tzinfo=UTC)
+            entry(student_id, "recheck_change", counsellor, scheduled, "",
+                  {"action": "scheduled", "recheck_id": None, "due_on": day.isoformat(),
+                   "origin": "cadence", "category_id": category_id})
+        while day <= end:
+            occurred = min(at(day), now - timedelta(minutes=10))
+            entry_id = ids(TimelineEntry)
+            reached = rng.random() > 0.08
+            channels, weights = CHANNELS.get(code, CHANNELS["default"])
+            channel = rng.choices(channels, weights)[0]
+            body = rng.choice(SAID[code]) if reached else rng.choice(NOT_REACHED.get(
+                channel, NOT_REACHED["phone"]))
+            rows.add(TimelineEntry, id=entry_id, student_id=student_id, kind="follow_up",
+                     author_id=counsellor, occurred_at=occurred, created_at=occurred,
+                     body=body, details={"channel": channel, "reached": reached,
+                                         "health": "normal" if reached else "unknown",
+                                         "check_again_in_days": cadence},
+                     corrects_id=None, referral_id=None, submission_key=None)
+            audit(counsellor, student_id, "follow_up.create", f"entry:{entry_id}", occurred)
+            recheck_id = ids(Recheck)
+            due = local_today(occurred) + timedelta(days=cadence)
+            rows.add(Recheck, id=recheck_id, student_id=student_id, owner_id=counsellor,
+                     due_on=due, reason="", origin="follow_up", state="open",
+                     category_id=category_id, completed_entry_id=None, cancel_reason=None,
+                     previous_due_on=None, created_by_id=counsellor, created_at=occurred,
+                     closed_at=None)
+            if previous is not None:
+                done = rows.by_model[Recheck][previous[0]]
+                done.update(state="done", completed_entry_id=entry_id, closed_at=occurred)
+                rows.add(TimelineEntry, id=ids(TimelineEntry), student_id=student_id,
+                         kind="recheck_change", author_id=counsellor, occurred_at=occurred,
+                         created_at=occurred, body="",
+                         details={"action": "completed", "entry_id": entry_id,
+                                  "recheck_ids": [done["id"]],
+                                  "due_on": [done["due_on"].isoformat()],
+                                  "next_recheck_id": recheck_id,
+                                  "next_due_on": due.isoformat()},
+                         corrects_id=None, referral_id=None, submission_key=None)
+            previous = (len(rows.by_model[Recheck]) - 1, due)
+            counts["follow-ups"] += 1
+            day += timedelta(days=rng.randint(cadence, cadence + 1))
+        if previous is not None and category_ended:
+            # The category ended: its open re-check was cancelled.
+            rows.by_model[Recheck][previous[0]].update(
+                state="cancelled", cancel_reason="", closed_at=min(
+                    now, datetime.combine(end, clock(3, 0), tzinfo=UTC)))
+
+    def entry(student_id, kind, author, occurred, body="", details=None, referral_id=None):
+        entry_id = ids(TimelineEntry)
+        rows.add(TimelineEntry, id=entry_id, student_id=student_id, kind=kind, author_id=author,
+                 occurred_at=occurred, created_at=occurred, body=body, details=details or {},
+                 corrects_id=None, referral_id=referral_id, submission_key=None)
+        return entry_id
+
+    def audit(user_id, student_id, action, detail, occurred):
+        rows.add(AuditEvent, id=ids(AuditEvent), occurred_at=occurred, user_id=user_id,
+                 action=action, student_id=student_id, ip="127.0.0.1", detail=detail)
+
+    def referral(student_id, counsellor, supervisor):
+        created = at(today - timedelta(days=rng.randint(0, 30)), 9, 18)
+        created = min(created, now - timedelta(minutes=30))
+        state = rng.choices(["open", "accepted", "declined", "done", "revoked"],
+                            [44, 23, 9, 18, 6])[0]
+        referral_id = ids(Referral)
+        closed = created + timedelta(hours=rng.randint(2, 48))
+        closed = min(closed, now - timedelta(minutes=5))
+        rows.add(Referral, id=referral_id, student_id=student_id, referred_by_id=counsellor,
+                 supervisor_id=supervisor, reason=rng.choice(REFERRAL_REASONS),
+                 urgency="urgent" if rng.random() < 0.1 else "normal", state=state,
+                 created_at=created, updated_at=closed if state != "open" else created,
+                 closed_at=closed if state in ("declined", "done", "revoked") else None,
+                 version_id=1)
+        entry(student_id, "referral", counsellor, created, rng.choice(REFERRAL_REASONS),
+              {"supervisor_id": supervisor, "urgency": "normal"}, referral_id)
+        steps = {"accepted": [("accepted", "open", supervisor)],
+                 "declined": [("declined", "open", supervisor)],
+                 "done": [("accepted", "open", supervisor), ("done", "accepted", supervisor)],
+                 "revoked": [("revoked", "open", counsellor)]}.get(state, [])
+        for action, before, by in steps:
+            to = "accepted" if action == "accepted" else action
+            entry(student_id, "referral_step", by, closed, "已开展线上论文指导",
+                  {"action": action, "from": before, "to": to}, referral_id)
+        seen = now - timedelta(days=2)
+        rows.add(Notification, id=ids(Notification), user_id=supervisor, kind="referral.new",
+                 student_id=student_id, referral_id=referral_id, created_at=created,
+                 seen_at=seen if created < seen else None)
+        audit(counsellor, student_id, "referral.create", f"referral:{referral_id}", created)
+        counts["referrals"] += 1
+
+    first_day = season_start + timedelta(days=1)
+    students_by_counsellor: dict[int, list[tuple]] = defaultdict(list)
+    for batch_start in range(0, len(plan), BATCH):
+        for n, (programme, cohort, class_name, counsellor) in enumerate(
+            plan[batch_start:batch_start + BATCH], start=batch_start
+        ):
+            student_id = ids(Student)
+            province, city = _location(rng)
+            graduate = programme in (Programme.MASTER, Programme.PHD, Programme.MBA_FULL_TIME)
+            supervisor = rng.choice(supervisors) if graduate else None
+            draw = rng.random()
+            concern = "high" if draw < 0.006 else "elevated" if draw < 0.046 else "normal"
+            rows.add(Student, id=student_id, student_number=f"3{n:08d}",
+                     name=rng.choice(SURNAMES) + rng.choice(GIVEN)
+                     + (rng.choice(GIVEN) if rng.random() < 0.7 else ""),
+                     gender=rng.choice("MF"), programme=programme, cohort=cohort,
+                     class_name=class_name, counsellor_id=counsellor,
+                     supervisor_id=supervisor, phone=_phone(rng), province=province,
+                     city=city, on_campus=False,
+                     employed=programme == Programme.MBA_PART_TIME and rng.random() < 0.9,
+                     notes="", concern_level=concern, flagged_for_review=False,
+                     last_reviewed_at=None, created_at=now, updated_at=now, version_id=1)
+            students_by_counsellor[counsellor].append((student_id, province, city))
+
+            # Every student read the college's notice in the first days.
+            first = at(first_day + timedelta(days=rng.randint(0, 2)))
+            entry(student_id, "follow_up", counsellor, first, rng.choice(SAID["first"]),
+                  {"channel": rng.choice(["wechat", "sms", "phone"]), "reached": True,
+                   "health": "normal", "check_again_in_days": None})
+            # Some were chased for not answering the health form, one by one.
+            for _ in range(rng.choice([1, 2, 3, 3, 4, 5])):
+                day = first_day + timedelta(days=rng.randint(3, 41))
+                chased = min(at(day, 11, 16), now - timedelta(minutes=10))
+                channel = rng.choice(["sms", "phone"])
+                entry_id = entry(student_id, "follow_up", counsellor, chased,
+                                 rng.choice(SAID["chase"]),
+                                 {"channel": channel, "reached": True, "health": "normal",
+                                  "check_again_in_days": None})
+                audit(counsellor, student_id, "follow_up.create", f"entry:{entry_id}", chased)
+            for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
+                noted = min(at(first_day + timedelta(days=rng.randint(0, 41))),
+                            now - timedelta(minutes=10))
+                entry_id = entry(student_id, "note", counsellor, noted, rng.choice(NOTES))
+                audit(counsellor, student_id, "note.create", f"entry:{entry_id}", noted)
+
+            # Care categories, as often as in the demo, followed up at their rhythm.
+            codes = []
+            if province == "湖北":
+                codes.append(("hubei", 40))
+            elif rng.random() < 0.016:
+                codes.append(("hubei_contact", rng.randint(3, 30)))
+            if programme == Programme.UNDERGRADUATE and rng.random() < 0.08:
+                codes.append(("return_early", rng.randint(1, 35)))
+            if programme in (Programme.MASTER, Programme.PHD) and rng.random() < 0.19:
+                codes.append(("thesis_pressure", rng.randint(1, 35)))
+            if rng.random() < 0.02:
+                codes.append(("other_attention", rng.randint(1, 35)))
+            for code, days_ago in codes:
+                category = categories[code]
+                started = max(season_start, today - timedelta(days=days_ago))
+                set_at = datetime.combine(started, clock(2, 0), tzinfo=UTC)
+                ended = None
+                if category.isolation_days and started + timedelta(
+                    days=category.isolation_days
+                ) < today:
+                    ended = started + timedelta(days=category.isolation_days)
+                elif code == "return_early" and rng.random() < 0.3:
+                    ended = min(today, started + timedelta(days=rng.randint(3, 20)))
+                assignment_id = ids(CategoryAssignment)
+                rows.add(CategoryAssignment, id=assignment_id, student_id=student_id,
+                         category_id=category.id, started_on=started, ended_on=ended,
+                         reason=category.name_zh,
+                         end_reason="情况稳定，解除关注" if ended else None,
+                         set_by_id=counsellor, ended_by_id=counsellor if ended else None,
+                         created_at=set_at)
+                entry(student_id, "category_change", counsellor, set_at, category.name_zh,
+                      {"action": "added", "assignment_id": assignment_id,
+                       "category_id": category.id, "started_on": started.isoformat()})
+                if ended:
+                    ended_at = datetime.combine(ended, clock(3, 0), tzinfo=UTC)
+                    entry(student_id, "category_change", counsellor, min(ended_at, now),
+                          "情况稳定，解除关注",
+                          {"action": "ended", "assignment_id": assignment_id,
+                           "category_id": category.id, "ended_on": ended.isoformat()})
+                rhythm(student_id, counsellor, started, ended or today,
+                       max(category.cadence_days, 1), code, category.id,
+                       stop_early=ended is None and rng.random() < 0.04)
+                counts["category assignments"] += 1
+                if code == "thesis_pressure" and supervisor and rng.random() < 0.45:
+                    referral(student_id, counsellor, supervisor)
+            if not codes and rng.random() < 0.1:
+                # "Check again in a few days" after a chase: one open re-check.
+                due = today + timedelta(days=rng.randint(-2, 6))
+                asked = at(due - timedelta(days=rng.randint(3, 7)))
+                entry_id = entry(student_id, "follow_up", counsellor, min(asked, now),
+                                 rng.choice(SAID["other_attention"]),
+                                 {"channel": "wechat", "reached": True, "health": "normal",
+                                  "check_again_in_days": (due - local_today(asked)).days})
+                rows.add(Recheck, id=ids(Recheck), student_id=student_id, owner_id=counsellor,
+                         due_on=due, reason="", origin="follow_up", state="open",
+                         category_id=None, completed_entry_id=None, cancel_reason=None,
+                         previous_due_on=None, created_by_id=counsellor,
+                         created_at=min(asked, now), closed_at=None)
+            if concern != "normal":
+                changed = datetime.combine(today - timedelta(days=rng.randint(1, 20)),
+                                           clock(2, 0), tzinfo=UTC)
+                reason = "情绪波动较大，需持续关注" if concern == "elevated" else \
+                    "本人或家人出现发热症状，需密切关注"
+                rows.add(ConcernChange, id=ids(ConcernChange), student_id=student_id,
+                         level=concern, previous_level="normal", reason=reason,
+                         set_by_id=counsellor, created_at=changed)
+                entry(student_id, "concern_change", counsellor, changed, reason,
+                      {"from": "normal", "to": concern})
+        for model in (TimelineEntry, Recheck, AuditEvent):
+            counts[model.__tablename__] += len(rows.by_model[model])
+        rows.flush(order)
+    counts["students"] = len(plan)
+
+    # Three weeks of daily statuses (the class check-in sheets) and the counsellors' reports.
+    morning = now.astimezone(college_tz())
+    for back in range(20, -1, -1):
+        day = today - timedelta(days=back)
+        if day == today and morning.hour < 9:
+            continue
+        checkin = local_datetime(day, clock(8, 30)).astimezone(UTC)
+        for counsellor, mine in students_by_counsellor.items():
+            for student_id, province, city in mine:
+                if rng.random() < (0.03 if day == today else 0.012):
+                    continue  # did not answer the health form that day
+                rows.add(DailyStatus, id=ids(DailyStatus), student_id=student_id, day=day,
+                         province=province, city=city, on_campus=False, health="normal",
+                         note="", source="upload", recorded_by_id=counsellor,
+                         recorded_at=checkin)
+        for counsellor in new_counsellors:
+            if day == today and (morning.hour < 11 or rng.random() < 0.3):
+                continue
+            late = rng.random() < 0.15
+            submitted = local_datetime(day, clock(11 if late else 10, rng.randint(5, 55)))
+            reviewed = day != today or morning.hour >= 12
+            rows.add(DailyReport, id=ids(DailyReport), counsellor_id=counsellor, day=day,
+                     state="approved" if reviewed else "submitted",
+                     is_zero=rng.random() < 0.3, changes_count=rng.randint(0, 3),
+                     submitted_at=submitted.astimezone(UTC), late=late, resubmitted_at=None,
+                     note="", reviewed_by_id=deputy.id if reviewed else None,
+                     reviewed_at=(submitted + timedelta(minutes=50)).astimezone(UTC)
+                     if reviewed else None, review_comment="", version_id=1)
+        counts["daily_statuses"] += len(rows.by_model[DailyStatus])
+        rows.flush(order)
+
+    if db.engine.dialect.name == "postgresql":
+        for model in order:
+            table = model.__tablename__
+            db.session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            ))
+    return dict(counts)
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+class QueryCounter:
+    """Counts the SQL statements sent to the database (as tests.helpers does)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
+            self.count += 1
+
+
+@dataclass
+class Figure:
+    who: str
+    what: str
+    statuses: set = field(default_factory=set)
+    queries: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000 if self.times else float("nan")
+
+    @property
+    def p95_ms(self) -> float:
+        if not self.times:
+            return float("nan")
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+    def queries_text(self) -> str:
+        if not self.queries:
+            return "-"
+        low, high = min(self.queries), max(self.queries)
+        return str(low) if low == high else f"{low}-{high}"
+
+
+def timed(client, counter, figure: Figure, method: str, url: str, expected: int,
+          measured: bool, to: str = "", **kwargs) -> None:
+    """Send one request; record its status, and its time and queries when ``measured``."""
+    counter.count = 0
+    start = time.perf_counter()
+    location = ""
+    try:
+        response = client.open(url, method=method, **kwargs)
+        status, location = response.status_code, response.location or ""
+    except Exception:  # noqa: BLE001 - report the page as failed and carry on
+        status = 500
+        figure.error = traceback.format_exc(limit=-3)
+    elapsed = time.perf_counter() - start
+    figure.statuses.add(status)
+    if status != expected and not figure.error:
+        figure.error = f"{method} {url}: {status}"
+    elif to and to not in location and not figure.error:
+        figure.error = f"{method} {url}: redirected to {location!r}, not {to!r}"
+    if measured:
+        figure.times.append(elapsed)
+        figure.queries.append(counter.count)
+
+
+def sign_in(app, username: str):
+    from caretrack.demo import DEMO_PASSWORD
+
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"could not sign in as {username}: {response.status_code}")
+    return client
+
+
+def subjects(app) -> dict:
+    """Pick who and what to measure: counsellor1's busiest student, a supervisor with
+    referrals, students of counsellor1 with an open re-check to post follow-ups for."""
+    from sqlalchemy import func, select
+
+    from caretrack.access import SUPERVISOR_VISIBLE_STATES
+    from caretrack.extensions import db
+    from caretrack.models import Recheck, Referral, Student, TimelineEntry, User
+
+    with app.app_context():
+        counsellor = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
+        busy_id, _ = db.session.execute(
+            select(TimelineEntry.student_id, func.count(TimelineEntry.id))
+            .join(Student, Student.id == TimelineEntry.student_id)
+            .where(Student.counsellor_id == counsellor.id)
+            .group_by(TimelineEntry.student_id)
+            .order_by(func.count(TimelineEntry.id).desc(), TimelineEntry.student_id)
+            .limit(1)
+        ).one()
+        busy = db.session.get(Student, busy_id)
+        supervisor = db.session.execute(
+            select(User.username, func.count(Referral.id))
+            .join(Referral, Referral.supervisor_id == User.id)
+            .where(Referral.state.in_(SUPERVISOR_VISIBLE_STATES))
+            .group_by(User.username)
+            .order_by(func.count(Referral.id).desc(), User.username)
+            .limit(1)
+        ).one()
+        with_rechecks = list(db.session.scalars(
+            select(Recheck.student_id)
+            .join(Student, Student.id == Recheck.student_id)
+            .where(Student.counsellor_id == counsellor.id, Recheck.state == "open",
+                   Student.id != busy_id)
+            .group_by(Recheck.student_id)
+            .order_by(Recheck.student_id)
+        ))
+        figures = {
+            "students": db.session.scalar(select(func.count(Student.id))),
+            "caseload": db.session.scalar(
+                select(func.count(Student.id)).where(Student.counsellor_id == counsellor.id)
+            ),
+            "entries": db.session.scalar(select(func.count(TimelineEntry.id))),
+            "open_rechecks": db.session.scalar(
+                select(func.count(Recheck.id)).where(Recheck.state == "open")
+            ),
+            "busy_entries": db.session.scalar(
+                select(func.count(TimelineEntry.id)).where(TimelineEntry.student_id == busy_id)
+            ),
+        }
+        db.session.remove()
+    return {
+        "busy_id": busy.id, "busy_name": busy.name, "supervisor": supervisor[0],
+        "supervisor_referrals": supervisor[1], "post_students": with_rechecks, **figures,
+    }
+
+
+def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
+    """Sign in as each user and time every page; then post follow-ups."""
+    from sqlalchemy import event
+
+    from caretrack.extensions import db
+    from caretrack.services.clock import college_tz
+
+    chosen = subjects(app)
+    busy = chosen["busy_id"]
+    pages = [
+        ("counsellor1", "/"),
+        ("counsellor1", "/students/"),
+        ("counsellor1", f"/students/?q={quote(chosen['busy_name'])}"),
+        ("counsellor1", f"/students/{busy}"),
+        ("counsellor1", f"/students/{busy}/follow-ups/new"),
+        ("counsellor1", "/rechecks/"),
+        ("counsellor1", "/reports/daily/"),
+        ("counsellor1", "/dashboard"),
+        ("deputy", "/"),
+        ("deputy", "/review/"),
+        ("deputy", "/reports/board/"),
+        ("deputy", "/rechecks/"),
+        (chosen["supervisor"], "/referrals/"),
+    ]
+    with app.app_context():
+        engine = db.engine
+    counter = QueryCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    clients = {}
+    results = []
+    try:
+        for who, url in pages:
+            if who not in clients:
+                clients[who] = sign_in(app, who)
+            figure = Figure(who, unquote(url))
+            for n in range(2 + requests):
+                timed(clients[who], counter, figure, "GET", url, 200, measured=n >= 2)
+            results.append(figure)
+
+        # Posting a follow-up: each to another student with an open re-check.
+        figure = Figure("counsellor1", "POST /students/<id>/follow-ups/new")
+        targets = chosen["post_students"][: 2 + posts]
+        with app.app_context():
+            when = datetime.now(UTC).astimezone(college_tz()) - timedelta(minutes=5)
+        for n, student_id in enumerate(targets):
+            timed(clients["counsellor1"], counter, figure, "POST",
+                  f"/students/{student_id}/follow-ups/new", 302, measured=n >= 2,
+                  to=f"/students/{student_id}",
+                  data={"occurred_at": when.strftime("%Y-%m-%dT%H:%M"), "channel": "phone",
+                        "reached": "1", "health": "normal", "body": "电话联系，情况正常",
+                        "check_again_in_days": "3", "next": "",
+                        "submission_key": f"bench-{os.getpid()}-{student_id}"})
+        if len(targets) < 3:
+            figure.error = "too few students with an open re-check to post follow-ups"
+        results.append(figure)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return results, chosen
+
+
+def print_table(results: list[Figure], title: str, slow_ms: float) -> bool:
+    """Print the figures; return whether every page answered as expected."""
+    print(title)
+    print(f"{'who':<14} {'page':<44} {'status':>6} {'queries':>7} {'median':>9} {'p95':>9}")
+    width = 44
+    ok = True
+    for f in results:
+        statuses = "/".join(str(s) for s in sorted(f.statuses))
+        what = f.what if len(f.what) <= width else f.what[:width - 3] + "..."
+        # CJK characters take two columns of the terminal.
+        what += " " * (width - sum(1 + (east_asian_width(c) in "WF") for c in what))
+        flag = "  SLOW" if f.median_ms > slow_ms else ""
+        print(f"{f.who:<14} {what} {statuses:>6} {f.queries_text():>7} "
+              f"{f.median_ms:>6.1f} ms {f.p95_ms:>6.1f} ms{flag}")
+        if f.error:
+            ok = False
+    for f in results:
+        if f.error:
+            print(f"\nFAILED {f.who} {f.what}:\n{f.error}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", action="store_true",
+                        help=f"use a new database on {PG_SERVER} (dropped at the end)")
+    parser.add_argument("--pg-server", default=os.environ.get("BENCH_PG_SERVER", PG_SERVER))
+    parser.add_argument("--students", type=int, default=0,
+                        help="scale the demo college to this many students")
+    parser.add_argument("--requests", type=int, default=20, help="measured requests per page")
+    parser.add_argument("--posts", type=int, default=10, help="measured follow-up posts")
+    parser.add_argument("--slow-ms", type=float,
+                        help="median marked SLOW (default 100 ms up to 2,458 students, else 300)")
+    parser.add_argument("--at", default="10:30",
+                        help="college time of today the data is seeded up to (HH:MM, or 'now'): "
+                        "by default mid-morning, with the check-in sheets in and reports coming")
+    parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
+    parser.add_argument("--database", help="measure this database, already built (kept)")
+    args = parser.parse_args()
+
+    from caretrack.demo.college import TOTAL_STUDENTS
+
+    scratch = pg_name = None
+    if args.database:
+        url = args.database
+    elif args.postgres:
+        url, pg_name = create_pg_database(args.pg_server)
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="caretrack-pages-"))
+        url = f"sqlite:///{scratch / 'pages.db'}"
+    engine_name = url.split(":", 1)[0].split("+", 1)[0]
+    app = None
+    try:
+        app = make_app(url)
+        timings = {}
+        if not args.database:
+            print(f"building the college on {engine_name} ...", flush=True)
+            timings = build(app, args.students, seeded_until(app, args.at))
+        results, chosen = measure(app, args.requests, args.posts)
+        slow_ms = args.slow_ms or (100.0 if chosen["students"] <= TOTAL_STUDENTS else 300.0)
+        built = ""
+        if timings:
+            built = f"; seeded up to {args.at}; demo seeded in {timings['demo']:.0f} s"
+            if "scale" in timings:
+                built += (f", scaled up in {timings['scale']:.0f} s "
+                          f"({timings['counsellors']} counsellors, "
+                          f"{timings['supervisors']} supervisors, "
+                          f"{timings.get('daily_statuses', 0):,} daily statuses added)")
+        title = (
+            f"\n{engine_name}: {chosen['students']:,} students, {chosen['entries']:,} timeline "
+            f"entries, {chosen['open_rechecks']:,} open re-checks{built}\n"
+            f"counsellor1: {chosen['caseload']} students; busy student {chosen['busy_id']} "
+            f"({chosen['busy_entries']} entries); {chosen['supervisor']}: "
+            f"{chosen['supervisor_referrals']} referrals; {args.requests} requests per page "
+            f"after 2 warm-ups, {args.posts} posts; SLOW = median over {slow_ms:.0f} ms\n"
+        )
+        ok = print_table(results, title, slow_ms)
+    finally:
+        if args.keep and not args.database:
+            print(f"\nkept: {url}")
+        elif pg_name:
+            if app is not None:
+                from caretrack.extensions import db
+
+                with app.app_context():
+                    db.engine.dispose()
+            drop_pg_database(args.pg_server, pg_name)
+        elif scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
