@@ -622,3 +622,23 @@ def test_command_with_errors_writes_nothing(runner, college, tmp_path):
     assert result.exit_code == 1
     assert "缺少以下列" in result.output and "应有的列：" in result.output
     assert "  辅导员 / Counsellor" in result.output
+
+
+def test_a_student_moved_to_another_counsellor_takes_their_open_rechecks(app, college):
+    from caretrack.models import Recheck
+    from caretrack.services.rechecks import schedule
+
+    student = college.own_student
+    open_one = schedule(student, due_on=date(2099, 1, 5), reason="约好回电", origin="manual",
+                        by=college.counsellor)
+    done_one = schedule(student, due_on=date(2099, 1, 1), reason="已完成", origin="manual",
+                        by=college.counsellor)
+    done_one.state = "done"
+    db.session.commit()
+    data = csv_of([row_of(student, **{"辅导员": college.other_counsellor.username})])
+    preview = preview_import("roster.csv", data)
+    roster_import.apply_import(preview, college.admin, now_utc())
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Recheck, open_one.id).owner_id == college.other_counsellor.id
+    assert db.session.get(Recheck, done_one.id).owner_id == college.counsellor.id  # history stays

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -702,3 +702,23 @@ def regenerate_calendar_token(user: User) -> str:
     user.calendar_token = new_token()
     db.session.flush()
     return user.calendar_token
+
+
+def follow_counsellor(student_ids: list[int]) -> None:
+    """Give the open re-checks of these students to each student's current counsellor (after
+    a roster change moved them to another caseload)."""
+    if not student_ids:
+        return
+    current = (
+        select(Student.counsellor_id).where(Student.id == Recheck.student_id).scalar_subquery()
+    )
+    for start in range(0, len(student_ids), 1000):
+        db.session.execute(
+            update(Recheck)
+            .where(
+                Recheck.state == RecheckState.OPEN,
+                Recheck.student_id.in_(student_ids[start:start + 1000]),
+            )
+            .values(owner_id=current)
+            .execution_options(synchronize_session=False)
+        )

@@ -33,6 +33,7 @@ from sqlalchemy import bindparam, insert, select, update
 from caretrack.extensions import db
 from caretrack.labels import GENDER, PROGRAMME
 from caretrack.models import Gender, Programme, Role, Student, User
+from caretrack.services import rechecks
 from caretrack.services.audit import record_event
 from caretrack.services.spreadsheets import (
     SpreadsheetError,
@@ -668,6 +669,11 @@ def apply_import(
                 raise PreviewChanged("a student was deleted meanwhile")
             if progress is not None:
                 progress(len(chunk))
+    moved = [
+        change.student_id for change in preview.updates
+        if any(c.field == "counsellor_id" for c in change.changes)
+    ]
+    rechecks.follow_counsellor(moved)
     record_event(
         "roster.import", user,
         detail=f"created={len(preview.creates)} updated={len(preview.updates)}",
