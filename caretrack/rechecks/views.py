@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 
 from caretrack.access import can_read_cases, can_record_for, get_student_or_404
 from caretrack.auth.services import is_safe_next
@@ -54,13 +53,10 @@ if overdue_badge not in BADGE_PROVIDERS:
 
 
 @bp.app_template_global()
-def follow_up_url(student_id: int) -> str | None:
+def follow_up_url(student_id: int) -> str:
     """Return the link to log a follow-up for a student, coming back to this page after."""
     here = request.full_path.rstrip("?")
-    try:
-        return url_for("students.follow_up", student_id=student_id, next=here)
-    except BuildError:  # the follow-up form is not there yet
-        return None
+    return url_for("students.follow_up", student_id=student_id, next=here)
 
 
 @bp.app_template_global()

@@ -7,7 +7,7 @@ spreadsheet program would run as formulas.
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote
@@ -247,7 +247,3 @@ def xlsx_response(filename: str, sheets: list[tuple[str, list[str], Iterable[Ite
         filename,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-
-def iter_rows(table: Table) -> Iterator[tuple[int, list[str]]]:
-    yield from table.rows
