@@ -1,11 +1,17 @@
-"""The one place that decides which students, and which of their records, a user may see.
+"""The one place that decides who may see and do what.
 
 Every view that touches a student loads it through :func:`get_student_or_404`, and every list
-starts from :func:`visible_students`. A student the user may not see is a 404, exactly like a
-student that does not exist.
+starts from :func:`visible_students` (or the SQL condition :func:`student_filter`). A student the
+user may not see is a 404, exactly like a student that does not exist. Views are guarded with
+:func:`requires` and one of the named predicates below; templates receive the same predicates
+as Jinja globals, so no template compares roles.
 """
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import abort
+from flask_login import current_user, login_required
 from sqlalchemy import Select, and_, exists, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,15 +22,87 @@ from caretrack.models import Referral, ReferralState, Role, Student, TimelineEnt
 SUPERVISOR_VISIBLE_STATES = (ReferralState.OPEN, ReferralState.ACCEPTED, ReferralState.DONE)
 
 
+def _signed_in(user: User | None) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+# -- roles as capabilities --------------------------------------------------------------------
+
+
+def keeps_caseload(user: User) -> bool:
+    """Whether the user has a caseload of their own (a counsellor)."""
+    return _signed_in(user) and user.role == Role.COUNSELLOR
+
+
+def sees_whole_college(user: User) -> bool:
+    """Whether the user's lists and dashboards cover the whole college (the deputy secretary)."""
+    return _signed_in(user) and user.role == Role.DEPUTY_SECRETARY
+
+
+def has_referral_inbox(user: User) -> bool:
+    """Whether the user works from an inbox of students referred to them (a supervisor)."""
+    return _signed_in(user) and user.role == Role.SUPERVISOR
+
+
+def can_read_cases(user: User) -> bool:
+    """Whether the user's role reads case content at all (everyone but the admin)."""
+    return _signed_in(user) and user.role != Role.ADMIN
+
+
+def can_manage_roster(user: User) -> bool:
+    """Whether the user manages accounts, the roster, the categories and the audit log."""
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def can_review(user: User) -> bool:
+    """Whether the user works the review queue of high-concern and flagged students."""
+    return sees_whole_college(user)
+
+
+def can_sign_off_reports(user: User) -> bool:
+    """Whether the user approves or returns the counsellors' daily reports."""
+    return sees_whole_college(user)
+
+
+def files_daily_report(user: User) -> bool:
+    """Whether the user files a daily report for a caseload."""
+    return keeps_caseload(user)
+
+
+def works_rechecks(user: User) -> bool:
+    """Whether the user has a re-check list (their own, or the whole college's)."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
+def has_dashboard(user: User) -> bool:
+    """Whether the user has a dashboard of the students they may see."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
+def reads_full_timeline(user: User) -> bool:
+    """Whether the user reads a visible student's whole case (timeline, categories, concern,
+    re-checks), rather than only the referrals made to them (a supervisor)."""
+    return can_read_cases(user) and not has_referral_inbox(user)
+
+
+# -- which students -----------------------------------------------------------------------------
+
+
+def caseload_filter(counsellor: User | int) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects one counsellor's caseload."""
+    counsellor_id = counsellor if isinstance(counsellor, int) else counsellor.id
+    return Student.counsellor_id == counsellor_id
+
+
 def student_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects the students ``user`` may see."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return false()
-    if user.role == Role.COUNSELLOR:
-        return Student.counsellor_id == user.id
-    if user.role == Role.DEPUTY_SECRETARY:
+    if keeps_caseload(user):
+        return caseload_filter(user)
+    if sees_whole_college(user):
         return true()
-    if user.role == Role.SUPERVISOR:
+    if has_referral_inbox(user):
         return exists().where(
             and_(
                 Referral.student_id == Student.id,
@@ -54,47 +132,47 @@ def get_student_or_404(student_id: int, user: User) -> Student:
     return student
 
 
+def can_record_for(user: User, student: Student) -> bool:
+    """Whether ``user`` may add entries to the student's timeline (their counsellor)."""
+    return keeps_caseload(user) and student.counsellor_id == user.id
+
+
+def get_recordable_student_or_404(student_id: int, user: User) -> Student:
+    """Load a student whose timeline ``user`` records (their counsellor).
+
+    :raise 404: for anyone else, and for a student the user may not see.
+    """
+    student = get_student_or_404(student_id, user)
+    if not can_record_for(user, student):
+        abort(404)
+    return student
+
+
+def roster_students(user: User) -> Select[tuple[Student]]:
+    """Return a query of the students whose roster data (names, numbers, assignments) ``user``
+    may manage: the admin's and the deputy secretary's view of the whole college."""
+    if can_manage_roster(user) or sees_whole_college(user):
+        return select(Student)
+    return select(Student).where(false())
+
+
+# -- timelines and referrals ------------------------------------------------------------------
+
+
 def entry_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``TimelineEntry`` that selects the entries of a visible
     student's timeline that ``user`` may read: a supervisor reads only the entries of the
     referrals made to them; the other case readers read the whole timeline."""
-    if user.role == Role.SUPERVISOR:
+    if has_referral_inbox(user):
         return TimelineEntry.referral_id.in_(
             select(Referral.id).where(Referral.supervisor_id == user.id)
         )
     return true()
 
 
-def roster_students(user: User) -> Select[tuple[Student]]:
-    """Return a query of the students whose roster data (names, numbers, assignments) ``user``
-    may manage: the admin's and the deputy secretary's view of the whole college."""
-    if user.is_authenticated and user.role in (Role.ADMIN, Role.DEPUTY_SECRETARY):
-        return select(Student)
-    return select(Student).where(false())
-
-
-def can_read_cases(user: User) -> bool:
-    """Whether the user's role reads case content at all (everyone but the admin)."""
-    return user.is_authenticated and user.role != Role.ADMIN
-
-
-def can_record_for(user: User, student: Student) -> bool:
-    """Whether ``user`` may add entries to the student's timeline (their counsellor)."""
-    return user.role == Role.COUNSELLOR and student.counsellor_id == user.id
-
-
-def sees_whole_college(user: User) -> bool:
-    """Whether the user's lists and dashboards cover the whole college."""
-    return user.role == Role.DEPUTY_SECRETARY
-
-
-def can_manage_roster(user: User) -> bool:
-    return user.is_authenticated and user.role == Role.ADMIN
-
-
 def visible_referrals(user: User) -> Select[tuple[Referral]]:
     """Return a query of the referrals ``user`` may see."""
-    if user.role == Role.SUPERVISOR:
+    if has_referral_inbox(user):
         # The supervisor's inbox keeps every referral made to them, declined and revoked too.
         return select(Referral).where(Referral.supervisor_id == user.id)
     return select(Referral).join(Student, Referral.student_id == Student.id).where(
@@ -113,3 +191,56 @@ def get_referral_or_404(referral_id: int, user: User) -> Referral:
     if referral is None:
         abort(404)
     return referral
+
+
+def is_referral_supervisor(user: User, referral: Referral) -> bool:
+    """Whether ``user`` is the supervisor the referral was made to (and takes its steps)."""
+    return has_referral_inbox(user) and referral.supervisor_id == user.id
+
+
+def may_revoke_referrals_of(user: User, student: Student) -> bool:
+    """Whether ``user`` may revoke referrals of this student at all: the student's counsellor or
+    the deputy secretary."""
+    return can_record_for(user, student) or sees_whole_college(user)
+
+
+def can_revoke_referral(user: User, referral: Referral) -> bool:
+    """Whether ``user`` may revoke ``referral`` now: its counsellor or the deputy, while open."""
+    return referral.state == ReferralState.OPEN and _signed_in(user) and (
+        user.id == referral.referred_by_id or sees_whole_college(user)
+    )
+
+
+# -- guarding views -----------------------------------------------------------------------------
+
+
+def requires(predicate: Callable[[User], bool]):
+    """Guard a view (or a blueprint's ``before_request``): sign-in first, then ``predicate``.
+
+    :raise 404: when the signed-in user fails ``predicate``, so a page the user may not use
+        looks like one that does not exist.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            if not predicate(current_user):
+                abort(404)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+#: The predicates templates may call, e.g. ``{% if sees_whole_college(current_user) %}``.
+TEMPLATE_PREDICATES = {
+    f.__name__: f
+    for f in (
+        keeps_caseload, sees_whole_college, has_referral_inbox, can_read_cases,
+        can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
+        works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
+        is_referral_supervisor, may_revoke_referrals_of, can_revoke_referral,
+    )
+}

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
 
+from caretrack.access import TEMPLATE_PREDICATES
 from caretrack.labels import CONCERN_BADGE, label
 from caretrack.navigation import nav_items
 
@@ -50,3 +51,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(nav_items)
     app.add_template_global(CONCERN_BADGE, "concern_badge")
+    app.jinja_env.globals.update(TEMPLATE_PREDICATES)

@@ -8,14 +8,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
-
-
-class DuplicateSubmission(Exception):
-    """The same form was posted twice; the first entry stands."""
-
-    def __init__(self, entry: TimelineEntry):
-        super().__init__(f"submission already recorded as entry {entry.id}")
-        self.entry = entry
+from caretrack.services.errors import DuplicateSubmission
 
 
 def find_submission(submission_key: str | None) -> TimelineEntry | None:

@@ -1,0 +1,95 @@
+"""Every sentence a refused change shows the user, by the code of the rule that refused it.
+
+Services raise :class:`caretrack.services.errors.RuleError` with a code from this table; views
+and the API turn the code into the user's sentence with :func:`message`. Codes are unique across
+the whole application: the same code always means the same thing.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+MESSAGES = {
+    # -- anywhere ---------------------------------------------------------------------------
+    "not-allowed": _l("You may not do this for this student."),
+    "empty": _l("This field is required."),
+    "no-reason": _l("Say why."),
+    "stale": _l("Someone changed this meanwhile; look at the page again."),
+    # -- timeline entries ---------------------------------------------------------------------
+    "in-future": _l("This time is in the future."),
+    "negative-interval": _l("The number of days cannot be negative."),
+    "interval": _l("Choose between 0 and 365 days."),
+    "no-items": _l("List at least one item."),
+    "bad-quantity": _l("Quantities are whole numbers from 1."),
+    "not-correctable": _l("This kind of entry is not corrected this way."),
+    "already-corrected": _l("This entry has a correction already; correct the correction."),
+    # -- care categories and concern ------------------------------------------------------------
+    "already-assigned": _l("The student holds this category already."),
+    "already-ended": _l("This category has ended already."),
+    "ends-before-start": _l("A category cannot end before it started."),
+    "concern-unchanged": _l("The student is at this level already."),
+    "category-code-taken": _l("Another category has this code."),
+    # -- referrals ------------------------------------------------------------------------------
+    "not-a-supervisor": _l("Choose an active supervisor."),
+    "already-referred": _l("The student has an open referral to this supervisor already."),
+    "referral-not-open": _l("The referral is no longer open."),
+    "referral-stale": _l("The referral changed meanwhile; look again."),
+    "no-response": _l("Write what you did."),
+    # -- re-checks ------------------------------------------------------------------------------
+    "recheck-not-open": _l("This re-check is closed already."),
+    "in-the-past": _l("Choose today or a later day."),
+    "recheck-unchanged": _l("That is the day it is due already."),
+    # -- review ---------------------------------------------------------------------------------
+    "act-by-required": _l("Give the date by which the counsellor should act."),
+    "act-by-past": _l("The date cannot be in the past."),
+    # -- daily statuses and reports -------------------------------------------------------------
+    "report-locked": _l("This day's report has been submitted, so its statuses can no longer "
+                        "change; a change now belongs in tomorrow's report, unless the deputy "
+                        "secretary returns the report."),
+    "upload-expired": _l("This preview has expired or belongs to another day. Upload the sheet "
+                         "again."),
+    "not-zero": _l("There are %(detail)s changes since yesterday: submit them as the report "
+                   "instead of a zero report."),
+    "already-submitted": _l("This report has been submitted already."),
+    "locked": _l("This report is approved and locked."),
+    "future-day": _l("A day that has not begun cannot be reported."),
+    "not-submitted": _l("Only a submitted report can be approved or returned."),
+    "comment-required": _l("Say why you return the report."),
+    "not-ready": _l("The college report can be exported once every counsellor's report of the "
+                    "day is approved."),
+    "not-your-student": _l("Only your own students' statuses can be recorded."),
+    "duplicate-rows": _l("A student appears twice."),
+    "invalid-health": _l("Unknown health value “%(detail)s”."),
+    "missing-location": _l("Enter the province, or tick “On campus”."),
+    "recorded-meanwhile": _l("A status was recorded meanwhile by another window; nothing was "
+                             "saved. Look at the page again."),
+    # -- check-in sheets: one problem of an uploaded sheet, by row ------------------------------
+    "sheet-empty": _l("The file is empty."),
+    "sheet-not-a-spreadsheet": _l("This file is not a CSV or XLSX spreadsheet."),
+    "sheet-encoding": _l("The CSV file is neither UTF-8 nor GBK. Save it as UTF-8 and try "
+                         "again."),
+    "sheet-missing-columns": _l("Columns missing: %(value)s."),
+    "sheet-duplicate-columns": _l("The column “%(value)s” appears twice."),
+    "sheet-no-rows": _l("The sheet has a header row but no students."),
+    "sheet-too-many-rows": _l("The sheet has more than %(value)s rows."),
+    "sheet-report-locked": _l("This day's report has been submitted, so its statuses can no "
+                              "longer change; a change now belongs in tomorrow's report, unless "
+                              "the deputy secretary returns the report."),
+    "sheet-missing-student-number": _l("The student number is empty."),
+    "sheet-not-your-student": _l("Student number %(value)s is not one of your students."),
+    "sheet-duplicate-row": _l("Student number %(number)s appears again (first on row "
+                              "%(first)s)."),
+    "sheet-name-mismatch": _l("“%(name)s” is not the name of student %(number)s."),
+    "sheet-invalid-health": _l("Unknown health value “%(value)s”; use one of: %(names)s."),
+    "sheet-invalid-on-campus": _l("“%(value)s” is neither yes nor no."),
+    "sheet-missing-location": _l("The location is empty."),
+    # -- accounts -------------------------------------------------------------------------------
+    "username-taken": _l("This username is taken."),
+    "password-required": _l("A new account needs a password."),
+    "own-account": _l("You cannot deactivate your own account."),
+}
+
+
+def message(code: str, **values) -> str:
+    """Return the user's sentence for ``code`` in the interface language, filled with
+    ``values``; an unknown code is shown as itself (a missing sentence is a bug, not a crash)."""
+    text = str(MESSAGES.get(code, code))
+    return text % values if values else text
