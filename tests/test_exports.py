@@ -14,7 +14,7 @@ from caretrack.extensions import db
 from caretrack.models import AuditEvent
 from caretrack.services.audit import record_event
 from caretrack.services.cases import assign_category
-from caretrack.services.exports import ExportColumn, cell_value, export_response
+from caretrack.services.exports import ExportColumn, cell_value, export_list
 from tests import factories
 from tests.helpers import count_queries
 
@@ -236,5 +236,5 @@ def test_export_helper_cells(app):
     assert cell_value(datetime(2020, 2, 3, 16, 0, 30, 5, tzinfo=UTC)) == datetime(2020, 2, 4, 0, 0, 30)
     assert cell_value(date(2020, 2, 3)) == date(2020, 2, 3)
     with pytest.raises(ValueError):
-        export_response("x", "pdf", [ExportColumn("a", str)], [], None, title="x",
+        export_list("x", "pdf", [ExportColumn("a", str)], [], None, title="x",
                         now=datetime.now(UTC))

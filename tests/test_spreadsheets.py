@@ -9,16 +9,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from caretrack.downloads import csv_response, xlsx_response
 from caretrack.services.spreadsheets import (
     SpreadsheetError,
     csv_bytes,
-    csv_response,
     match_headers,
     neutralise,
     read_table,
     unneutralise,
     xlsx_bytes,
-    xlsx_response,
 )
 
 ALIASES = {

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from caretrack.admin.audit import ACTION_LABELS, AuditFilters, audit_query
 from caretrack.admin.views import bp
+from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, Student, now_utc
-from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.exports import ExportColumn
 
 
 def _who(user) -> str:

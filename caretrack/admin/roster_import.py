@@ -15,9 +15,10 @@ from wtforms import HiddenField, SubmitField
 
 from caretrack.access import roster_students
 from caretrack.admin.views import bp
+from caretrack.downloads import download_response, export_response
 from caretrack.extensions import db
 from caretrack.models import Student, now_utc
-from caretrack.services.exports import MIMETYPES, export_response
+from caretrack.services.exports import MIMETYPES
 from caretrack.services.roster_import import (
     COLUMNS,
     PreviewChanged,
@@ -31,7 +32,6 @@ from caretrack.services.roster_import import (
     stage_upload,
     template_file,
 )
-from caretrack.services.spreadsheets import download_response
 
 
 class RosterUploadForm(FlaskForm):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from caretrack.access import can_read_cases, can_record_for, get_student_or_404
 from caretrack.auth.services import is_safe_next
+from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import Recheck, Role, now_utc
@@ -24,7 +25,7 @@ from caretrack.navigation import BADGE_PROVIDERS
 from caretrack.rechecks.forms import CancelForm, NewRecheckForm, RescheduleForm
 from caretrack.services import rechecks
 from caretrack.services.clock import local_today
-from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.exports import ExportColumn
 from caretrack.services.notifications import mark_seen
 from caretrack.services.students import active_assignments_by_student, active_categories
 from caretrack.services.timeline import DuplicateSubmission, find_submission

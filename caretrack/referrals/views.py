@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from caretrack.access import can_read_cases, get_referral_or_404
+from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import Role, now_utc
 from caretrack.referrals.forms import DeclineForm, RespondForm, RevokeForm, StepForm
 from caretrack.services import referrals as lifecycle
 from caretrack.services.audit import record_event
-from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.exports import ExportColumn
 from caretrack.services.notifications import mark_seen
 from caretrack.services.referral_inbox import (
     STATE_FILTERS,

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from caretrack.access import can_record_for, get_student_or_404
 from caretrack.auth.services import is_safe_next
+from caretrack.downloads import xlsx_response
 from caretrack.extensions import db
 from caretrack.labels import HEALTH
 from caretrack.models import DailyReport, Health, Role, Student, User, now_utc
@@ -37,7 +38,6 @@ from caretrack.reports.forms import (
 from caretrack.services import daily
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
-from caretrack.services.spreadsheets import xlsx_response
 
 bp = Blueprint("reports", __name__)
 

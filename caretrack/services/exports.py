@@ -12,6 +12,8 @@ the view loads with the same visibility filter and query as the page. For exampl
                                    title=_("Re-checks"), now=now_utc())
         db.session.commit()  # the audit event
         return response
+
+(``export_response`` is the web layer's wrapper in :mod:`caretrack.downloads`.)
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -19,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response
 from flask_babel import gettext as _
 
 from caretrack.models import User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import college_tz, local_today
-from caretrack.services.spreadsheets import csv_bytes, download_response, xlsx_bytes
+from caretrack.services.spreadsheets import csv_bytes, xlsx_bytes
 
 EXPORT_FORMATS = ("xlsx", "csv")
 MIMETYPES = {
@@ -67,7 +68,17 @@ def _csv_cell(value):
     return value
 
 
-def export_response(
+@dataclass(frozen=True)
+class ExportFile:
+    """A finished download: its bytes, its name (and an ASCII name for old clients), its type."""
+
+    body: bytes
+    filename: str
+    ascii_name: str
+    mimetype: str
+
+
+def export_list(
     list_name: str,
     fmt: str,
     columns: Sequence[ExportColumn],
@@ -76,8 +87,9 @@ def export_response(
     *,
     title: str,
     now: datetime,
-) -> Response:
-    """Build the download of a list and record the "export" audit event (the caller commits).
+    ip: str = "",
+) -> ExportFile:
+    """Write a list as a file and record the "export" audit event (the caller commits).
 
     ``list_name`` names the list in the audit log and the file's ASCII name ("caseload");
     ``title`` is the translated name of the file and the sheet ("学生名单").
@@ -86,12 +98,11 @@ def export_response(
         raise ValueError(f"unknown export format {fmt!r}")
     headers = [str(column.header) for column in columns]
     rows = [[cell_value(column.value(item)) for column in columns] for item in items]
-    record_event("export", user, detail=f"list={list_name} format={fmt} rows={len(rows)}")
+    record_event("export", user, detail=f"list={list_name} format={fmt} rows={len(rows)}",
+                 now=now, ip=ip)
     day = local_today(now).isoformat()
     if fmt == "csv":
         body = csv_bytes(headers, ([_csv_cell(v) for v in row] for row in rows))
     else:
         body = xlsx_bytes([(title, headers, rows)])
-    return download_response(
-        body, f"{title}-{day}.{fmt}", MIMETYPES[fmt], ascii_name=f"{list_name}-{day}.{fmt}"
-    )
+    return ExportFile(body, f"{title}-{day}.{fmt}", f"{list_name}-{day}.{fmt}", MIMETYPES[fmt])

@@ -10,9 +10,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import quote
 
-from flask import Response
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -184,17 +182,6 @@ def unneutralise(text: str) -> str:
     return text
 
 
-def download_response(body: bytes, filename: str, mimetype: str, ascii_name: str = "") -> Response:
-    """Return ``body`` as a file download named ``filename`` (``ascii_name`` for old clients)."""
-    ascii_name = ascii_name or filename.encode("ascii", "ignore").decode() or "export"
-    ascii_name = ascii_name.replace('"', "").replace("\\", "")
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
-
-
 def csv_bytes(headers: list[str], rows: Iterable[Iterable]) -> bytes:
     """UTF-8 CSV with a byte-order mark (so spreadsheet programs read Chinese correctly)."""
     buffer = io.StringIO()
@@ -237,13 +224,3 @@ def _sheet_title(title: str) -> str:
     return cleaned[:31] or "Sheet"
 
 
-def csv_response(filename: str, headers: list[str], rows: Iterable[Iterable]) -> Response:
-    return download_response(csv_bytes(headers, rows), filename, "text/csv; charset=utf-8")
-
-
-def xlsx_response(filename: str, sheets: list[tuple[str, list[str], Iterable[Iterable]]]):
-    return download_response(
-        xlsx_bytes(sheets),
-        filename,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )

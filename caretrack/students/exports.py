@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import CareCategory, CategoryAssignment, Student, now_utc
-from caretrack.services.exports import ExportColumn, export_response
+from caretrack.services.exports import ExportColumn
 from caretrack.services.students import CaseloadFilters, caseload_query
 from caretrack.students.views import bp
 
