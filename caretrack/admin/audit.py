@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "password.change": _l("Changed password"),
     "user.create": _l("Created an account"),
     "user.update": _l("Changed an account"),
+    "category.save": _l("Saved a care category"),
+    "roster.import": _l("Imported the roster"),
     "student.view": _l("Viewed a student page"),
     "follow_up.create": _l("Logged a follow-up"),
     "delivery.create": _l("Recorded a supply delivery"),
