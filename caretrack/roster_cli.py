@@ -7,13 +7,8 @@ from flask_babel import gettext as _
 
 from caretrack.extensions import db
 from caretrack.models import now_utc
-from caretrack.services.roster_import import (
-    RosterFileError,
-    RosterPreview,
-    apply_import,
-    check_roster,
-    read_roster,
-)
+from caretrack.services.roster_columns import RosterFileError, read_roster
+from caretrack.services.roster_import import RosterPreview, apply_import, check_roster
 
 
 def report_lines(preview: RosterPreview, limit: int = 200) -> list[str]:

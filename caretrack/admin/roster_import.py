@@ -14,14 +14,8 @@ from wtforms import HiddenField, SubmitField
 
 from caretrack.admin import bp
 from caretrack.models import now_utc
-from caretrack.services.roster_columns import COLUMNS
-from caretrack.services.roster_import import (
-    PreviewChanged,
-    RosterFileError,
-    import_roster,
-    preview_import,
-    read_roster,
-)
+from caretrack.services.roster_columns import COLUMNS, RosterFileError, read_roster
+from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
 from caretrack.services.uploads import discard_upload, load_upload, stage_upload
 from caretrack.web import client_address, commit_write
 

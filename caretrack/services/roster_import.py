@@ -26,45 +26,27 @@ from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.services import rechecks
 from caretrack.services.audit import record_event
-from caretrack.services.roster import export_columns, roster_rows_query  # noqa: F401 (re-export)
-from caretrack.services.roster_columns import (  # noqa: F401 (COLUMNS: re-export)
+from caretrack.services.roster import export_columns as export_columns
+from caretrack.services.roster import roster_rows_query as roster_rows_query
+from caretrack.services.roster_columns import (
     COLUMN_BY_ATTRIBUTE,
-    COLUMN_BY_FIELD,
-    COLUMNS,
     NEW_DEFAULTS,
     PARSERS,
     PERSON_FIELDS,
-    REQUIRED,
     STUDENT_FIELDS,
     CellError,
     RosterAccounts,
     attribute_of,
     display_value,
-    expected_columns,
-    header_aliases,
+    read_roster,
 )
-from caretrack.services.spreadsheets import (
-    SpreadsheetError,
-    match_headers,
-    read_table,
-    unneutralise,
-)
-from caretrack.services.uploads import stage_upload  # noqa: F401 (re-export)
+from caretrack.services.roster_columns import COLUMNS as COLUMNS
+from caretrack.services.roster_columns import RosterFileError as RosterFileError
+from caretrack.services.spreadsheets import unneutralise
+from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
 CHUNK = 1000
-#: Rows at the top of a sheet searched for the header row (title rows above it are skipped).
-HEADER_SEARCH_ROWS = 10
-
-
-class RosterFileError(ValueError):
-    """The file as a whole cannot be imported; ``message`` says why, for the admin."""
-
-    def __init__(self, message: str, expected: list[str] | None = None):
-        super().__init__(message)
-        self.message = message
-        #: The expected columns ("学号 / Student number"), when columns are wrong or missing.
-        self.expected = expected or []
 
 
 class PreviewChanged(RuntimeError):
@@ -144,79 +126,12 @@ class ImportResult:
     unchanged: int
 
 
-def _file_error(exc: SpreadsheetError) -> RosterFileError:
-    if exc.code == "empty":
-        return RosterFileError(_("The file is empty."))
-    if exc.code == "encoding":
-        return RosterFileError(_(
-            "The CSV file is neither UTF-8 nor GBK. Save it as \"CSV UTF-8\" (or as XLSX) "
-            "and upload it again."
-        ))
-    if exc.code == "old-excel":
-        return RosterFileError(_(
-            "This is an old Excel file (.xls). Save it as .xlsx or as CSV and upload it again."
-        ))
-    if exc.code == "duplicate-columns":
-        return RosterFileError(
-            _("The column %(column)s appears twice. Keep one of them.", column=exc.detail),
-            expected_columns(),
-        )
-    return RosterFileError(_(
-        "This file is not a spreadsheet CareTrack can read. Upload an XLSX or CSV file."
-    ))
-
-
-def _find_header(table) -> tuple[dict[str, int], list[str], list[tuple[int, list[str]]]]:
-    """Find the header row (the first row, or a later one under title rows) and map it."""
-    candidates = [(-1, table.headers)] + [
-        (i, cells) for i, (_n, cells) in enumerate(table.rows[: HEADER_SEARCH_ROWS - 1])
-    ]
-    aliases = header_aliases()
-    best = None
-    for position, headers in candidates:
-        try:
-            found = match_headers(headers, aliases, [])
-        except SpreadsheetError as exc:
-            if position == -1:
-                raise _file_error(exc) from exc
-            continue  # a data row whose values happen to look like headers
-        if all(f in found for f in REQUIRED):
-            return found, headers, table.rows[position + 1:]
-        if best is None or len(found) > len(best[1]):
-            best = (headers, found)
-    headers, found = best
-    missing = [COLUMN_BY_FIELD[f] for f in REQUIRED if f not in found]
-    if not found:
-        message = _("None of the column headers is one CareTrack knows.")
-    else:
-        message = _(
-            "Missing columns: %(columns)s.",
-            columns=", ".join(f"{c.zh} / {c.en}" for c in missing),
-        )
-    raise RosterFileError(message, expected_columns())
-
 
 def _load_existing() -> dict[str, tuple]:
     """Return every student's importable fields by student number, in one query."""
     columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
     return {row[1]: tuple(row) for row in db.session.execute(select(*columns))}
 
-
-def read_roster(filename: str, data: bytes):
-    """Read the file and find its columns.
-
-    :return: (column index by field, headers, data rows) of the sheet.
-    :raise RosterFileError: empty, not a spreadsheet, undecodable, columns missing or twice,
-        or no student row.
-    """
-    try:
-        table = read_table(filename, data)
-    except SpreadsheetError as exc:
-        raise _file_error(exc) from exc
-    columns, headers, rows = _find_header(table)
-    if not rows:
-        raise RosterFileError(_("The file has column headers but no students."))
-    return columns, headers, rows
 
 
 def check_roster(
