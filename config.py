@@ -1,15 +1,20 @@
-"""CareTrack configuration: every setting comes from the environment."""
+"""CareTrack configuration: every setting comes from the environment the app is built with.
+
+A configuration class holds the constants of one kind of install; :meth:`Config.load` reads the
+environment it is given (``os.environ`` unless a test passes another) when the app is built, so
+nothing is frozen at import time.
+"""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "secret", "dev-not-secret"}
 
 
-def _database_url(default: str) -> str:
-    url = os.environ.get("DATABASE_URL", default)
-    # Heroku-style URLs name the driver "postgres://"; SQLAlchemy wants the psycopg dialect.
+def database_url(url: str) -> str:
+    """Return ``url`` with the psycopg driver named (Heroku-style URLs say "postgres://")."""
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
@@ -18,15 +23,16 @@ def _database_url(default: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-not-secret")
-    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'caretrack.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    CARETRACK_TIMEZONE = os.environ.get("CARETRACK_TIMEZONE", "Asia/Shanghai")
-    CARETRACK_LOCALE = os.environ.get("CARETRACK_LOCALE", "zh_CN")
-    #: Daily report deadline, local time of the college ("HH:MM").
-    DAILY_REPORT_DEADLINE = os.environ.get("CARETRACK_REPORT_DEADLINE", "11:00")
-    BABEL_DEFAULT_LOCALE = CARETRACK_LOCALE
-    BABEL_DEFAULT_TIMEZONE = CARETRACK_TIMEZONE
+    """Settings every install shares."""
+
+    #: Where the data lives when DATABASE_URL is not set.
+    default_database = f"sqlite:///{BASE_DIR / 'instance' / 'caretrack.db'}"
+    #: How mail goes out when CARETRACK_MAIL_BACKEND is not set: console | smtp | memory.
+    default_mail_backend = "console"
+
+    DEBUG = False
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS: Mapping = {"pool_pre_ping": True}
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "caretrack" / "translations")
     LANGUAGES = ("zh_CN", "en")
     WTF_CSRF_ENABLED = True
@@ -34,21 +40,44 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = int(os.environ.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024))
     STUDENTS_PER_PAGE = 50
-    MAIL_BACKEND = os.environ.get("CARETRACK_MAIL_BACKEND", "console")  # console | smtp | memory
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "caretrack@localhost")
-    #: Address of the site as users reach it, for links in emails ("https://caretrack.example").
-    CARETRACK_BASE_URL = os.environ.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000")
-    #: Comma-separated addresses that receive the college's daily report.
-    REPORT_RECIPIENTS = [
-        a.strip() for a in os.environ.get("CARETRACK_REPORT_RECIPIENTS", "").split(",") if a.strip()
-    ]
+
+    @classmethod
+    def load(cls, env: Mapping[str, str]) -> dict:
+        """Return this install's settings: the class's constants, then what ``env`` says."""
+        constants = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+        return constants | cls.from_environment(env)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        """Return the settings read from ``env``."""
+        timezone = env.get("CARETRACK_TIMEZONE", "Asia/Shanghai")
+        locale = env.get("CARETRACK_LOCALE", "zh_CN")
+        return {
+            "SECRET_KEY": env.get("SECRET_KEY", "dev-not-secret"),
+            "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL", cls.default_database)),
+            "CARETRACK_TIMEZONE": timezone,
+            "CARETRACK_LOCALE": locale,
+            #: Daily report deadline, local time of the college ("HH:MM").
+            "DAILY_REPORT_DEADLINE": env.get("CARETRACK_REPORT_DEADLINE", "11:00"),
+            "BABEL_DEFAULT_LOCALE": locale,
+            "BABEL_DEFAULT_TIMEZONE": timezone,
+            "MAX_CONTENT_LENGTH": int(env.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),
+            "MAIL_BACKEND": env.get("CARETRACK_MAIL_BACKEND", cls.default_mail_backend),
+            "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+            "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
+            "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+            "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+            "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+            "MAIL_SENDER": env.get("MAIL_SENDER", "caretrack@localhost"),
+            # Address of the site as users reach it, for links in emails.
+            "CARETRACK_BASE_URL": env.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000"),
+            # Comma-separated addresses that receive the college's daily report.
+            "REPORT_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_REPORT_RECIPIENTS", "").split(",")
+                if a.strip()
+            ],
+        }
 
 
 class DevelopmentConfig(Config):
@@ -56,34 +85,49 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    default_database = "sqlite://"
+
     TESTING = True
-    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
-    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     WTF_CSRF_ENABLED = False
-    MAIL_BACKEND = "memory"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing in tests only
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        return super().from_environment(env) | {
+            "SECRET_KEY": "testing-secret-key-not-for-production",
+            "MAIL_BACKEND": "memory",
+        }
 
 
 class ProductionConfig(Config):
-    DEBUG = False
-    TESTING = False
-    SESSION_COOKIE_SECURE = os.environ.get("CARETRACK_INSECURE_COOKIES", "0") != "1"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    MAIL_BACKEND = os.environ.get("CARETRACK_MAIL_BACKEND", "smtp")
+    default_mail_backend = "smtp"
 
     @classmethod
-    def validate(cls) -> None:
-        """Refuse to start with a missing or weak secret key."""
-        key = os.environ.get("SECRET_KEY", "")
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        """Read the settings, refusing a missing or weak secret key.
+
+        :raise RuntimeError: when SECRET_KEY is weak or shorter than 32 characters.
+        """
+        key = env.get("SECRET_KEY", "")
         if key in WEAK_SECRET_KEYS or len(key) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
-        cls.SECRET_KEY = key
+        secure = env.get("CARETRACK_INSECURE_COOKIES", "0") != "1"
+        return super().from_environment(env) | {
+            "SECRET_KEY": key,
+            "SESSION_COOKIE_SECURE": secure,
+            "REMEMBER_COOKIE_SECURE": secure,
+        }
 
 
-CONFIGS = {
+CONFIGS: dict[str, type[Config]] = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def load_config(name: str, env: Mapping[str, str] | None = None) -> dict:
+    """Return the settings of the install ``name`` read from ``env`` (default: os.environ)."""
+    return CONFIGS[name].load(os.environ if env is None else env)

@@ -85,6 +85,7 @@ MESSAGES = {
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
+    "current-password-wrong": _l("The current password is wrong."),
 }
 
 

@@ -188,6 +188,7 @@ def test_new_students_are_previewed_then_created_on_confirm(client, auth, colleg
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "roster.import")).one()
     assert event.user_id == college.admin.id and event.detail == "created=2 updated=0"
+    assert event.ip == "127.0.0.1"
 
 
 def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college, imports_folder):

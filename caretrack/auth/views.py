@@ -1,15 +1,21 @@
 """Sign in, sign out, and the user's own account settings."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from caretrack.auth import bp
 from caretrack.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
-from caretrack.auth.services import authenticate, change_password, is_safe_next
-from caretrack.extensions import db
-from caretrack.services.audit import record_event
-
-bp = Blueprint("auth", __name__)
+from caretrack.auth.services import (
+    change_password,
+    is_safe_next,
+    save_preferences,
+    sign_in,
+    sign_out,
+)
+from caretrack.models import now_utc
+from caretrack.services.errors import RuleError
+from caretrack.web import client_address, commit_write, show_rule_error
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -18,10 +24,10 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        user = commit_write(lambda: sign_in(
+            form.username.data, form.password.data, now=now_utc(), ip=client_address()
+        )).result
         if user is None:
-            record_event("login.failed", None, detail=form.username.data[:64])
-            db.session.commit()
             form.password.errors.append(_("Wrong username or password."))
         else:
             language = session.get("lang")
@@ -29,8 +35,6 @@ def login():
             if language:
                 session["lang"] = language
             login_user(user)
-            record_event("login", user)
-            db.session.commit()
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("main.index"))
     return render_template("auth/login.html", form=form)
@@ -39,9 +43,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    current_user.end_sessions()
-    record_event("logout", current_user)
-    db.session.commit()
+    user = current_user._get_current_object()
+    commit_write(lambda: sign_out(user, now=now_utc(), ip=client_address()))
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -53,10 +56,10 @@ def logout():
 def account():
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
-        current_user.locale = form.locale.data
-        current_user.email = form.email.data.strip() or None
+        user = current_user._get_current_object()
+        commit_write(lambda: save_preferences(user, locale=form.locale.data,
+                                              email=form.email.data))
         session.pop("lang", None)
-        db.session.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)
@@ -67,13 +70,15 @@ def account():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append(_("The current password is wrong."))
+        user = current_user._get_current_object()
+        try:
+            commit_write(lambda: change_password(
+                user, form.current_password.data, form.new_password.data, now=now_utc(),
+                ip=client_address(),
+            ))
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
-            user = current_user._get_current_object()
-            change_password(user, form.new_password.data)
-            record_event("password.change", user)
-            db.session.commit()
             login_user(user)  # this session continues with the new token
             flash(_("Your password is changed; other sessions are signed out."), "success")
             return redirect(url_for("main.index"))
