@@ -114,7 +114,7 @@ def select_timezone() -> str:
 BLUEPRINTS = [
     ("caretrack.main.views", None),
     ("caretrack.auth.views", None),
-    ("caretrack.students.views", "/students"),
+    ("caretrack.students", "/students"),
     ("caretrack.rechecks.views", "/rechecks"),
     ("caretrack.calendar.views", "/calendar"),
     ("caretrack.referrals.views", "/referrals"),
@@ -124,7 +124,6 @@ BLUEPRINTS = [
 ]
 ROUTE_MODULES = [
     "caretrack.main.dashboard",
-    "caretrack.students.exports",
     "caretrack.admin.audit",
     "caretrack.admin.categories",
     "caretrack.admin.roster_import",

@@ -375,7 +375,7 @@ def test_views_and_writes_are_audited_without_the_text(client, auth, college, co
     ]
     for event in events:
         assert secret not in event.detail
-        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1"
+        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1", event.action
     assert {e.student_id for e in events if e.action != "login"} == {student.id,
                                                                       college.graduate.id}
     follow_up = entries_of(student, EntryKind.FOLLOW_UP)[0]
