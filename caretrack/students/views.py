@@ -4,7 +4,6 @@ from flask import abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import SelectChoice
 
 from caretrack.access import (
     get_recordable_student_or_404,
@@ -95,7 +94,6 @@ def follow_up(student_id: int):
     categories = rechecks.active_categories_of(student)
     suggestion = {"reached": rechecks.suggested_interval(categories, reached=True),
                   "not_reached": rechecks.suggested_interval(categories, reached=False)}
-    reached = request.args.get("reached") != "0"
     next_url = request.args.get("next", "") if request.method == "GET" else form.next.data
     back = next_url if is_safe_next(next_url) else student_url(student)
     return entry_form(
@@ -107,10 +105,8 @@ def follow_up(student_id: int):
             check_again_in_days=form.check_again_in_days.data,
             ip=client_address(), submission_key=key),
         saved=_("Follow-up with %(name)s saved.", name=student.name), to=back,
-        defaults={"reached": "1" if reached else "0",
-                  "health": "normal" if reached else "unknown", "occurred_at": local_now(),
-                  "check_again_in_days": suggestion["reached" if reached else "not_reached"],
-                  "next": next_url},
+        defaults=form.defaults(reached=request.args.get("reached") != "0", now=local_now(),
+                               suggestion=suggestion, next_url=next_url),
         fields={"interval": "check_again_in_days"}, default_field="occurred_at",
         back=back, suggestion=suggestion, categories=categories,
     )
@@ -139,11 +135,7 @@ def referral(student_id: int):
     student = get_recordable_student_or_404(student_id, current_user)
     form = ReferralForm()
     supervisors = users_with_role(Role.SUPERVISOR)
-    form.supervisor_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(str(s.id), s.display_name + (" · " + _("the student's supervisor")
-                                                  if s.id == student.supervisor_id else ""))
-        for s in supervisors
-    ]
+    form.offer(supervisors, student.supervisor_id)
     supervisor = next((s for s in supervisors if s.id == form.supervisor_id.data), None)
     return entry_form(
         form, "students/referral_form.html", student,
@@ -193,10 +185,7 @@ def add_category(student_id: int):
     held = {c.id for c in rechecks.active_categories_of(student)}
     available = [c for c in active_categories() if c.id not in held]
     form = AddCategoryForm()
-    form.category_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(str(c.id), c.name_for(str(get_locale())) + _isolation_hint(c))
-        for c in available
-    ]
+    form.offer(available, str(get_locale()))
     return entry_form(
         form, "students/category_form.html", student,
         lambda key: cases.assign_category(
@@ -207,12 +196,6 @@ def add_category(student_id: int):
         defaults={"started_on": local_today_now()}, default_field="category_id",
         available=available,
     )
-
-
-def _isolation_hint(category) -> str:
-    if not category.isolation_days:
-        return ""
-    return " · " + _("%(days)d-day isolation window", days=category.isolation_days)
 
 
 @bp.route("/<int:student_id>/categories/<int:assignment_id>/end", methods=["GET", "POST"])
