@@ -375,7 +375,7 @@ def test_views_and_writes_are_audited_without_the_text(client, auth, college, co
     ]
     for event in events:
         assert secret not in event.detail
-        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1"
+        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1", event.action
     assert {e.student_id for e in events if e.action != "login"} == {student.id,
                                                                       college.graduate.id}
     follow_up = entries_of(student, EntryKind.FOLLOW_UP)[0]
@@ -622,3 +622,36 @@ def test_reviews_and_daily_status_changes_show_their_fields(client, auth, colleg
     assert "Ask the counsellor to act by a date · by 2020-02-20" in en and "请本周内家访" in en
     assert "Daily status of 2020-02-10" in en
     assert "Health Normal → Fever" in en and "On campus No → Yes" in en
+
+
+def test_a_follow_up_looks_its_submission_key_up_once(client, auth, college):
+    auth.login(college.counsellor)
+    url = f"/students/{college.own_student.id}/follow-ups/new"
+    with count_queries() as counter:
+        response = client.post(url, data={**FOLLOW_UP, "submission_key": "once"})
+    assert response.status_code == 302
+    lookups = [s for s in counter.statements if "submission_key =" in s and "SELECT" in s]
+    assert len(lookups) == 1, lookups
+
+
+def test_a_rule_refusal_is_shown_beside_its_field(client, auth, college):
+    auth.login(college.counsellor)
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/students/{college.own_student.id}/deliveries/new?lang=zh_CN",
+                           data={**DELIVERY, "occurred_at": tomorrow})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'is-invalid" id="occurred_at"[^>]*>\s*<div class="invalid-feedback">'
+                     r'这个时间还没有到', body)
+
+
+def test_a_repost_whose_choices_changed_answers_saved(client, auth, college, contact):
+    auth.login(college.counsellor)
+    url = f"/students/{college.own_student.id}/categories/new"
+    data = {"category_id": str(contact.id), "started_on": "2020-02-01", "reason": "接触",
+            "submission_key": "added-once"}
+    assert client.post(url, data=data).status_code == 302
+    # The category is held now, so it is no longer a choice: the form would not validate.
+    again = client.post(url, data=data)
+    assert again.status_code == 302 and again.location == f"/students/{college.own_student.id}"
+    assert count(CategoryAssignment) == 1

@@ -75,8 +75,8 @@ def can_revoke(referral: Referral, user: User) -> bool:
     )
 
 
-def _audit(action: str, by: User, referral: Referral, now: datetime) -> None:
-    event = record_event(action, by, referral.student_id, detail=f"referral:{referral.id}")
+def _audit(action: str, by: User, referral: Referral, now: datetime, ip: str = "") -> None:
+    event = record_event(action, by, referral.student_id, detail=f"referral:{referral.id}", ip=ip)
     event.occurred_at = now
 
 
@@ -88,6 +88,7 @@ def refer(
     reason: str,
     urgency: str = Urgency.NORMAL,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> Referral:
     """Refer the student to a supervisor (any supervisor; usually the student's own).
@@ -127,7 +128,7 @@ def refer(
         details={"supervisor_id": supervisor.id, "urgency": str(referral.urgency)},
     )
     notify(supervisor.id, "referral.new", student_id=student.id, referral_id=referral.id, now=now)
-    _audit("referral.create", by, referral, now)
+    _audit("referral.create", by, referral, now, ip)
     return referral
 
 
@@ -141,6 +142,7 @@ def _step(
     notify_user_id: int,
     now: datetime,
     submission_key: str | None,
+    ip: str = "",
 ) -> TimelineEntry:
     """Move the referral to ``to_state`` (None: unchanged) and record the step everywhere."""
     previous = referral.state
@@ -157,7 +159,7 @@ def _step(
     )
     kind = "referral.revoked" if step == ReferralStep.REVOKED else "referral.response"
     notify(notify_user_id, kind, student_id=referral.student_id, referral_id=referral.id, now=now)
-    _audit(f"referral.{step}", by, referral, now)
+    _audit(f"referral.{step}", by, referral, now, ip)
     return entry
 
 
@@ -265,6 +267,7 @@ def revoke(
     *,
     reason: str = "",
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
     """Withdraw an open referral: only the referring counsellor or the deputy secretary.
@@ -277,4 +280,5 @@ def revoke(
         raise ReferralError("not-allowed")
     _check_state(referral, ReferralState.OPEN)
     return _step(referral, by, ReferralStep.REVOKED, body=reason, to_state=ReferralState.REVOKED,
-                 notify_user_id=referral.supervisor_id, now=now, submission_key=submission_key)
+                 notify_user_id=referral.supervisor_id, now=now, submission_key=submission_key,
+                 ip=ip)
