@@ -47,16 +47,16 @@ CASES = {
                             shows=referred_and_not),
     "referrals.detail": Case("/referrals/{referral}", CASE_READERS, args=referral_args),
     "referrals.accept": step("/referrals/{referral}/accept", {"supervisor"}, {"accept-note": ""},
-                             writes="referral_steps"),
+                             writes="timeline_entries"),
     "referrals.decline": step("/referrals/{referral}/decline", {"supervisor"},
-                              {"decline-reason": "本周出差，无法指导"}, writes="referral_steps"),
+                              {"decline-reason": "本周出差，无法指导"}, writes="timeline_entries"),
     # Responding and closing need an accepted referral: on an open one the state refuses (409).
     "referrals.respond": step("/referrals/{referral}/respond", {"supervisor"},
                               {"respond-body": "已线上指导"}, ok=(409,)),
     "referrals.done": step("/referrals/{referral}/done", {"supervisor"}, {"done-note": ""},
                            ok=(409,)),
     "referrals.revoke": step("/referrals/{referral}/revoke", {"counsellor", "deputy"},
-                             {"revoke-reason": "学生情况好转"}, writes="referral_steps"),
+                             {"revoke-reason": "学生情况好转"}, writes="timeline_entries"),
 }
 CASES["referrals.export"] = Case("/referrals/export/xlsx", CASE_READERS,
                                  prepare=another_referral, shows=referred_and_not)

@@ -79,7 +79,7 @@ CASES = {
     "students.revoke_referral": Case(
         "/students/{student}/referrals/{referral}/revoke", {"counsellor", "deputy"},
         method="POST", data={"reason": "学生已联系导师"}, ok=(302,),
-        args=_args_with("referral", _referral), writes="referral_steps",
+        args=_args_with("referral", _referral), writes="timeline_entries",
     ),
     "admin.audit": Case("/admin/audit", {"admin"}),
 }
