@@ -119,7 +119,7 @@ BLUEPRINTS = [
     ("caretrack.calendar.views", "/calendar"),
     ("caretrack.referrals.views", "/referrals"),
     ("caretrack.review.views", "/review"),
-    ("caretrack.reports.views", "/reports"),
+    ("caretrack.reports", "/reports"),
     ("caretrack.admin.views", "/admin"),
 ]
 ROUTE_MODULES = [
