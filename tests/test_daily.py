@@ -132,6 +132,19 @@ def test_recording_twice_on_a_day_keeps_one_row(three):
     assert carried.statuses_for([me.id], MARCH_1)[me.id].changes["city"] == ("北京", "石家庄")
 
 
+def test_a_status_recorded_meanwhile_by_another_window_is_refused(three, monkeypatch):
+    c, me = three.counsellor, three.own_student
+    seen_by_the_other_window = carried.statuses_for([me.id], MARCH_1)
+    statuses.record_status(me, c, here("河北", "保定"), at(MARCH_1, 9))
+    db.session.commit()
+    monkeypatch.setattr(statuses, "statuses_for", lambda ids, day: seen_by_the_other_window)
+    with pytest.raises(RuleError) as error:
+        statuses.record_status(me, c, here("河北", "石家庄"), at(MARCH_1, 9, 1))
+    assert error.value.code == "recorded-meanwhile"
+    db.session.rollback()
+    assert db.session.scalars(select(DailyStatus.city)).all() == ["保定"]
+
+
 def test_the_day_is_the_colleges_day(three):
     c, me = three.counsellor, three.own_student
     # 2 March 17:30 UTC is already 3 March 01:30 in Beijing.

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from caretrack.extensions import db
-from caretrack.models import DailyReport, DailyStatus
+from caretrack.models import AuditEvent, DailyReport, DailyStatus
 from caretrack.services import mail
 from caretrack.services.clock import local_datetime
 from caretrack.services.daily import reports, statuses
@@ -110,6 +110,19 @@ def test_a_status_form_error_keeps_what_was_typed(client, auth, college, clock):
     assert response.status_code == 200
     assert "请填写省份，或勾选“在校”" in text_of(response)
     assert 'value="保定市"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(DailyStatus.id)) is None
+
+
+def test_a_change_after_the_report_is_submitted_is_refused_on_the_form(client, auth, college,
+                                                                      clock):
+    reports.submit_report(college.counsellor, MARCH_3, clock.now)
+    db.session.commit()
+    auth.login(college.counsellor)
+    response = client.post(f"/reports/daily/students/{college.own_student.id}/status",
+                           data={"province": "河北", "city": "保定", "health": "normal"})
+    assert response.status_code == 200
+    assert "当天的上报已提交" in text_of(response) and 'value="保定"' in response.get_data(
+        as_text=True)
     assert db.session.scalar(select(DailyStatus.id)) is None
 
 
@@ -464,3 +477,62 @@ def test_the_inline_forms_carry_a_working_csrf_token(college, make_app, clock):
     assert client.post(f"/reports/daily/students/{grad.id}/confirm").status_code == 400
     cities = {r.student_id: r.city for r in db.session.scalars(select(DailyStatus))}
     assert cities == {me.id: "保定", grad.id: "北京"}
+
+
+# -- the audit and races ---------------------------------------------------------------------
+
+
+def _events(action: str) -> list:
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
+
+
+def test_opening_and_saving_a_status_are_audited_with_the_address(client, auth, college, clock):
+    auth.login(college.counsellor)
+    student = college.own_student
+    assert "陈小明" in text_of(client.get(f"/reports/daily/students/{student.id}/status"))
+    client.post(f"/reports/daily/students/{student.id}/status",
+                data={"province": "河北", "city": "保定", "health": "normal"})
+    [viewed] = _events("daily_status.view")
+    [recorded] = _events("daily_status.record")
+    for event in (viewed, recorded):
+        assert (event.student_id, event.user_id, event.ip) == (
+            student.id, college.counsellor.id, "127.0.0.1"
+        )
+    assert recorded.occurred_at == clock.now
+
+
+def test_both_college_report_downloads_are_audited(client, auth, college, approved_day):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.xlsx?date=2020-03-03")
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    events = _events("daily_report.export")
+    assert [e.detail for e in events] == ["format=xlsx day=2020-03-03",
+                                          "format=text day=2020-03-03"]
+    assert all(e.user_id == college.deputy.id and e.ip == "127.0.0.1" for e in events)
+
+
+def test_an_export_not_ready_is_not_audited(client, auth, college, clock):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    assert _events("daily_report.export") == []
+
+
+def test_a_report_changed_meanwhile_is_a_conflict(client, auth, college, clock, monkeypatch):
+    report = reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
+    db.session.commit()
+    review = reports.review_report
+
+    def reviewed_meanwhile(report, *args, **kwargs):
+        # Another window of the deputy returned it between the page's load and this save.
+        table = DailyReport.__table__
+        db.session.execute(update(table).where(table.c.id == report.id)
+                           .values(version_id=table.c.version_id + 1))
+        return review(report, *args, **kwargs)
+
+    monkeypatch.setattr(reports, "review_report", reviewed_meanwhile)
+    auth.login(college.deputy)
+    response = client.post(f"/reports/{report.id}/approve")
+    assert response.status_code == 409
+    assert db.session.get(DailyReport, report.id).state == "submitted"

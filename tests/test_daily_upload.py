@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import DailyStatus, EntryKind, TimelineEntry
+from caretrack.models import AuditEvent, DailyStatus, EntryKind, TimelineEntry
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, reports, values
 from tests.helpers import text_of
@@ -88,6 +88,9 @@ def test_good_sheet_previews_then_applies(client, signed_in):
         select(TimelineEntry).where(TimelineEntry.kind == EntryKind.STATUS_CHANGE)
     ).all()
     assert [e.student_id for e in entries] == [me.id]
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "daily_status.upload")).all()
+    assert (event.detail, event.user_id, event.ip) == ("rows:2", c.counsellor.id, "127.0.0.1")
 
 
 def test_xlsx_with_english_headers_a_location_column_and_lost_leading_zeros(client, signed_in):
