@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from caretrack.extensions import db
 from caretrack.models import now_utc
 from caretrack.services.clock import local_today
-from caretrack.services.daily import send_college_report
+from caretrack.services.daily.college import send_college_report
 from caretrack.services.errors import RuleError
 
 reports_cli = AppGroup("reports", help="The college's daily report.")

@@ -70,16 +70,8 @@ def record_status(student_id: int):
     """
     student = get_recordable_student_or_404(student_id, current_user)
     now = current_time()
-    if request.method == "GET":
-        status = commit_write(lambda: statuses.view_status(
-            student, current_user, now, ip=client_address())).result
-    else:
-        status = carried.statuses_for([student.id], local_today(now))[student.id]
-    form = StatusForm(data={
-        "province": status.values.province, "city": status.values.city,
-        "on_campus": status.values.on_campus, "health": status.values.health,
-        "note": status.note, "next": request.args.get("next", ""),
-    })
+    status = _status_today(student, now)
+    form = StatusForm.for_status(status, next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
             written = commit_write(lambda: statuses.record_status(
@@ -92,14 +84,20 @@ def record_status(student_id: int):
                                        student=student, status=status)
             flash_refusal(error)
         else:
-            if written.result.changed:
-                flash(_("%(name)s's change is recorded.", name=student.name), "success")
-            else:
-                flash(_("%(name)s's status is confirmed for today.", name=student.name),
-                      "success")
+            flash(_("%(name)s's change is recorded.", name=student.name) if written.result.changed
+                  else _("%(name)s's status is confirmed for today.", name=student.name),
+                  "success")
         return redirect(back_to(url_for("reports.daily")))
     return render_template("reports/status_form.html", form=form, student=student,
                            status=status)
+
+
+def _status_today(student, now):
+    """The student's status today; opening the form (not saving it) is audited as a view."""
+    if request.method == "GET":
+        return commit_write(lambda: statuses.view_status(
+            student, current_user, now, ip=client_address())).result
+    return carried.statuses_for([student.id], local_today(now))[student.id]
 
 
 @bp.post("/daily/students/<int:student_id>/confirm")

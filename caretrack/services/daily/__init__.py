@@ -10,11 +10,10 @@ One job per module: :mod:`.values` (places, health, the status and the counts),
 :mod:`.sheet` (the check-in sheet), :mod:`.reports` (reports, sign-off, the board, the landing
 card) and :mod:`.college` (the college's report).
 
-The names other areas use (the landing page, the demo, the CLI) are re-exported here.
+The names other areas use (the landing page, the demo and its tests) are re-exported here.
 """
 
 from caretrack.services.daily.carried import caseload_totals
-from caretrack.services.daily.college import send_college_report
 from caretrack.services.daily.reports import (
     board,
     get_report,
@@ -34,6 +33,5 @@ __all__ = [
     "get_report",
     "landing_summary",
     "review_report",
-    "send_college_report",
     "submit_report",
 ]
