@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from caretrack.extensions import db
-from caretrack.models import DailyReport, DailyStatus
-from caretrack.services import daily, mail
+from caretrack.models import AuditEvent, DailyReport, DailyStatus
+from caretrack.services import mail
 from caretrack.services.clock import local_datetime
-from caretrack.services.daily import StatusValues
+from caretrack.services.daily import reports, statuses
+from caretrack.services.daily.values import StatusValues
 from tests import factories
 from tests.helpers import count_queries, text_of
 
@@ -31,7 +32,7 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.now = at(MARCH_3, 9)
-        monkeypatch.setattr("caretrack.reports.views.now_utc", lambda: self.now)
+        monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: self.now)
 
 
 @pytest.fixture
@@ -50,8 +51,8 @@ def test_daily_page_shows_non_responders_and_changes_of_own_students_only(
     client, auth, college, clock
 ):
     c = college
-    daily.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
-    daily.record_status(c.other_student, c.other_counsellor, here("河南", "郑州"), clock.now)
+    statuses.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
+    statuses.record_status(c.other_student, c.other_counsellor, here("河南", "郑州"), clock.now)
     db.session.commit()
     auth.login(c.counsellor)
 
@@ -112,6 +113,19 @@ def test_a_status_form_error_keeps_what_was_typed(client, auth, college, clock):
     assert db.session.scalar(select(DailyStatus.id)) is None
 
 
+def test_a_change_after_the_report_is_submitted_is_refused_on_the_form(client, auth, college,
+                                                                      clock):
+    reports.submit_report(college.counsellor, MARCH_3, clock.now)
+    db.session.commit()
+    auth.login(college.counsellor)
+    response = client.post(f"/reports/daily/students/{college.own_student.id}/status",
+                           data={"province": "河北", "city": "保定", "health": "normal"})
+    assert response.status_code == 200
+    assert "当天的上报已提交" in text_of(response) and 'value="保定"' in response.get_data(
+        as_text=True)
+    assert db.session.scalar(select(DailyStatus.id)) is None
+
+
 def test_another_counsellors_student_is_404(client, auth, college, clock):
     auth.login(college.counsellor)
     other = college.other_student.id
@@ -154,7 +168,7 @@ def test_a_zero_report_with_changes_is_refused(client, auth, college, clock):
 
 
 def test_a_past_day_can_be_opened_and_is_read_only(client, auth, college, clock):
-    daily.record_status(college.own_student, college.counsellor, here("湖北", "黄冈"),
+    statuses.record_status(college.own_student, college.counsellor, here("湖北", "黄冈"),
                         at(MARCH_2, 9))
     db.session.commit()
     auth.login(college.counsellor)
@@ -172,8 +186,8 @@ def test_a_past_day_can_be_opened_and_is_read_only(client, auth, college, clock)
 
 def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     c = college
-    daily.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
-    report = daily.submit_report(c.counsellor, MARCH_3, at(MARCH_3, 10))
+    statuses.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
+    report = reports.submit_report(c.counsellor, MARCH_3, at(MARCH_3, 10))
     db.session.commit()
     clock.now = at(MARCH_3, 11, 30)
 
@@ -229,7 +243,7 @@ def test_pages_take_a_constant_number_of_queries(client, auth, college, clock):
         auth.logout()
         return counter.count
 
-    daily.record_status(college.own_student, college.counsellor, here("山东", "济南"), clock.now)
+    statuses.record_status(college.own_student, college.counsellor, here("山东", "济南"), clock.now)
     db.session.commit()
     urls = [(college.counsellor, "/reports/daily/?show=all"),
             (college.counsellor, "/reports/daily/?show=changes"),
@@ -238,9 +252,9 @@ def test_pages_take_a_constant_number_of_queries(client, auth, college, clock):
     before = [cost(user, url) for user, url in urls]
     for n in range(30):
         student = factories.StudentFactory(counsellor=college.counsellor, province="山东")
-        daily.record_status(student, college.counsellor, here("山东", "青岛" if n % 2 else "济南"),
+        statuses.record_status(student, college.counsellor, here("山东", "青岛" if n % 2 else "济南"),
                             clock.now)
-    daily.submit_report(college.counsellor, MARCH_3, clock.now)
+    reports.submit_report(college.counsellor, MARCH_3, clock.now)
     db.session.commit()
     assert [cost(user, url) for user, url in urls] == before
 
@@ -262,22 +276,22 @@ def approved_day(college, clock):
     db.session.flush()
     yesterday = at(MARCH_2, 9)
     for student in [c.own_student, c.graduate, *people.values()]:
-        daily.confirm_unchanged(student, student.counsellor, yesterday)
+        statuses.confirm_unchanged(student, student.counsellor, yesterday)
     today = at(MARCH_3, 9)
-    daily.record_status(people["hubei_fever"], c.counsellor, here("湖北", "武汉", "fever"), today,
+    statuses.record_status(people["hubei_fever"], c.counsellor, here("湖北", "武汉", "fever"), today,
                         note="=HYPERLINK(\"http://evil.example\",\"点我\")")
-    daily.record_status(people["hubei_home"], c.counsellor, here("湖北省", "黄冈市", "isolated_home"),
+    statuses.record_status(people["hubei_home"], c.counsellor, here("湖北省", "黄冈市", "isolated_home"),
                         today, note="-2 天前返回")
-    daily.record_status(people["campus"], c.counsellor,
+    statuses.record_status(people["campus"], c.counsellor,
                         here("", "", "isolated_centre", on_campus=True), today)
-    daily.record_status(people["henan"], c.other_counsellor, here("河南", "信阳", "symptoms"),
+    statuses.record_status(people["henan"], c.other_counsellor, here("河南", "信阳", "symptoms"),
                         today, note="@everyone")
-    daily.record_status(people["guangdong"], c.other_counsellor, here("广东", "深圳"), today)
-    daily.confirm_unchanged(c.own_student, c.counsellor, today)
+    statuses.record_status(people["guangdong"], c.other_counsellor, here("广东", "深圳"), today)
+    statuses.confirm_unchanged(c.own_student, c.counsellor, today)
     # 赵研究 and 刘小红 do not answer today: their 2 March status is carried.
     for counsellor in (c.counsellor, c.other_counsellor):
-        report = daily.submit_report(counsellor, MARCH_3, at(MARCH_3, 10))
-        daily.review_report(report, c.deputy, at(MARCH_3, 11, 40), approve=True)
+        report = reports.submit_report(counsellor, MARCH_3, at(MARCH_3, 10))
+        reports.review_report(report, c.deputy, at(MARCH_3, 11, 40), approve=True)
     db.session.commit()
     clock.now = at(MARCH_3, 12)
     return people
@@ -354,7 +368,7 @@ def test_college_report_text_and_english(client, auth, college, approved_day):
 
 
 def test_export_waits_until_every_report_is_approved(client, auth, college, clock):
-    daily.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
+    reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
     db.session.commit()
     auth.login(college.deputy)
     response = client.get("/reports/board/college-report.xlsx?date=2020-03-03",
@@ -413,18 +427,18 @@ def render_card(app, **context) -> str:
 
 
 def test_landing_card_for_the_counsellor_and_the_deputy(app, college):
-    daily.record_status(college.own_student, college.counsellor, here("湖北", "武汉"),
+    statuses.record_status(college.own_student, college.counsellor, here("湖北", "武汉"),
                         at(MARCH_3, 9))
     db.session.commit()
-    card = render_card(app, daily_summary=daily.landing_summary(college.counsellor,
+    card = render_card(app, daily_summary=reports.landing_summary(college.counsellor,
                                                                 at(MARCH_3, 11, 30)))
     assert "今日上报" in card and "缺报" in card and "截止 11:00" in card
     assert "1 名学生尚未回复" in card and "较昨日 1 项变化" in card
     assert 'href="/reports/daily/"' in card and "记录并上报" in card
 
-    daily.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 11, 35))
+    reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 11, 35))
     db.session.commit()
-    card = render_card(app, daily_summary=daily.landing_summary(college.deputy,
+    card = render_card(app, daily_summary=reports.landing_summary(college.deputy,
                                                                 at(MARCH_3, 11, 40)))
     assert "已通过 0 / 2" in card and "1 份待审核" in card and "1 份未提交" in card
     assert 'href="/reports/board/"' in card
@@ -463,3 +477,62 @@ def test_the_inline_forms_carry_a_working_csrf_token(college, make_app, clock):
     assert client.post(f"/reports/daily/students/{grad.id}/confirm").status_code == 400
     cities = {r.student_id: r.city for r in db.session.scalars(select(DailyStatus))}
     assert cities == {me.id: "保定", grad.id: "北京"}
+
+
+# -- the audit and races ---------------------------------------------------------------------
+
+
+def _events(action: str) -> list:
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
+
+
+def test_opening_and_saving_a_status_are_audited_with_the_address(client, auth, college, clock):
+    auth.login(college.counsellor)
+    student = college.own_student
+    assert "陈小明" in text_of(client.get(f"/reports/daily/students/{student.id}/status"))
+    client.post(f"/reports/daily/students/{student.id}/status",
+                data={"province": "河北", "city": "保定", "health": "normal"})
+    [viewed] = _events("daily_status.view")
+    [recorded] = _events("daily_status.record")
+    for event in (viewed, recorded):
+        assert (event.student_id, event.user_id, event.ip) == (
+            student.id, college.counsellor.id, "127.0.0.1"
+        )
+    assert recorded.occurred_at == clock.now
+
+
+def test_both_college_report_downloads_are_audited(client, auth, college, approved_day):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.xlsx?date=2020-03-03")
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    events = _events("daily_report.export")
+    assert [e.detail for e in events] == ["format=xlsx day=2020-03-03",
+                                          "format=text day=2020-03-03"]
+    assert all(e.user_id == college.deputy.id and e.ip == "127.0.0.1" for e in events)
+
+
+def test_an_export_not_ready_is_not_audited(client, auth, college, clock):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    assert _events("daily_report.export") == []
+
+
+def test_a_report_changed_meanwhile_is_a_conflict(client, auth, college, clock, monkeypatch):
+    report = reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
+    db.session.commit()
+    review = reports.review_report
+
+    def reviewed_meanwhile(report, *args, **kwargs):
+        # Another window of the deputy returned it between the page's load and this save.
+        table = DailyReport.__table__
+        db.session.execute(update(table).where(table.c.id == report.id)
+                           .values(version_id=table.c.version_id + 1))
+        return review(report, *args, **kwargs)
+
+    monkeypatch.setattr(reports, "review_report", reviewed_meanwhile)
+    auth.login(college.deputy)
+    response = client.post(f"/reports/{report.id}/approve")
+    assert response.status_code == 409
+    assert db.session.get(DailyReport, report.id).state == "submitted"

@@ -1,3 +1,8 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""The daily report: the counsellor's daily page and check-in sheet, the deputy secretary's
+board, and the college report."""
 
-from caretrack.reports.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from caretrack.reports import board, pages, views  # noqa: E402,F401

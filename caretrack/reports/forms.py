@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from caretrack.labels import choices
+from caretrack.services.daily.values import DayStatus, StatusValues
 
 
 class StatusForm(FlaskForm):
@@ -26,6 +27,20 @@ class StatusForm(FlaskForm):
             self.province.errors.append(_l("Enter the province, or tick “On campus”."))
             return False
         return True
+
+    @classmethod
+    def for_status(cls, status: DayStatus, next: str = "") -> "StatusForm":
+        """The form filled with the student's status (the posted data wins)."""
+        values = status.values
+        return cls(data={
+            "province": values.province, "city": values.city, "on_campus": values.on_campus,
+            "health": values.health, "note": status.note, "next": next,
+        })
+
+    def values(self) -> StatusValues:
+        """The status the form describes."""
+        return StatusValues(self.province.data or "", self.city.data or "",
+                            bool(self.on_campus.data), self.health.data)
 
 
 class UploadForm(FlaskForm):
