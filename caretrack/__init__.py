@@ -112,18 +112,17 @@ def select_timezone() -> str:
 #: (module, url prefix) of every blueprint. Modules that only add routes to another package's
 #: blueprint are in ROUTE_MODULES and must be imported before that blueprint is registered.
 BLUEPRINTS = [
-    ("caretrack.main.views", None),
+    ("caretrack.main", None),
     ("caretrack.auth.views", None),
     ("caretrack.students.views", "/students"),
-    ("caretrack.rechecks.views", "/rechecks"),
-    ("caretrack.calendar.views", "/calendar"),
-    ("caretrack.referrals.views", "/referrals"),
-    ("caretrack.review.views", "/review"),
+    ("caretrack.rechecks", "/rechecks"),
+    ("caretrack.calendar", "/calendar"),
+    ("caretrack.referrals", "/referrals"),
+    ("caretrack.review", "/review"),
     ("caretrack.reports.views", "/reports"),
     ("caretrack.admin.views", "/admin"),
 ]
 ROUTE_MODULES = [
-    "caretrack.main.dashboard",
     "caretrack.students.exports",
     "caretrack.admin.audit",
     "caretrack.admin.categories",

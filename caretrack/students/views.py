@@ -26,11 +26,13 @@ from wtforms import SelectChoice
 from caretrack.access import (
     can_read_cases,
     can_record_for,
+    can_revoke_referral,
     entry_filter,
     get_student_or_404,
 )
 from caretrack.auth.services import is_safe_next
 from caretrack.extensions import db
+from caretrack.messages import message
 from caretrack.models import (
     CategoryAssignment,
     ConcernChange,
@@ -42,6 +44,7 @@ from caretrack.models import (
 from caretrack.services import cases, entries, rechecks, referrals
 from caretrack.services.audit import record_event
 from caretrack.services.clock import college_tz, local_today
+from caretrack.services.errors import RuleError
 from caretrack.services.students import (
     CaseloadFilters,
     active_assignments_by_student,
@@ -101,7 +104,7 @@ RULE_MESSAGES = {
 
 
 def rule_message(code: str) -> str:
-    return str(RULE_MESSAGES.get(code, code))
+    return str(RULE_MESSAGES.get(code) or message(code))
 
 
 @bp.before_request
@@ -254,7 +257,7 @@ def detail(student_id: int):
         ended_assignments=[a for a in assignments if a.ended_on is not None],
         concern_history=concern_history if full_case else [],
         can_record=can_record_for(current_user, student),
-        can_revoke=lambda referral: referrals.can_revoke(referral, current_user),
+        can_revoke=lambda referral: can_revoke_referral(current_user, referral),
         correctable=entries.CORRECTABLE_KINDS,
         open_rechecks=rechecks.open_rechecks(student) if full_case else [],
     )
@@ -302,7 +305,7 @@ def follow_up(student_id: int):
             )
         except entries.EntryRuleError as error:
             form.occurred_at.errors.append(rule_message(error.code))
-        except rechecks.RecheckError as error:
+        except RuleError as error:
             form.check_again_in_days.errors.append(rule_message(error.code))
     return render_template("students/follow_up_form.html", form=form, student=student,
                            back=back, suggestion=suggestion, categories=categories)
@@ -365,7 +368,7 @@ def referral(student_id: int):
                           else ""),
                 to=student_url(student),
             )
-        except referrals.ReferralError as error:
+        except RuleError as error:
             field = form.reason if error.code == "no-reason" else form.supervisor_id
             field.errors.append(rule_message(error.code))
     return render_template("students/referral_form.html", form=form, student=student)
@@ -544,7 +547,7 @@ def revoke_referral(student_id: int, referral_id: int):
                                              submission_key=key),
                 message=_("Referral revoked."), to=student_url(student),
             )
-        except referrals.ReferralError as error:
+        except RuleError as error:
             form.reason.errors.append(rule_message(error.code))
         except StaleDataError:
             form.reason.errors.append(_("The referral changed meanwhile; look again."))
