@@ -44,6 +44,11 @@ def has_referral_inbox(user: User) -> bool:
     return _signed_in(user) and user.role == Role.SUPERVISOR
 
 
+def is_supervisor_account(user: User | None) -> bool:
+    """Whether ``user`` is an active supervisor's account (one a referral may be made to)."""
+    return user is not None and user.active and user.role == Role.SUPERVISOR
+
+
 def can_read_cases(user: User) -> bool:
     """Whether the user's role reads case content at all (everyone but the admin)."""
     return _signed_in(user) and user.role != Role.ADMIN
@@ -83,6 +88,13 @@ def reads_full_timeline(user: User) -> bool:
     """Whether the user reads a visible student's whole case (timeline, categories, concern,
     re-checks), rather than only the referrals made to them (a supervisor)."""
     return can_read_cases(user) and not has_referral_inbox(user)
+
+
+def counsellor_accounts(*, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the counsellors' accounts (the active
+    ones unless ``active_only`` is false)."""
+    condition = User.role == Role.COUNSELLOR
+    return and_(condition, User.active) if active_only else condition
 
 
 # -- which students -----------------------------------------------------------------------------
@@ -204,11 +216,15 @@ def may_revoke_referrals_of(user: User, student: Student) -> bool:
     return can_record_for(user, student) or sees_whole_college(user)
 
 
+def is_referral_revoker(user: User, referral: Referral) -> bool:
+    """Whether ``user`` is one who may revoke the referral while it is open: the counsellor who
+    made it, or the deputy secretary."""
+    return _signed_in(user) and (user.id == referral.referred_by_id or sees_whole_college(user))
+
+
 def can_revoke_referral(user: User, referral: Referral) -> bool:
     """Whether ``user`` may revoke ``referral`` now: its counsellor or the deputy, while open."""
-    return referral.state == ReferralState.OPEN and _signed_in(user) and (
-        user.id == referral.referred_by_id or sees_whole_college(user)
-    )
+    return referral.state == ReferralState.OPEN and is_referral_revoker(user, referral)
 
 
 # -- guarding views -----------------------------------------------------------------------------
@@ -241,6 +257,6 @@ TEMPLATE_PREDICATES = {
         keeps_caseload, sees_whole_college, has_referral_inbox, can_read_cases,
         can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
         works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
-        is_referral_supervisor, may_revoke_referrals_of, can_revoke_referral,
+        is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
     )
 }

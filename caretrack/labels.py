@@ -70,6 +70,12 @@ REFERRAL_STATE = {
     ReferralState.DONE: _l("Done"),
     ReferralState.REVOKED: _l("Revoked"),
 }
+#: The colour of a referral's state badge (Bootstrap's text-bg-*); other states are grey.
+REFERRAL_STATE_BADGE = {
+    ReferralState.OPEN: "text-bg-warning",
+    ReferralState.ACCEPTED: "text-bg-primary",
+    ReferralState.DONE: "text-bg-success",
+}
 URGENCY = {Urgency.NORMAL: _l("Normal"), Urgency.URGENT: _l("Urgent")}
 RECHECK_STATE = {
     RecheckState.OPEN: _l("Open"),

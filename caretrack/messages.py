@@ -30,7 +30,9 @@ MESSAGES = {
     # -- referrals ------------------------------------------------------------------------------
     "not-a-supervisor": _l("Choose an active supervisor."),
     "already-referred": _l("The student has an open referral to this supervisor already."),
+    "not-the-supervisor": _l("Only the supervisor the referral was made to takes this step."),
     "referral-not-open": _l("The referral is no longer open."),
+    "referral-not-accepted": _l("The referral is not accepted, or it is closed already."),
     "referral-stale": _l("The referral changed meanwhile; look again."),
     "no-response": _l("Write what you did."),
     # -- re-checks ------------------------------------------------------------------------------
@@ -40,6 +42,7 @@ MESSAGES = {
     # -- review ---------------------------------------------------------------------------------
     "act-by-required": _l("Give the date by which the counsellor should act."),
     "act-by-past": _l("The date cannot be in the past."),
+    "already-queued": _l("This student is already in the review queue."),
     # -- daily statuses and reports -------------------------------------------------------------
     "report-locked": _l("This day's report has been submitted, so its statuses can no longer "
                         "change; a change now belongs in tomorrow's report, unless the deputy "

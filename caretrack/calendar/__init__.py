@@ -1,3 +1,7 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""Each user's personal calendar feed of open re-checks."""
 
-from caretrack.calendar.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("calendar", __name__)
+
+from caretrack.calendar import views  # noqa: E402,F401

@@ -1,4 +1,7 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""The landing page of each role and the dashboard."""
 
-from caretrack.main import dashboard  # noqa: E402,F401,I001
-from caretrack.main.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from caretrack.main import dashboard, views  # noqa: E402,F401

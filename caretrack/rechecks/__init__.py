@@ -1,3 +1,7 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""The re-check list, and adding, rescheduling and cancelling a re-check."""
 
-from caretrack.rechecks.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("rechecks", __name__)
+
+from caretrack.rechecks import views  # noqa: E402,F401

@@ -1,3 +1,7 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""The referral inbox and each referral's thread."""
 
-from caretrack.referrals.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("referrals", __name__)
+
+from caretrack.referrals import views  # noqa: E402,F401

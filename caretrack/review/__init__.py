@@ -1,3 +1,7 @@
-"""Re-export of the blueprint until the package defines it itself."""
+"""The deputy secretary's review queue of high-concern students."""
 
-from caretrack.review.views import bp  # noqa: F401
+from flask import Blueprint
+
+bp = Blueprint("review", __name__)
+
+from caretrack.review import views  # noqa: E402,F401

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select, true
 
-from caretrack.access import sees_whole_college, student_filter
+from caretrack.access import counsellor_accounts, sees_whole_college, student_filter
 from caretrack.extensions import db
 from caretrack.models import (
     CareCategory,
@@ -17,7 +17,6 @@ from caretrack.models import (
     RecheckState,
     Referral,
     ReferralState,
-    Role,
     Student,
     TimelineEntry,
     User,
@@ -141,7 +140,7 @@ def overdue_by_counsellor(user: User, now: datetime) -> list[tuple[User, int]]:
             Recheck.state == RecheckState.OPEN,
             Recheck.due_on < local_today(now),
             student_filter(user),
-            User.role == Role.COUNSELLOR,
+            counsellor_accounts(active_only=False),
         )
         .group_by(User.id)
         .order_by(func.count(Recheck.id).desc(), User.display_name)

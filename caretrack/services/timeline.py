@@ -8,7 +8,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
-from caretrack.services.errors import DuplicateSubmission
+from caretrack.services.errors import DuplicateSubmission, RuleError
 
 
 def find_submission(submission_key: str | None) -> TimelineEntry | None:
@@ -27,6 +27,17 @@ def check_not_recorded(submission_key: str | None) -> None:
     existing = find_submission(submission_key)
     if existing is not None:
         raise DuplicateSubmission(existing)
+
+
+def refusal(code: str, field: str | None = None, *, submission_key: str | None = None,
+            conflict: bool = False, **values) -> Exception:
+    """Return the error that refuses a change, or :class:`DuplicateSubmission` when the form
+    was recorded already (its re-post fails the rules the first post changed; this lookup is
+    only on the refusing path)."""
+    existing = find_submission(submission_key)
+    if existing is not None:
+        return DuplicateSubmission(existing)
+    return RuleError(code, field, conflict=conflict, **values)
 
 
 def add_entry(
