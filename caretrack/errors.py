@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from caretrack.extensions import db
+from caretrack.messages import message
+from caretrack.services.errors import RuleError
 
 #: The title and the explanation of each error page, by status code.
 ERROR_PAGES = {
@@ -33,7 +35,14 @@ def error_page(code: int, note: str = ""):
     ), code
 
 
+def rule_error_page(error: RuleError):
+    """A rule's refusal that no form showed: a race (someone acted meanwhile) is a 409 with
+    the rule's sentence, any other refusal a 400."""
+    return error_page(409 if error.conflict else 400, message(error.code, **error.values))
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(RuleError, rule_error_page)
     for code in ERROR_PAGES:
         app.register_error_handler(code, lambda error, code=code: error_page(code))
     app.register_error_handler(CSRFError, lambda error: error_page(400, CSRF_NOTE))

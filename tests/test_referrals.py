@@ -213,9 +213,11 @@ def test_counsellor_revokes_from_the_student_page(client, auth, college, referra
     page = text_of(client.get(f"/students/{college.graduate.id}"))
     assert "撤回了转介" in page and "学生已自行联系导师" in page
     assert url not in client.get(f"/students/{college.graduate.id}").get_data(as_text=True)
-    # Revoking again: the referral is no longer open, said next to the field.
+    # Revoking again: a conflict (409), the referral is no longer open, said next to the
+    # field, which keeps what was typed.
     again = client.post(url, data={"reason": "再撤一次"})
-    assert again.status_code == 200 and "这条转介已不再是待处理状态" in text_of(again)
+    assert again.status_code == 409 and "这条转介已不再是待处理状态" in text_of(again)
+    assert "再撤一次" in again.get_data(as_text=True)
 
 
 def test_deputy_revokes_from_the_student_page(client, auth, college, referral):

@@ -10,11 +10,7 @@ from caretrack.models import Student, now_utc
 from caretrack.services.clock import college_tz, local_today
 from caretrack.services.errors import RuleError
 from caretrack.services.timeline import find_submission
-from caretrack.web import commit_write, show_rule_error
-
-#: Codes that the referral and re-check services still raise under their own names (until they
-#: raise RuleError), as the codes of caretrack.messages.
-LEGACY_CODES = {"not-open": "referral-not-open"}
+from caretrack.web import commit_write, show_rule_error, status_of
 
 
 def entry_form(
@@ -45,14 +41,13 @@ def entry_form(
     elif form.validate_on_submit():
         key = form.submission_key.data or None
         try:
-            commit_write(lambda: write(key), submission_key=key)
-        except ValueError as error:
-            refusal = as_rule_error(error, fields or {})
-            if refusal is None:
-                raise
+            commit_write(lambda: write(key), submission_key=key, show_conflicts=True)
+        except RuleError as error:
             if find_submission(key) is not None:
                 return _saved(saved, to)
-            show_rule_error(form, refusal, default_field)
+            show_rule_error(form, error, (fields or {}).get(error.code, default_field))
+            return render_template(template, form=form, student=student,
+                                   **context), status_of(error)
         else:
             return _saved(saved, to)
     elif find_submission(form.submission_key.data or None) is not None:
@@ -63,19 +58,6 @@ def entry_form(
 def _saved(message: str, to: str):
     flash(message, "success")
     return redirect(to)
-
-
-def as_rule_error(error: ValueError, fields: dict[str, str]) -> RuleError | None:
-    """The refusal ``error`` stands for, with the field it belongs to; None if it is no rule's
-    refusal (a bug to raise). Errors of services that still use their own error type (a code,
-    no field) are read the same way."""
-    code = getattr(error, "code", None)
-    if code is None:
-        return None
-    if isinstance(error, RuleError) and error.field is not None:
-        return error
-    values = error.values if isinstance(error, RuleError) else {}
-    return RuleError(LEGACY_CODES.get(code, code), fields.get(code), **values)
 
 
 def local_now() -> datetime:
