@@ -25,6 +25,8 @@ class Config:
     CARETRACK_LOCALE = os.environ.get("CARETRACK_LOCALE", "zh_CN")
     #: Daily report deadline, local time of the college ("HH:MM").
     DAILY_REPORT_DEADLINE = os.environ.get("CARETRACK_REPORT_DEADLINE", "11:00")
+    #: Students' check-in cut-off, local time ("HH:MM"); later check-ins count, marked late.
+    CHECKIN_DEADLINE = os.environ.get("CARETRACK_CHECKIN_DEADLINE", "10:00")
     BABEL_DEFAULT_LOCALE = CARETRACK_LOCALE
     BABEL_DEFAULT_TIMEZONE = CARETRACK_TIMEZONE
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "caretrack" / "translations")

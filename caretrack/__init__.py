@@ -121,6 +121,7 @@ BLUEPRINTS = [
     ("caretrack.review.views", "/review"),
     ("caretrack.reports.views", "/reports"),
     ("caretrack.admin.views", "/admin"),
+    ("caretrack.checkin", "/checkin"),
 ]
 ROUTE_MODULES = [
     "caretrack.main.dashboard",
