@@ -3,10 +3,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from caretrack.labels import choices
 from caretrack.services.checkin import CheckinValues
+
+YES_NO = [SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))]
 
 
 class IdentityForm(FlaskForm):
@@ -26,13 +29,13 @@ class CheckinForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=50)])
     abroad = BooleanField(_l("I am abroad"))
     country = StringField(_l("Country"), validators=[Optional(), Length(max=60)])
-    on_campus = RadioField(_l("On campus"), choices=[("no", _l("No")), ("yes", _l("Yes"))],
+    on_campus = RadioField(_l("On campus"), choices=YES_NO,
                            default="no", validate_choice=False)
     health = RadioField(_l("Health"), choices=choices("health"), validate_choice=False)
     temperature = StringField(_l("Temperature (°C)"), validators=[Optional(), Length(max=10)])
     risk_contact = RadioField(
         _l("In the last 14 days, contact with someone from Hubei or a risk area"),
-        choices=[("no", _l("No")), ("yes", _l("Yes"))], default="no", validate_choice=False,
+        choices=YES_NO, default="no", validate_choice=False,
     )
     note = TextAreaField(_l("Note to your counsellor"), validators=[Optional(), Length(max=500)])
     #: "1" on the one-tap "same as yesterday, healthy" form.

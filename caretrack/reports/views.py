@@ -37,6 +37,7 @@ from caretrack.reports.forms import (
 )
 from caretrack.services import daily
 from caretrack.services.audit import record_event
+from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 
 bp = Blueprint("reports", __name__)
@@ -208,6 +209,7 @@ def daily_page():
         submit_form=SubmitReportForm(day=day.isoformat()),
         upload_form=UploadForm(), action_form=ActionForm(),
         follow_up="students.follow_up" in current_app.view_functions,
+        self_reports=latest_checkins([s.id for s in page.items], day),
     )
 
 
@@ -388,6 +390,7 @@ def counsellor_day(counsellor_id: int):
         report=daily.get_report(counsellor.id, day), totals=totals, show=show, page=page,
         statuses=statuses, past_deadline=daily.is_past_deadline(day, now),
         deadline=daily.deadline(day), review_form=ReviewForm(),
+        self_reports=latest_checkins([s.id for s in page.items], day),
     )
 
 

@@ -229,6 +229,8 @@ class Totals:
     beijing: int = 0
     on_campus: int = 0
     health: dict[str, int] = field(default_factory=lambda: {h.value: 0 for h in Health})
+    #: Students confirmed on the day, by where the status came from (:class:`StatusSource`).
+    by_source: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in StatusSource})
 
     @property
     def missing(self) -> int:
@@ -243,6 +245,8 @@ class Totals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, value in other.health.items():
             self.health[key] = self.health.get(key, 0) + value
+        for key, value in other.by_source.items():
+            self.by_source[key] = self.by_source.get(key, 0) + value
 
 
 # -- the carry-forward, in SQL ---------------------------------------------------------------
@@ -382,6 +386,7 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
     (one query)."""
     carried = _Carried(day)
     health_columns = [_counted(carried.health == h.value) for h in Health]
+    source_columns = [_counted(carried.on_day.source == s.value) for s in StatusSource]
     query = carried.join(
         select(
             Student.counsellor_id,
@@ -392,6 +397,7 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
             _counted(carried.province.in_(BEIJING)),
             _counted(carried.on_campus == true()),
             *health_columns,
+            *source_columns,
         )
     ).group_by(Student.counsellor_id)
     if condition is not None:
@@ -402,7 +408,9 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
         result[counsellor_id] = Totals(
             students=students, confirmed=int(confirmed), changes=int(changes),
             hubei=int(hubei), beijing=int(beijing), on_campus=int(on_campus),
-            health={h.value: int(n) for h, n in zip(Health, row[7:], strict=True)},
+            health={h.value: int(n) for h, n in zip(Health, row[7:7 + len(Health)], strict=True)},
+            by_source={s.value: int(n) for s, n in zip(
+                StatusSource, row[7 + len(Health):], strict=True)},
         )
     return result
 
@@ -412,8 +420,9 @@ def caseload_totals(counsellor: User, day: date) -> Totals:
     return tally(day, Student.counsellor_id == counsellor.id).get(counsellor.id, Totals())
 
 
-#: What the daily page's list shows.
-SHOW_CHOICES = ("missing", "changes", "all")
+#: What the daily page's list shows: non-responders, changes, all, or the students confirmed
+#: from one source (a :class:`StatusSource` value).
+SHOW_CHOICES = ("missing", "changes", "all", *(s.value for s in StatusSource))
 
 
 def students_query(condition, day: date, show: str):
@@ -425,6 +434,8 @@ def students_query(condition, day: date, show: str):
         query = query.where(carried.missing)
     elif show == "changes":
         query = query.where(carried.changed)
+    elif show in {s.value for s in StatusSource}:
+        query = query.where(carried.on_day.source == show)
     return query.order_by(Student.class_name, Student.student_number)
 
 

@@ -23,6 +23,7 @@ from caretrack.services.checkin.links import (
 from caretrack.services.checkin.submit import (
     CheckinValues,
     cutoff,
+    latest_checkins,
     prefill,
     same_as_yesterday,
     submit_checkin,
@@ -31,7 +32,8 @@ from caretrack.services.checkin.submit import (
 
 __all__ = [
     "DEVICE_COOKIE", "CheckinValues", "Verification", "class_links", "class_token",
-    "classes_of", "cutoff", "device_student", "device_token", "find_link", "link_url",
+    "classes_of", "cutoff", "device_student", "device_token", "find_link", "latest_checkins",
+    "link_url",
     "personal_links", "personal_token", "prefill", "rotate_caseload", "rotate_class",
     "rotate_student", "same_as_yesterday", "submit_checkin", "todays_checkins",
     "verify_identity",

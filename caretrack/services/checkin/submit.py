@@ -184,3 +184,16 @@ def same_as_yesterday(student: Student, now: datetime) -> CheckinValues | None:
     if row is None or row.health != Health.NORMAL:
         return None
     return _values_of(row.province, row.city, row.on_campus, Health.NORMAL)
+
+
+def latest_checkins(student_ids: list[int], day: date) -> dict[int, CheckIn]:
+    """Each student's last check-in of ``day`` (for the daily page's "late" marks; one query)."""
+    if not student_ids:
+        return {}
+    result: dict[int, CheckIn] = {}
+    for row in db.session.scalars(
+        select(CheckIn).where(CheckIn.student_id.in_(student_ids), CheckIn.day == day)
+        .order_by(CheckIn.submitted_at, CheckIn.id)
+    ):
+        result[row.student_id] = row
+    return result
