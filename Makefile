@@ -37,6 +37,9 @@ run: translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo-if-empty
+	@echo "Students' check-in, to try on a phone (class link: student number + last 4 phone digits):"
+	@$(BIN)/flask checkin class-links --counsellor counsellor1 | sed -n 2p
+	@$(BIN)/flask checkin links --counsellor counsellor1 | sed -n 2p
 	@echo "CareTrack on http://127.0.0.1:$(PORT)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

@@ -60,6 +60,8 @@ class Config:
             "CARETRACK_LOCALE": locale,
             #: Daily report deadline, local time of the college ("HH:MM").
             "DAILY_REPORT_DEADLINE": env.get("CARETRACK_REPORT_DEADLINE", "11:00"),
+            #: Students' check-in cut-off, college time; later check-ins count, marked late.
+            "CHECKIN_DEADLINE": env.get("CARETRACK_CHECKIN_DEADLINE", "10:00"),
             "BABEL_DEFAULT_LOCALE": locale,
             "BABEL_DEFAULT_TIMEZONE": timezone,
             "MAX_CONTENT_LENGTH": int(env.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),

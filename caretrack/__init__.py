@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.admin import bp as admin
     from caretrack.auth import bp as auth
     from caretrack.calendar import bp as calendar
+    from caretrack.checkin import bp as checkin
     from caretrack.main import bp as main
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review, url_prefix="/review")
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
+    app.register_blueprint(checkin, url_prefix="/checkin")
 
     @app.get("/healthz")
     def healthz():

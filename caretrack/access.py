@@ -16,7 +16,16 @@ from sqlalchemy import Select, and_, exists, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
-from caretrack.models import Referral, ReferralState, Role, Student, TimelineEntry, User
+from caretrack.models import (
+    CheckinLink,
+    LinkKind,
+    Referral,
+    ReferralState,
+    Role,
+    Student,
+    TimelineEntry,
+    User,
+)
 
 #: Referral states during and after which the supervisor keeps access to the student.
 SUPERVISOR_VISIBLE_STATES = (ReferralState.OPEN, ReferralState.ACCEPTED, ReferralState.DONE)
@@ -227,6 +236,54 @@ def can_revoke_referral(user: User, referral: Referral) -> bool:
     return referral.state == ReferralState.OPEN and is_referral_revoker(user, referral)
 
 
+# -- students' check-in links ------------------------------------------------------------------
+
+
+def distributes_checkin_links(user: User) -> bool:
+    """Whether the user hands out and rotates check-in links (for their own caseload)."""
+    return keeps_caseload(user)
+
+
+def get_student_by_checkin_link_or_404(token: str) -> Student:
+    """Load the student of a personal check-in link.
+
+    :raise 404: for an unknown, malformed or rotated link, all alike.
+    """
+    from caretrack.services.checkin.links import find_link
+
+    link = find_link(LinkKind.PERSONAL, token)
+    student = db.session.get(Student, link.student_id) if link is not None else None
+    if student is None:
+        abort(404)
+    return student
+
+
+def get_class_link_or_404(token: str) -> CheckinLink:
+    """Load a class check-in link.
+
+    :raise 404: for an unknown, malformed or rotated link, all alike.
+    """
+    from caretrack.services.checkin.links import find_link
+
+    link = find_link(LinkKind.CLASS, token)
+    if link is None:
+        abort(404)
+    return link
+
+
+def get_caseload_class_or_404(class_name: str, user: User) -> str:
+    """A class with at least one student of the user's caseload.
+
+    :raise 404: for any other class name.
+    """
+    found = distributes_checkin_links(user) and db.session.scalar(
+        select(Student.id).where(caseload_filter(user), Student.class_name == class_name).limit(1)
+    )
+    if not found:
+        abort(404)
+    return class_name
+
+
 # -- guarding views -----------------------------------------------------------------------------
 
 
@@ -258,5 +315,6 @@ TEMPLATE_PREDICATES = {
         can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
         works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
+        distributes_checkin_links,
     )
 }

@@ -84,6 +84,15 @@ MESSAGES = {
     "sheet-invalid-health": _l("Unknown health value “%(value)s”; use one of: %(names)s."),
     "sheet-invalid-on-campus": _l("“%(value)s” is neither yes nor no."),
     "sheet-missing-location": _l("The location is empty."),
+    # -- students' own check-in ---------------------------------------------------------------
+    "checkin-identity": _l("The student number and the phone digits do not match our roster. "
+                           "Check both and try again."),
+    "checkin-wait": _l("Too many tries. Wait an hour and try again, or ask your counsellor."),
+    "checkin-no-province": _l("Choose the province you are in."),
+    "checkin-city-not-in-province": _l("Choose a city of %(province)s."),
+    "checkin-no-country": _l("Say which country you are in."),
+    "checkin-temperature-needed": _l("Give your temperature."),
+    "checkin-temperature": _l("Give a temperature between 34 and 43 °C."),
     # -- accounts -------------------------------------------------------------------------------
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),

@@ -2,6 +2,7 @@
 
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
+from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
 from caretrack.models.student import (
     CareCategory,
@@ -28,6 +29,9 @@ __all__ = [
     "AuditEvent",
     "CareCategory",
     "CategoryAssignment",
+    "CheckIn",
+    "CheckinAttempt",
+    "CheckinLink",
     "ConcernChange",
     "ConcernLevel",
     "DailyReport",
@@ -35,6 +39,7 @@ __all__ = [
     "EntryKind",
     "Gender",
     "Health",
+    "LinkKind",
     "Notification",
     "Programme",
     "Recheck",

@@ -25,6 +25,8 @@ class Health(StrEnum):
 class StatusSource(StrEnum):
     COUNSELLOR = "counsellor"
     UPLOAD = "upload"
+    #: The student's own check-in (a personal or class link).
+    SELF_REPORTED = "self"
 
 
 class DailyStatus(db.Model):

@@ -19,6 +19,7 @@ from caretrack.reports.pages import (
     show_asked,
     student_page,
 )
+from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, college, reports
 from caretrack.services.errors import RuleError
@@ -59,6 +60,7 @@ def counsellor_day(counsellor_id: int):
         report=reports.get_report(counsellor.id, day), totals=totals, show=show, page=page,
         statuses=statuses, past_deadline=reports.is_past_deadline(day, now),
         deadline=reports.deadline(day), review_form=ReviewForm(),
+        self_reports=latest_checkins([s.id for s in page.items], day),
     )
 
 

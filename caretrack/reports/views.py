@@ -30,6 +30,7 @@ from caretrack.reports.pages import (
     show_asked,
     student_page,
 )
+from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, reports, sheet, statuses
 from caretrack.services.errors import RuleError
@@ -58,6 +59,7 @@ def daily_page():
         submit_form=SubmitReportForm(day=day.isoformat()),
         upload_form=UploadForm(), action_form=ActionForm(),
         follow_up="students.follow_up" in current_app.view_functions,
+        self_reports=latest_checkins([s.id for s in page.items], day),
     )
 
 

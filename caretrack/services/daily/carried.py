@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 
 from caretrack.access import caseload_filter
 from caretrack.extensions import db
-from caretrack.models import DailyStatus, Health, Student, User
+from caretrack.models import DailyStatus, Health, StatusSource, Student, User
 from caretrack.services.daily.values import BEIJING, HUBEI, DayStatus, StatusValues, Totals
 
 #: Aliases of the status tables in the carry-forward queries (made once: building an alias
@@ -146,6 +146,7 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
     (one query)."""
     carried = Carried(day)
     health_columns = [_counted(carried.health == h.value) for h in Health]
+    source_columns = [_counted(carried.on_day.source == s.value) for s in StatusSource]
     query = carried.join(
         select(
             Student.counsellor_id,
@@ -156,6 +157,7 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
             _counted(carried.province.in_(BEIJING)),
             _counted(carried.on_campus == true()),
             *health_columns,
+            *source_columns,
         )
     ).group_by(Student.counsellor_id)
     if condition is not None:
@@ -166,7 +168,9 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
         result[counsellor_id] = Totals(
             students=students, confirmed=int(confirmed), changes=int(changes),
             hubei=int(hubei), beijing=int(beijing), on_campus=int(on_campus),
-            health={h.value: int(n) for h, n in zip(Health, row[7:], strict=True)},
+            health={h.value: int(n) for h, n in zip(Health, row[7:7 + len(Health)], strict=True)},
+            by_source={s.value: int(n) for s, n in zip(
+                StatusSource, row[7 + len(Health):], strict=True)},
         )
     return result
 
@@ -176,8 +180,9 @@ def caseload_totals(counsellor: User, day: date) -> Totals:
     return tally(day, caseload_filter(counsellor)).get(counsellor.id, Totals())
 
 
-#: What the daily page's list shows.
-SHOW_CHOICES = ("missing", "changes", "all")
+#: What the daily page's list shows: non-responders, changes, all, or the students confirmed
+#: from one source (a :class:`StatusSource` value).
+SHOW_CHOICES = ("missing", "changes", "all", *(s.value for s in StatusSource))
 
 
 def students_query(condition, day: date, show: str):
@@ -189,6 +194,8 @@ def students_query(condition, day: date, show: str):
         query = query.where(carried.missing)
     elif show == "changes":
         query = query.where(carried.changed)
+    elif show in {s.value for s in StatusSource}:
+        query = query.where(carried.on_day.source == show)
     return query.order_by(Student.class_name, Student.student_number)
 
 

@@ -54,7 +54,10 @@ def _check_caseload(by: User, ids: list[int]) -> None:
 
 
 def _audit(by: User, items: list[StatusInput], source: str, now: datetime, ip: str) -> None:
-    """One event per sheet; one per student recorded otherwise."""
+    """One event per sheet; one per student recorded otherwise; none for a student's own
+    check-in, which the check-in service audits as the student's."""
+    if source == StatusSource.SELF_REPORTED:
+        return
     if source == StatusSource.UPLOAD:
         record_event("daily_status.upload", by, detail=f"rows:{len(items)}", now=now, ip=ip)
         return

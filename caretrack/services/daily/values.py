@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from caretrack.models import Health
+from caretrack.models import Health, StatusSource
 from caretrack.services.errors import RuleError
 
 # -- places and health values ----------------------------------------------------------------
@@ -189,6 +189,8 @@ class Totals:
     beijing: int = 0
     on_campus: int = 0
     health: dict[str, int] = field(default_factory=lambda: {h.value: 0 for h in Health})
+    #: Students confirmed on the day, by where the status came from (:class:`StatusSource`).
+    by_source: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in StatusSource})
 
     @property
     def missing(self) -> int:
@@ -203,6 +205,8 @@ class Totals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, value in other.health.items():
             self.health[key] = self.health.get(key, 0) + value
+        for key, value in other.by_source.items():
+            self.by_source[key] = self.by_source.get(key, 0) + value
 
 
 

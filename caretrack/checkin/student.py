@@ -1,0 +1,95 @@
+"""The student's check-in page, reached by a personal link or a class link."""
+
+from datetime import timedelta
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import exists, select
+
+from caretrack.access import get_class_link_or_404, get_student_by_checkin_link_or_404
+from caretrack.checkin import bp
+from caretrack.checkin.forms import CheckinForm, IdentityForm
+from caretrack.extensions import db
+from caretrack.messages import message
+from caretrack.models import CheckIn, LinkKind, Student, now_utc
+from caretrack.services import checkin
+from caretrack.services.checkin.places import provinces
+from caretrack.services.clock import local_today
+from caretrack.services.errors import RuleError
+from caretrack.web import client_address, commit_write, show_rule_error
+
+#: How long a phone remembers the student (until the class link is rotated, at most this).
+REMEMBER = timedelta(days=180)
+
+
+@bp.route("/p/<token>", methods=["GET", "POST"])
+def personal(token: str):
+    """Check in by one's personal link."""
+    return _checkin_page(get_student_by_checkin_link_or_404(token), LinkKind.PERSONAL)
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+def class_link(token: str):
+    """Check in by the class's link: the phone remembers the student, or they say who they
+    are first."""
+    link = get_class_link_or_404(token)
+    student = checkin.device_student(link, request.cookies.get(checkin.DEVICE_COOKIE))
+    if student is None:
+        if request.method == "POST":
+            abort(404)
+        return render_template("checkin/identify.html", form=IdentityForm(), token=token)
+    return _checkin_page(student, LinkKind.CLASS)
+
+
+@bp.post("/c/<token>/verify")
+def verify(token: str):
+    """Check the student number and phone digits; remember the student on this phone."""
+    link = get_class_link_or_404(token)
+    form = IdentityForm()
+    if form.validate_on_submit():
+        found = commit_write(lambda: checkin.verify_identity(
+            link, form.student_number.data, form.phone_digits.data, now_utc(),
+            ip=client_address())).result
+        if found.student is not None:
+            response = redirect(url_for("checkin.class_link", token=token))
+            response.set_cookie(
+                checkin.DEVICE_COOKIE, checkin.device_token(found.student, link),
+                max_age=int(REMEMBER.total_seconds()), path=f"/checkin/c/{token}",
+                httponly=True, samesite="Lax", secure=request.is_secure,
+            )
+            return response
+        form.form_errors.append(message(found.code))
+    return render_template("checkin/identify.html", form=form, token=token)
+
+
+@bp.post("/c/<token>/forget")
+def forget(token: str):
+    """Make this phone forget the student (a shared phone, another student)."""
+    get_class_link_or_404(token)
+    response = redirect(url_for("checkin.class_link", token=token))
+    response.delete_cookie(checkin.DEVICE_COOKIE, path=f"/checkin/c/{token}")
+    return response
+
+
+def _checkin_page(student: Student, via: str):
+    now = now_utc()
+    form = CheckinForm()
+    same = checkin.same_as_yesterday(student, now)
+    if form.validate_on_submit():
+        values = same if form.same.data == "1" and same is not None else form.values()
+        try:
+            commit_write(lambda: checkin.submit_checkin(student, values, via, now,
+                                                        ip=client_address()))
+        except RuleError as error:
+            show_rule_error(form, error)
+        else:
+            return redirect(request.path + "#done")
+    elif request.method == "GET":
+        form.fill(checkin.prefill(student, now))
+    today = local_today(now)
+    first_visit = not db.session.scalar(select(exists().where(CheckIn.student_id == student.id)))
+    return render_template(
+        "checkin/page.html", form=form, student=student, via=via, today=today,
+        cutoff=checkin.cutoff(today), checkins=checkin.todays_checkins(student, now),
+        same=same, first_visit=first_visit, provinces=provinces(),
+        surname=student.name[:1],
+    )

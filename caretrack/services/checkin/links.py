@@ -1,0 +1,149 @@
+"""Personal and class check-in links: derived, never stored, rotated by a generation counter.
+
+A token is HMAC-SHA256(SECRET_KEY, scope + generation), 144 bits in URL-safe base64; the
+database keeps only its SHA-256 digest (to find the link) and the generation (to derive it
+again for the counsellor's lists). Rotating increments the generation, so the old token finds
+nothing and answers like any unknown one.
+"""
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from caretrack.extensions import db
+from caretrack.models import CheckinLink, LinkKind, Student, User
+from caretrack.services.audit import record_event
+
+#: Bytes of HMAC output kept in a token (144 bits).
+TOKEN_BYTES = 18
+
+
+def _scope(kind: str, key) -> str:
+    return f"caretrack-checkin:{kind}:{key}"
+
+
+def _token(kind: str, key, generation: int) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(secret, f"{_scope(kind, key)}:{generation}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:TOKEN_BYTES]).decode().rstrip("=")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _link_token(link: CheckinLink) -> str:
+    key = link.student_id if link.kind == LinkKind.PERSONAL else link.class_name
+    return _token(link.kind, key, link.generation)
+
+
+def find_link(kind: str, token: str) -> CheckinLink | None:
+    """The current link of ``kind`` whose token is ``token``; None for an unknown, rotated or
+    malformed one (they are indistinguishable)."""
+    if not token or len(token) > 64:
+        return None
+    link = db.session.scalars(
+        select(CheckinLink).where(CheckinLink.digest == _digest(token), CheckinLink.kind == kind)
+    ).one_or_none()
+    if link is None or not hmac.compare_digest(_link_token(link), token):
+        return None
+    return link
+
+
+def _ensure(kind: str, keys: list, now: datetime) -> dict:
+    """The links of ``keys`` (student ids or class names), creating the missing ones."""
+    column = CheckinLink.student_id if kind == LinkKind.PERSONAL else CheckinLink.class_name
+    found: dict = {}
+    for start in range(0, len(keys), 900):
+        chunk = keys[start:start + 900]
+        found.update({getattr(link, column.key): link for link in db.session.scalars(
+            select(CheckinLink).where(column.in_(chunk)))})
+    missing = [key for key in keys if key not in found]
+    if missing:
+        db.session.execute(insert(CheckinLink.__table__), [
+            {"kind": str(kind), column.key: key, "generation": 1,
+             "digest": _digest(_token(kind, key, 1)), "rotated_at": now}
+            for key in missing
+        ])
+        return _ensure(kind, keys, now)
+    return found
+
+
+def personal_token(student: Student, now: datetime) -> str:
+    """The student's current personal link token (created on first use)."""
+    return _link_token(_ensure(LinkKind.PERSONAL, [student.id], now)[student.id])
+
+
+def class_token(class_name: str, now: datetime) -> str:
+    """The class's current link token (created on first use)."""
+    return _link_token(_ensure(LinkKind.CLASS, [class_name], now)[class_name])
+
+
+def link_url(kind: str, token: str) -> str:
+    """The absolute address of a link, from CARETRACK_BASE_URL."""
+    base = current_app.config["CARETRACK_BASE_URL"].rstrip("/")
+    return f"{base}/checkin/{'p' if kind == LinkKind.PERSONAL else 'c'}/{token}"
+
+
+def personal_links(condition, now: datetime, class_name: str | None = None
+                   ) -> list[tuple[Student, str]]:
+    """(student, absolute personal link) for the students matching ``condition`` (an access
+    filter), in class and number order."""
+    query = select(Student).where(condition).order_by(Student.class_name, Student.student_number)
+    if class_name:
+        query = query.where(Student.class_name == class_name)
+    students = db.session.scalars(query).all()
+    links = _ensure(LinkKind.PERSONAL, [s.id for s in students], now)
+    return [(s, link_url(LinkKind.PERSONAL, _link_token(links[s.id]))) for s in students]
+
+
+def classes_of(condition) -> list[str]:
+    """The class names of the students matching ``condition``, sorted."""
+    return list(db.session.scalars(
+        select(Student.class_name).where(condition).distinct().order_by(Student.class_name)))
+
+
+def class_links(condition, now: datetime) -> list[tuple[str, str]]:
+    """(class name, absolute class link) for the classes of the students matching
+    ``condition``."""
+    names = classes_of(condition)
+    links = _ensure(LinkKind.CLASS, names, now)
+    return [(name, link_url(LinkKind.CLASS, _link_token(links[name]))) for name in names]
+
+
+def _rotate(links, now: datetime) -> None:
+    for link in links:
+        link.generation += 1
+        link.digest = _digest(_link_token(link))
+        link.rotated_at = now
+
+
+def rotate_student(student: Student, by: User, now: datetime, ip: str = "") -> None:
+    """Replace the student's personal link; the old one answers 404 from now on."""
+    _rotate([_ensure(LinkKind.PERSONAL, [student.id], now)[student.id]], now)
+    record_event("checkin.rotate_student", by, student.id, now=now, ip=ip)
+    db.session.flush()
+
+
+def rotate_class(class_name: str, by: User, now: datetime, ip: str = "") -> None:
+    """Replace the class's link; the old one, and the phones it remembered, stop working."""
+    _rotate([_ensure(LinkKind.CLASS, [class_name], now)[class_name]], now)
+    record_event("checkin.rotate_class", by, detail=class_name, now=now, ip=ip)
+    db.session.flush()
+
+
+def rotate_caseload(condition, by: User, now: datetime, ip: str = "") -> int:
+    """Replace every personal and class link of the students matching ``condition``; return
+    how many links changed."""
+    ids = list(db.session.scalars(select(Student.id).where(condition)))
+    names = classes_of(condition)
+    links = [*_ensure(LinkKind.PERSONAL, ids, now).values(),
+             *_ensure(LinkKind.CLASS, names, now).values()]
+    _rotate(links, now)
+    record_event("checkin.rotate_caseload", by, detail=f"{len(links)} links", now=now, ip=ip)
+    db.session.flush()
+    return len(links)
