@@ -29,8 +29,7 @@ def _number(body: str, key: str) -> int:
     return int(re.search(rf'data-number="{re.escape(key)}">(\d+)<', body).group(1))
 
 
-def test_dashboard_numbers_equal_independent_counts_for_the_demo(app, client, auth, runner):
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+def test_dashboard_numbers_equal_independent_counts_for_the_demo(demo, client, auth):
     deputy = db.session.scalars(select(User).where(User.username == "deputy")).one()
     counsellor = db.session.scalars(select(User).where(User.username == "counsellor2")).one()
     now = now_utc()

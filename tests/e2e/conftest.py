@@ -1,13 +1,11 @@
-"""Browser tests: the app served on 127.0.0.1 from a thread, on a freshly migrated and seeded
-demo college, driven by Playwright in Debian's Chromium, in the Chinese interface.
+"""Browser tests: the app served on 127.0.0.1 from a thread, on a copy of the demo college,
+driven by Playwright in Debian's Chromium, in the Chinese interface.
 
 Without Chromium these tests are skipped with a clear message – unless CARETRACK_E2E_REQUIRED
 is set (as in CI), where a missing browser is a failure.
 """
 
 import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -59,38 +57,26 @@ def _browser_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """The demo college, migrated from empty and seeded, served on a free local port."""
-    from flask_migrate import upgrade
+def live_server(demo_template):
+    """A copy of the demo college (migrated from empty and seeded once per session, see
+    tests/conftest.py) served on a free local port."""
     from werkzeug.serving import make_server
 
-    from caretrack import create_app
-    from caretrack.demo import seed_demo
     from caretrack.extensions import db
 
-    folder = tempfile.mkdtemp(prefix="caretrack-e2e-")
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/e2e.db",
-        WTF_CSRF_ENABLED=True,
-        PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
-    )
-    migrations = Path(__file__).resolve().parents[2] / "migrations"
-    with app.app_context():
-        upgrade(directory=str(migrations))
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app_for_tests = app
-    yield server
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
+    with demo_template.copy_app(
+        "e2e", WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
+    ) as app:
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        server.app_for_tests = app
+        yield server
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
