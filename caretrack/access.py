@@ -102,7 +102,13 @@ def reads_full_timeline(user: User) -> bool:
 def counsellor_accounts(*, active_only: bool = True) -> ColumnElement[bool]:
     """Return the SQL condition on ``User`` that selects the counsellors' accounts (the active
     ones unless ``active_only`` is false)."""
-    condition = User.role == Role.COUNSELLOR
+    return accounts_with_role(Role.COUNSELLOR, active_only=active_only)
+
+
+def accounts_with_role(role: str, *, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the accounts of one role (the active
+    ones unless ``active_only`` is false), e.g. the supervisors a counsellor may refer to."""
+    condition = User.role == role
     return and_(condition, User.active) if active_only else condition
 
 

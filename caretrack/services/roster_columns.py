@@ -25,6 +25,12 @@ from caretrack.services.spreadsheets import (
     read_table,
 )
 
+#: What a cell naming no account says, by the role the column names.
+NO_ACCOUNT = {
+    Role.COUNSELLOR: _l("No counsellor account is called %(name)s."),
+    Role.SUPERVISOR: _l("No supervisor account is called %(name)s."),
+}
+
 
 @dataclass(frozen=True)
 class RosterColumn:
@@ -182,9 +188,7 @@ class RosterAccounts:
                 "Several accounts are called %(name)s: write the username instead (%(users)s).",
                 name=text, users=", ".join(m.username for m in matches),
             ))
-        if role == Role.COUNSELLOR:
-            raise CellError(_("No counsellor account is called %(name)s.", name=text))
-        raise CellError(_("No supervisor account is called %(name)s.", name=text))
+        raise CellError(str(NO_ACCOUNT[role]) % {"name": text})
 
     def reference(self, user_id: int | None) -> str:
         """Return how an export names the account: its display name when that finds it back,

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from caretrack.access import accounts_with_role
 from caretrack.extensions import db
 from caretrack.models import Role, User
 from caretrack.services.audit import record_event
@@ -76,6 +77,6 @@ def change_account(
 def users_with_role(role: str) -> list[User]:
     return list(
         db.session.scalars(
-            select(User).where(User.role == role, User.active).order_by(User.display_name)
+            select(User).where(accounts_with_role(role)).order_by(User.display_name)
         )
     )

@@ -11,9 +11,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from caretrack.access import can_sign_off_reports, files_daily_report
+from caretrack.access import can_sign_off_reports, counsellor_accounts, files_daily_report
 from caretrack.extensions import db
-from caretrack.models import DailyReport, ReportState, Role, User
+from caretrack.models import DailyReport, ReportState, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_datetime, local_today
 from caretrack.services.daily.carried import caseload_totals, tally
@@ -23,7 +23,7 @@ from caretrack.services.errors import RuleError
 #: The board's word for a counsellor without a report of the day.
 MISSING = "missing"
 #: Who has a report to file, in SQL: the board and a counsellor's page agree on it.
-COUNSELLORS = User.role == Role.COUNSELLOR
+COUNSELLORS = counsellor_accounts(active_only=False)
 
 
 def deadline(day: date) -> datetime:
