@@ -182,3 +182,47 @@ def test_the_profile_follows_every_status_and_the_campus_flag(ready):
     db.session.commit()
     student = outcome(me)[0]
     assert (student.province, student.city, student.on_campus) == ("北京", "北京", True)
+
+
+# -- the admin's table and risk areas ---------------------------------------------------------
+
+
+def test_the_admin_edits_a_rule_and_the_risk_areas(client, auth, ready):
+    auth.login(ready.admin)
+    page = client.get("/admin/status-rules").get_data(as_text=True)
+    assert "发热" in page and "抵达湖北" in page and "浙江 温州" in page
+    rule = db.session.scalars(select(StatusRule).where(StatusRule.trigger == "hubei")).one()
+    client.post(f"/admin/status-rules/{rule.id}", data={
+        "concern_level": "high", "category_code": "hubei_contact", "active": "y"})
+    db.session.expire_all()
+    assert (rule.concern_level, rule.category_code, rule.schedules_recheck) == (
+        "high", "hubei_contact", False)
+    bad = client.post("/admin/risk-areas/new", data={
+        "province": "河南省", "city": "信阳市", "from_date": "2020-02-10", "to_date": "2020-02-01"})
+    assert "最后一天不能早于第一天" in bad.get_data(as_text=True)
+    assert "信阳" in bad.get_data(as_text=True)  # what was typed stays
+    client.post("/admin/risk-areas/new", data={
+        "province": "河南省", "city": "信阳市", "from_date": "2020-02-10"})
+    area = db.session.scalars(select(RiskArea).where(RiskArea.city == "信阳")).one()
+    assert (area.province, area.to_date) == ("河南", None)
+
+
+def test_only_the_admin_reaches_the_rules(client, auth, ready):
+    for user in (ready.counsellor, ready.deputy, ready.supervisor):
+        auth.login(user)
+        assert client.get("/admin/status-rules").status_code == 404
+        auth.logout()
+
+
+# -- the review queue -------------------------------------------------------------------------
+
+
+def test_the_review_queue_shows_why_today_and_the_phone(client, auth, ready):
+    by_self(client, auth, ready, "湖北", "武汉", "fever")
+    auth.login(ready.deputy)
+    page = client.get("/review/").get_data(as_text=True)
+    assert "学生自报：发热 37.8℃，湖北 武汉" in page
+    assert 'href="tel:13912345678"' in page
+    assert "今日" in page and "发热" in page
+    assert "复查" not in page.split("data-student-id")[1].split("btn-primary")[0].split(
+        "<ul")[1]  # no re-check rows among the latest entries

@@ -59,9 +59,16 @@ from caretrack.models import (
     User,
 )
 from caretrack.services import rechecks
+from caretrack.services.audit import record_event
 from caretrack.services.cases import change_concern_level
 from caretrack.services.daily.carried import chunks
-from caretrack.services.daily.values import HUBEI, StatusValues, normalise_city
+from caretrack.services.daily.values import (
+    HUBEI,
+    StatusValues,
+    normalise_city,
+    normalise_province,
+)
+from caretrack.services.errors import RuleError
 from caretrack.services.notifications import notify
 
 #: The rule table a new college starts with: (trigger, concern level, category code, re-check).
@@ -271,3 +278,51 @@ def apply_rules(
             offered.add(key)
     db.session.flush()
     return fired
+
+
+# -- the admin's changes ----------------------------------------------------------------------
+
+
+def save_rule(rule: StatusRule, admin: User, *, now: datetime, ip: str = "",
+              concern_level: str, category_code: str, schedules_recheck: bool,
+              active: bool) -> StatusRule:
+    """Change what one trigger does, and audit it.
+
+    :raise RuleError: "unknown-category" (category_code) for a code no category has.
+    """
+    if category_code and not db.session.scalar(
+            select(CareCategory.id).where(CareCategory.code == category_code)):
+        raise RuleError("unknown-category", "category_code")
+    rule.concern_level = ConcernLevel(concern_level).value
+    rule.category_code = category_code
+    rule.schedules_recheck = bool(schedules_recheck)
+    rule.active = bool(active)
+    db.session.flush()
+    record_event("status_rule.save", admin, detail=f"rule:{rule.trigger}", now=now, ip=ip)
+    return rule
+
+
+def save_risk_area(area: RiskArea | None, admin: User, *, now: datetime, ip: str = "",
+                   province: str, city: str, from_date: date, to_date: date | None,
+                   note: str = "") -> RiskArea:
+    """Add a risk area (``area`` None) or change one, and audit it.
+
+    :raise RuleError: "risk-area-ends-before-start" (to_date).
+    """
+    if to_date is not None and to_date < from_date:
+        raise RuleError("risk-area-ends-before-start", "to_date")
+    if area is None:
+        area = RiskArea(created_at=now)
+        db.session.add(area)
+    area.province = normalise_province(province)[:50]
+    area.city = normalise_city(city or "")[:50]
+    area.from_date, area.to_date, area.note = from_date, to_date, (note or "").strip()
+    db.session.flush()
+    record_event("risk_area.save", admin, detail=f"risk_area:{area.id}", now=now, ip=ip)
+    return area
+
+
+def all_risk_areas() -> list[RiskArea]:
+    """The college's risk-area list, the latest first."""
+    return list(db.session.scalars(
+        select(RiskArea).order_by(RiskArea.from_date.desc(), RiskArea.id.desc())))
