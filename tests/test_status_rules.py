@@ -226,3 +226,25 @@ def test_the_review_queue_shows_why_today_and_the_phone(client, auth, ready):
     assert "今日" in page and "发热" in page
     assert "复查" not in page.split("data-student-id")[1].split("btn-primary")[0].split(
         "<ul")[1]  # no re-check rows among the latest entries
+
+
+def test_one_click_applies_the_suggested_category_and_lowering(client, auth, ready):
+    c, me = ready, ready.own_student
+    by_counsellor(client, auth, c, "广东", "广州", "fever")
+    page = client.get(f"/students/{me.id}").get_data(as_text=True)
+    assert "状态规则建议" in page and "其他需关注" in page
+    [offer] = outcome(me)[3]
+    client.post(f"/students/{me.id}/suggestions/{offer.id}/apply")
+    assert [a.category.code for a in cases_of(me)] == ["other_attention"]
+    again = client.post(f"/students/{me.id}/suggestions/{offer.id}/apply", follow_redirects=True)
+    assert "已被采纳或忽略" in again.get_data(as_text=True)
+    by_counsellor(client, auth, c, "广东", "广州", "normal")
+    [lower] = [o for o in outcome(me)[3] if o.kind == "lower_concern"]
+    client.post(f"/students/{me.id}/suggestions/{lower.id}/apply")
+    assert outcome(me)[0].concern_level == "normal"
+
+
+def cases_of(student):
+    from caretrack.models import CategoryAssignment
+    return db.session.scalars(select(CategoryAssignment).where(
+        CategoryAssignment.student_id == student.id)).all()

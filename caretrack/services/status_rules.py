@@ -326,3 +326,41 @@ def all_risk_areas() -> list[RiskArea]:
     """The college's risk-area list, the latest first."""
     return list(db.session.scalars(
         select(RiskArea).order_by(RiskArea.from_date.desc(), RiskArea.id.desc())))
+
+
+# -- the suggestions on the student's page ----------------------------------------------------
+
+
+def open_suggestions(student: Student) -> list[StatusSuggestion]:
+    """The rules' suggestions for the student still waiting, oldest first."""
+    return list(db.session.scalars(select(StatusSuggestion).where(
+        StatusSuggestion.student_id == student.id, StatusSuggestion.closed_at.is_(None),
+    ).order_by(StatusSuggestion.id)))
+
+
+def close_suggestion(student: Student, suggestion_id: int, by: User, *, apply: bool,
+                     now: datetime, ip: str = "") -> StatusSuggestion:
+    """Apply a suggestion (the category through cases.assign_category, the lower concern
+    through cases.change_concern_level) or dismiss it.
+
+    :raise RuleError: "suggestion-closed" when it was applied or dismissed already.
+    """
+    from caretrack.services.cases import assign_category
+    from caretrack.services.clock import local_today
+
+    suggestion = db.session.get(StatusSuggestion, suggestion_id)
+    if suggestion is None or suggestion.student_id != student.id:
+        raise RuleError("suggestion-closed")
+    if suggestion.closed_at is not None:
+        raise RuleError("suggestion-closed")
+    if apply and suggestion.kind == SuggestionKind.CATEGORY and suggestion.category:
+        assign_category(student, suggestion.category, by, started_on=local_today(now),
+                        reason=suggestion.reason, now=now, ip=ip)
+    elif apply and student.concern_level != ConcernLevel.NORMAL:
+        change_concern_level(student, ConcernLevel.NORMAL, by, reason=suggestion.reason,
+                             now=now, ip=ip)
+    suggestion.closed_at, suggestion.applied, suggestion.closed_by_id = now, apply, by.id
+    db.session.flush()
+    record_event("status_suggestion.apply" if apply else "status_suggestion.dismiss", by,
+                 student.id, detail=f"suggestion:{suggestion.id}", now=now, ip=ip)
+    return suggestion
