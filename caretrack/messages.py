@@ -43,6 +43,10 @@ MESSAGES = {
     "act-by-required": _l("Give the date by which the counsellor should act."),
     "act-by-past": _l("The date cannot be in the past."),
     "already-queued": _l("This student is already in the review queue."),
+    # -- status rules ---------------------------------------------------------------------------
+    "unknown-category": _l("Choose a care category that exists."),
+    "risk-area-ends-before-start": _l("The last day cannot be before the first."),
+    "suggestion-closed": _l("This suggestion was applied or dismissed already."),
     # -- daily statuses and reports -------------------------------------------------------------
     "report-locked": _l("This day's report has been submitted, so its statuses can no longer "
                         "change; a change now belongs in tomorrow's report, unless the deputy "

@@ -44,6 +44,7 @@ NAV: list[tuple[str, object, Callable[[User], bool]]] = [
     ("admin.users", _l("Accounts"), can_manage_roster),
     ("admin.roster", _l("Roster"), can_manage_roster),
     ("admin.categories", _l("Care categories"), can_manage_roster),
+    ("admin.status_rules", _l("Status rules"), can_manage_roster),
     ("admin.audit", _l("Audit log"), can_manage_roster),
 ]
 

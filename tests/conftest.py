@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from caretrack import create_app
 from caretrack.extensions import db
+from caretrack.services.status_rules import seed_default_rules
 from tests import factories
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
@@ -228,6 +229,7 @@ def college(app):
     c.graduate = factories.StudentFactory(
         counsellor=c.counsellor, name="赵研究", programme="master", supervisor=c.supervisor
     )
+    seed_default_rules()
     db.session.commit()
     return c
 

@@ -20,5 +20,6 @@ from caretrack.admin import (  # noqa: E402,F401
     categories,
     roster,
     roster_import,
+    status_rules,
     views,
 )

@@ -1,9 +1,19 @@
 """Daily status of each student and each counsellor's daily report."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -44,6 +54,10 @@ class DailyStatus(db.Model):
     #: One of :class:`Health`.
     health: Mapped[str] = mapped_column(String(20), default=Health.NORMAL)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: Body temperature in °C, when the status gave one (the students' check-in asks it).
+    temperature: Mapped[Decimal | None] = mapped_column(Numeric(3, 1))
+    #: Contact with Hubei or a risk area in the last 14 days was reported with this status.
+    risk_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     #: One of :class:`StatusSource`.
     source: Mapped[str] = mapped_column(String(20), default=StatusSource.COUNSELLOR)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -114,7 +114,8 @@ def index():
     filters = _filters()
     whole_college = sees_whole_college(current_user)
     if not whole_college:  # the review requests are seen: their badge clears
-        commit_write(lambda: mark_seen(current_user, kinds=("review.request",), now=now))
+        commit_write(lambda: mark_seen(current_user, kinds=("review.request", "status.alert"),
+                                       now=now))
     page = db.paginate(list_query(current_user, filters, now),
                        per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     items = list(page.items)

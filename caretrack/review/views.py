@@ -17,12 +17,14 @@ from caretrack.review import bp
 from caretrack.review.forms import FlagForm, ReviewForm
 from caretrack.services.errors import RuleError
 from caretrack.services.review import (
+    concern_reasons,
     flag_for_review,
     latest_entries,
     overdue_rechecks,
     queue_query,
     record_review_view,
     review_student,
+    statuses_today,
 )
 from caretrack.services.students import active_assignments_by_student
 from caretrack.web import client_address, commit_write, show_rule_error
@@ -34,13 +36,16 @@ def index():
     page = db.paginate(queue_query(current_user), per_page=20, error_out=False)
     students = list(page.items)
     ids = [s.id for s in students]
+    now = now_utc()
     return render_template(
         "review/index.html",
         page=page,
         students=students,
         assignments=active_assignments_by_student(ids),
         entries=latest_entries(ids),
-        overdue=overdue_rechecks(ids, now_utc()),
+        overdue=overdue_rechecks(ids, now),
+        reasons=concern_reasons(ids),
+        statuses=statuses_today(ids, now),
     )
 
 

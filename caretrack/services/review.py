@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from caretrack.access import student_filter
 from caretrack.extensions import db
 from caretrack.models import (
+    ConcernChange,
     ConcernLevel,
     EntryKind,
     Recheck,
@@ -29,6 +30,8 @@ from caretrack.services import rechecks
 from caretrack.services.audit import record_event
 from caretrack.services.cases import change_concern_level
 from caretrack.services.clock import local_today
+from caretrack.services.daily.carried import statuses_for
+from caretrack.services.daily.values import DayStatus
 from caretrack.services.errors import RuleError
 from caretrack.services.grouping import group_by_student
 from caretrack.services.notifications import notify
@@ -62,7 +65,8 @@ def queue_query(user: User) -> Select[tuple[Student]]:
 
 
 def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, list]:
-    """The newest ``per_student`` timeline entries of each student, in one query."""
+    """The newest ``per_student`` timeline entries of each student (re-check rows left out:
+    the overdue ones show on their own), in one query."""
     if not student_ids:
         return {}
     rank = (
@@ -74,7 +78,10 @@ def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, li
         .label("rank")
     )
     ranked = (
-        select(TimelineEntry.id, rank).where(TimelineEntry.student_id.in_(student_ids)).subquery()
+        select(TimelineEntry.id, rank).where(
+            TimelineEntry.student_id.in_(student_ids),
+            TimelineEntry.kind != EntryKind.RECHECK_CHANGE,  # the re-checks show apart
+        ).subquery()
     )
     entries = db.session.scalars(
         select(TimelineEntry)
@@ -83,6 +90,26 @@ def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, li
         .order_by(TimelineEntry.student_id, TimelineEntry.occurred_at.desc())
     )
     return group_by_student(entries)
+
+
+def concern_reasons(student_ids: list[int]) -> dict[int, ConcernChange]:
+    """The latest concern change of each student: why they are at their level (one query)."""
+    if not student_ids:
+        return {}
+    rank = func.row_number().over(
+        partition_by=ConcernChange.student_id,
+        order_by=(ConcernChange.created_at.desc(), ConcernChange.id.desc()),
+    ).label("rank")
+    ranked = select(ConcernChange.id, rank).where(
+        ConcernChange.student_id.in_(student_ids)).subquery()
+    return {c.student_id: c for c in db.session.scalars(
+        select(ConcernChange).join(ranked, ranked.c.id == ConcernChange.id)
+        .where(ranked.c.rank == 1))}
+
+
+def statuses_today(student_ids: list[int], now: datetime) -> dict[int, DayStatus]:
+    """Each student's daily status today (confirmed or carried forward)."""
+    return statuses_for(student_ids, local_today(now)) if student_ids else {}
 
 
 def overdue_rechecks(student_ids: list[int], now: datetime) -> dict[int, list[Recheck]]:

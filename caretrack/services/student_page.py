@@ -27,7 +27,7 @@ from caretrack.models import (
     User,
     now_utc,
 )
-from caretrack.services import rechecks, referrals
+from caretrack.services import rechecks, referrals, status_rules
 from caretrack.services.audit import record_event
 from caretrack.services.entries import CORRECTABLE_KINDS
 from caretrack.services.timeline import (
@@ -70,6 +70,8 @@ class StudentPage:
     can_flag_for_review: bool
     can_revoke: Callable[[Referral], bool]
     correctable: frozenset[str] = field(default=CORRECTABLE_KINDS)
+    #: The status rules' open suggestions (a care category, lowering the concern level).
+    suggestions: list = field(default_factory=list)
 
     @property
     def referrals_by_id(self) -> dict[int, Referral]:
@@ -92,6 +94,7 @@ class StudentPage:
             "concern_history": self.concern_history, "open_rechecks": self.open_rechecks,
             "can_record": self.can_record, "can_flag_for_review": self.can_flag_for_review,
             "can_revoke": self.can_revoke, "correctable": self.correctable,
+            "suggestions": self.suggestions,
         }
 
 
@@ -145,6 +148,7 @@ def student_page(
         can_flag_for_review=not (student.flagged_for_review
                                  or student.concern_level == ConcernLevel.HIGH),
         can_revoke=lambda referral: can_revoke_referral(user, referral),
+        suggestions=status_rules.open_suggestions(student) if full_case else [],
     )
 
 

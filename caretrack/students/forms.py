@@ -205,3 +205,7 @@ class RevokeReferralForm(EntryForm):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=TEXT_MAX)],
                            render_kw={"rows": 3})
     submit = SubmitField(_l("Revoke referral"))
+
+
+class SuggestionForm(FlaskForm):
+    """Apply or dismiss a status rule's suggestion in one click (only the CSRF token)."""

@@ -1,6 +1,6 @@
 """The caseload list, the student page with its timeline, and the forms that add to it."""
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,8 +13,10 @@ from caretrack.access import (
 )
 from caretrack.auth.services import is_safe_next
 from caretrack.extensions import db
-from caretrack.models import Role
-from caretrack.services import cases, entries, rechecks, referrals, student_page
+from caretrack.messages import message
+from caretrack.models import Role, now_utc
+from caretrack.services import cases, entries, rechecks, referrals, status_rules, student_page
+from caretrack.services.errors import RuleError
 from caretrack.services.students import (
     CaseloadFilters,
     active_assignments_by_student,
@@ -38,6 +40,7 @@ from caretrack.students.forms import (
     NoteForm,
     ReferralForm,
     RevokeReferralForm,
+    SuggestionForm,
 )
 from caretrack.students.recording import (
     as_utc,
@@ -246,3 +249,23 @@ def revoke_referral(student_id: int, referral_id: int):
         saved=_("Referral revoked."), to=student_url(student), default_field="reason",
         referral=target, supervisor=target.supervisor,
     )
+
+
+@bp.post("/<int:student_id>/suggestions/<int:suggestion_id>/<any(apply, dismiss):action>")
+def close_suggestion(student_id: int, suggestion_id: int, action: str):
+    """Apply or dismiss one of the status rules' suggestions.
+
+    :raise 404: for a student the user may not record for.
+    """
+    student = get_recordable_student_or_404(student_id, current_user)
+    if SuggestionForm().validate_on_submit():
+        try:
+            commit_write(lambda: status_rules.close_suggestion(
+                student, suggestion_id, current_user, apply=action == "apply", now=now_utc(),
+                ip=client_address()))
+        except RuleError as error:
+            flash(message(error.code), "warning")
+        else:
+            flash(_("Suggestion applied.") if action == "apply" else _("Suggestion dismissed."),
+                  "success")
+    return redirect(student_url(student))

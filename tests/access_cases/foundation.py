@@ -27,4 +27,7 @@ CASES = {
     "admin.roster": Case("/admin/roster", {"admin"}, shows=every_student),
     "admin.categories": Case("/admin/categories", {"admin"}),
     "admin.edit_category": Case("/admin/categories/new", {"admin"}),
+    "admin.status_rules": Case("/admin/status-rules", {"admin"}),
+    "admin.edit_status_rule": Case("/admin/status-rules/1", {"admin"}),
+    "admin.edit_risk_area": Case("/admin/risk-areas/new", {"admin"}),
 }

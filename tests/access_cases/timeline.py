@@ -73,6 +73,8 @@ CASES = {
         data={"ended_on": "2020-02-20", "reason": "隔离期满，无症状"}, ok=(302,),
         args=_args_with("assignment", _assignment), writes="timeline_entries",
     ),
+    "students.close_suggestion": Case("/students/{student}/suggestions/999999/dismiss",
+                                      RECORDER, method="POST", ok=(302,)),
     "students.concern": Case("/students/{student}/concern", RECORDER, method="POST",
                              data={"level": "high", "reason": "发热"}, ok=(302,),
                              writes="concern_changes"),

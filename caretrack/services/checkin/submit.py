@@ -131,8 +131,9 @@ def submit_checkin(student: Student, values: CheckinValues, via: str, now: datet
         try:
             apply_statuses(
                 student.counsellor,
-                [StatusInput(student.id, status, _status_note(temperature,
-                                                                    checkin.risk_contact, note))],
+                [StatusInput(student.id, status,
+                             _status_note(temperature, checkin.risk_contact, note),
+                             temperature=temperature, risk_contact=checkin.risk_contact)],
                 now, source=StatusSource.SELF_REPORTED,
             )
         except RuleError as error:  # the daily rules' refusal

@@ -1,6 +1,8 @@
 """Recording daily statuses: every new status - the counsellor's form, "unchanged", the
-check-in sheet - goes through :func:`apply_statuses`, the one place that writes the rows, the
-timeline entries of the changes and the audit events, and where later rules hook in.
+check-in sheet, the students' own check-in - goes through :func:`apply_statuses`, the one place
+that writes the rows, the timeline entries of the changes and the audit events, moves the
+student's profile location and on-campus flag to the latest status, and applies the status
+rules (:mod:`caretrack.services.status_rules`).
 
 Statuses are recorded for the college's today only. A change needs an open report (none yet,
 or returned); confirming an unchanged status is always possible.
@@ -8,6 +10,7 @@ or returned); confirming an unchanged status is always possible.
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from caretrack.access import caseload_filter, keeps_caseload
 from caretrack.extensions import db
 from caretrack.models import DailyStatus, EntryKind, StatusSource, Student, User
+from caretrack.services import status_rules
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
 from caretrack.services.daily.carried import chunks, statuses_for
@@ -26,11 +30,16 @@ from caretrack.services.timeline import add_entry
 
 @dataclass
 class StatusInput:
-    """A status to record for one student; ``note`` None keeps the current note."""
+    """A status to record for one student; ``note``, ``temperature`` and ``risk_contact``
+    None keep today's (a new row: none)."""
 
     student_id: int
     values: StatusValues
     note: str | None = None
+    #: Body temperature in °C, when the recording gave one.
+    temperature: Decimal | None = None
+    #: Whether a contact with Hubei or a risk area in the last 14 days was reported.
+    risk_contact: bool | None = None
 
 
 @dataclass
@@ -70,7 +79,9 @@ def apply_statuses(
     source: str = StatusSource.COUNSELLOR, *, ip: str = "",
 ) -> ApplyResult:
     """Record today's status of several of the counsellor's students at once: the status rows,
-    a timeline entry for each change, and the audit events.
+    a timeline entry for each change, the audit events; the students' profile location and
+    on-campus flag follow (see :func:`_follow_profile`); then the status rules fire
+    (:func:`status_rules.apply_rules`).
 
     :raise RuleError: "not-your-student", "duplicate-rows", "invalid-health",
         "missing-location", "report-locked" when a change meets a submitted or approved
@@ -90,10 +101,13 @@ def apply_statuses(
 
     inserts, updates, result = [], [], ApplyResult()
     students = {}
-    changed_ids = [item.student_id for item, _, _, changes in planned if changes]
-    for chunk in chunks(changed_ids):
+    for chunk in chunks(ids):
         students.update({s.id: s for s in db.session.scalars(
             select(Student).where(Student.id.in_(chunk)))})
+    with_history = _with_history(ids, day)
+    known_contacts = status_rules.known_risk_contacts(
+        [item.student_id for item in items if item.risk_contact], day)
+    rule_inputs = []
     for item, values, status, changes in planned:
         note = status.note if item.note is None else item.note.strip()[:2000]
         row = {
@@ -101,15 +115,27 @@ def apply_statuses(
             "health": values.health, "note": note, "source": str(source),
             "recorded_by_id": by.id, "recorded_at": now,
         }
+        if item.temperature is not None:
+            row["temperature"] = item.temperature
+        if item.risk_contact is not None:
+            row["risk_contact"] = bool(item.risk_contact)
         if status.row_id is not None:
             updates.append({"id": status.row_id, **row})
         else:
-            inserts.append({"student_id": item.student_id, "day": day, **row})
+            inserts.append({"student_id": item.student_id, "day": day, "temperature": None,
+                            "risk_contact": False, **row})
         result.confirmed += 1
+        student = students[item.student_id]
+        if item.student_id in with_history:
+            _follow_profile(student, values)
+        rule_inputs.append(status_rules.RuleInput(
+            student, status.values, values, item.temperature,
+            bool(item.risk_contact) and item.student_id not in known_contacts,
+        ))
         if changes:
             result.changed += 1
             add_entry(
-                students[item.student_id], EntryKind.STATUS_CHANGE, by,
+                student, EntryKind.STATUS_CHANGE, by,
                 body=note if item.note is not None else "",
                 occurred_at=now, now=now,
                 details={
@@ -124,13 +150,43 @@ def apply_statuses(
         if inserts:
             # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
             db.session.execute(insert(DailyStatus.__table__), inserts)
-        if updates:
-            db.session.execute(update(DailyStatus), updates)
+        for group in _by_keys(updates):
+            db.session.execute(update(DailyStatus), group)
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
     _audit(by, items, str(source), now, ip)
+    status_rules.apply_rules(by, rule_inputs, str(source), now, day, ip=ip)
     return result
+
+
+def _with_history(ids: list[int], day) -> set[int]:
+    """The students with a status before ``day``."""
+    found: set[int] = set()
+    for chunk in chunks(ids):
+        found.update(db.session.scalars(select(DailyStatus.student_id).distinct().where(
+            DailyStatus.student_id.in_(chunk), DailyStatus.day < day)))
+    return found
+
+
+def _follow_profile(student: Student, values: StatusValues) -> None:
+    """Move the student's profile location and on-campus flag to the new status.
+
+    Only for a student with a status before today: until then the profile is the roster's,
+    the baseline the carry-forward compares a first status with (its changes of the day).
+    """
+    if (student.province, student.city, student.on_campus) != (
+            values.province, values.city, values.on_campus):
+        student.province, student.city = values.province, values.city
+        student.on_campus = values.on_campus
+
+
+def _by_keys(rows: list[dict]) -> list[list[dict]]:
+    """Split update rows into groups that set the same columns (one executemany each)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
 
 
 def record_status(
