@@ -2,8 +2,10 @@
 check-in sheet - goes through :func:`apply_statuses`, the one place that writes the rows, the
 timeline entries of the changes and the audit events, and where later rules hook in.
 
-Statuses are recorded for the college's today only. A change needs an open report (none yet,
-or returned); confirming an unchanged status is always possible.
+Statuses are recorded for the college's today only, whatever the state of the day's report: a
+change recorded while the report waits for review is marked "after submission" (the report
+shows how many), one recorded after its approval "after approval" (the approved report stays
+as it was; the change goes into tomorrow's changes).
 """
 
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from caretrack.models import DailyStatus, EntryKind, StatusSource, Student, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
 from caretrack.services.daily.carried import chunks, statuses_for
-from caretrack.services.daily.reports import changes_allowed, get_report
+from caretrack.services.daily.reports import changed_after, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
 from caretrack.services.errors import RuleError
 from caretrack.services.timeline import add_entry
@@ -73,8 +75,7 @@ def apply_statuses(
     a timeline entry for each change, and the audit events.
 
     :raise RuleError: "not-your-student", "duplicate-rows", "invalid-health",
-        "missing-location", "report-locked" when a change meets a submitted or approved
-        report, "recorded-meanwhile" when another window recorded a status first.
+        "missing-location", "recorded-meanwhile" when another window recorded a status first.
     """
     day = local_today(now)
     ids = [item.student_id for item in items]
@@ -85,10 +86,9 @@ def apply_statuses(
         values = check_values(item.values)
         status = current[item.student_id]
         planned.append((item, values, status, status.values.diff(values)))
-    if any(changes for *_, changes in planned) and not changes_allowed(get_report(by.id, day)):
-        raise RuleError("report-locked")
+    after = changed_after(get_report(by.id, day))
 
-    inserts, updates, result = [], [], ApplyResult()
+    inserts, updates, confirmations, result = [], [], [], ApplyResult()
     students = {}
     changed_ids = [item.student_id for item, _, _, changes in planned if changes]
     for chunk in chunks(changed_ids):
@@ -101,10 +101,13 @@ def apply_statuses(
             "health": values.health, "note": note, "source": str(source),
             "recorded_by_id": by.id, "recorded_at": now,
         }
-        if status.row_id is not None:
-            updates.append({"id": status.row_id, **row})
-        else:
-            inserts.append({"student_id": item.student_id, "day": day, **row})
+        if status.row_id is None:
+            inserts.append({"student_id": item.student_id, "day": day, **row,
+                            "changed_after": after if changes else None})
+        elif changes:
+            updates.append({"id": status.row_id, **row, "changed_after": after})
+        else:  # confirmed unchanged: when it last changed stays as it was
+            confirmations.append({"id": status.row_id, **row})
         result.confirmed += 1
         if changes:
             result.changed += 1
@@ -124,8 +127,9 @@ def apply_statuses(
         if inserts:
             # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
             db.session.execute(insert(DailyStatus.__table__), inserts)
-        if updates:
-            db.session.execute(update(DailyStatus), updates)
+        for rows in (updates, confirmations):
+            if rows:
+                db.session.execute(update(DailyStatus), rows)
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
