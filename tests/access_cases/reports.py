@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from caretrack.extensions import db
 from caretrack.models import DailyReport
-from tests.access_cases import Case, seen_and_unseen
+from tests.access_cases import Case, counsellor_sees_own, seen_and_unseen
 
 COUNSELLOR = {"counsellor"}
 DEPUTY = {"deputy"}
@@ -38,6 +38,8 @@ CASES = {
     "reports.zero_report": Case("/reports/daily/zero", COUNSELLOR, method="POST",
                                 data={"day": "2020-03-03"}, ok=(302,)),
     "reports.board": Case("/reports/board/", DEPUTY),
+    "reports.board_students": Case("/reports/board/students?what=students", DEPUTY,
+                                   shows=counsellor_sees_own),
     "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", DEPUTY,
                                    args=counsellor_args,
                                    shows=lambda world, role: ([world.college.own_student],
