@@ -48,9 +48,6 @@ MESSAGES = {
     "risk-area-ends-before-start": _l("The last day cannot be before the first."),
     "suggestion-closed": _l("This suggestion was applied or dismissed already."),
     # -- daily statuses and reports -------------------------------------------------------------
-    "report-locked": _l("This day's report has been submitted, so its statuses can no longer "
-                        "change; a change now belongs in tomorrow's report, unless the deputy "
-                        "secretary returns the report."),
     "upload-expired": _l("This preview has expired or belongs to another day. Upload the sheet "
                          "again."),
     "not-zero": _l("There are %(detail)s changes since yesterday: submit them as the report "
@@ -68,6 +65,12 @@ MESSAGES = {
     "missing-location": _l("Enter the province, or tick “On campus”."),
     "recorded-meanwhile": _l("A status was recorded meanwhile by another window; nothing was "
                              "saved. Look at the page again."),
+    # -- honest zero reports (branch zero) -----------------------------------------------------
+    "unconfirmed-students": _l("%(num)d students have not confirmed their status today; their "
+                               "last known status is only carried forward. Submit the report "
+                               "anyway?"),
+    "approve-unconfirmed": _l("%(num)d of this counsellor's students have not confirmed their "
+                              "status today. Approve the report anyway?"),
     # -- check-in sheets: one problem of an uploaded sheet, by row ------------------------------
     "sheet-empty": _l("The file is empty."),
     "sheet-not-a-spreadsheet": _l("This file is not a CSV or XLSX spreadsheet."),
@@ -77,9 +80,6 @@ MESSAGES = {
     "sheet-duplicate-columns": _l("The column “%(value)s” appears twice."),
     "sheet-no-rows": _l("The sheet has a header row but no students."),
     "sheet-too-many-rows": _l("The sheet has more than %(value)s rows."),
-    "sheet-report-locked": _l("This day's report has been submitted, so its statuses can no "
-                              "longer change; a change now belongs in tomorrow's report, unless "
-                              "the deputy secretary returns the report."),
     "sheet-missing-student-number": _l("The student number is empty."),
     "sheet-not-your-student": _l("Student number %(value)s is not one of your students."),
     "sheet-duplicate-row": _l("Student number %(number)s appears again (first on row "

@@ -233,14 +233,16 @@ def test_submitting_the_future_or_twice_is_refused(three):
 
 
 def test_return_correct_resubmit_approve_then_locked(three):
+    """The report's lifecycle; statuses still change after submitting (the old rule refused a
+    change while the report waited for review: now it is kept and counted as "after
+    submission")."""
     c, me, deputy = three.counsellor, three.own_student, three.deputy
     statuses.record_status(me, c, here("河北", "保定"), at(MARCH_3, 9))
     report = reports.submit_report(c, MARCH_3, at(MARCH_3, 10, 30))
-    # While it waits for review, a change is refused, a confirmation is not.
-    with pytest.raises(RuleError) as error:
-        statuses.record_status(me, c, here("河北", "唐山"), at(MARCH_3, 10, 40))
-    assert error.value.code == "report-locked"
+    # While it waits for review, a change is recorded and counted as after submission.
+    statuses.record_status(me, c, here("河北", "唐山"), at(MARCH_3, 10, 40))
     statuses.confirm_unchanged(three.graduate, c, at(MARCH_3, 10, 41))
+    assert carried.caseload_totals(c, MARCH_3).after_submission == 1
 
     with pytest.raises(RuleError) as error:
         reports.review_report(report, deputy, at(MARCH_3, 11, 30), approve=False)
@@ -249,12 +251,14 @@ def test_return_correct_resubmit_approve_then_locked(three):
                         comment="保定还是唐山？请核实")
     assert report.state == "returned" and report.reviewed_by_id == deputy.id
 
-    # Returned: the counsellor corrects and resubmits; lateness stays that of the first time.
-    statuses.record_status(me, c, here("河北", "唐山"), at(MARCH_3, 11, 40))
+    # Returned: the counsellor corrects and resubmits; lateness stays that of the first time,
+    # and the change made after the first submission is now part of the report.
+    statuses.record_status(me, c, here("河北", "唐山", "fever"), at(MARCH_3, 11, 40))
     again = reports.submit_report(c, MARCH_3, at(MARCH_3, 11, 45), note="已核实")
     assert again.id == report.id and again.state == "submitted"
     assert not again.late and again.resubmitted_at == at(MARCH_3, 11, 45)
     assert again.changes_count == 1 and again.note == "已核实"
+    assert carried.caseload_totals(c, MARCH_3).after_submission == 0
 
     reports.review_report(report, deputy, at(MARCH_3, 11, 50), approve=True)
     db.session.commit()
@@ -262,11 +266,61 @@ def test_return_correct_resubmit_approve_then_locked(three):
     for attempt in (
         lambda: reports.submit_report(c, MARCH_3, at(MARCH_3, 12)),
         lambda: reports.review_report(report, deputy, at(MARCH_3, 12), approve=False, comment="x"),
-        lambda: statuses.record_status(me, c, here("北京", "北京"), at(MARCH_3, 12)),
     ):
         with pytest.raises(RuleError):
             attempt()
     assert carried.statuses_for([me.id], MARCH_3)[me.id].values.city == "唐山"
+
+
+def test_a_change_after_approval_is_kept_and_goes_into_tomorrows_changes(three):
+    c, me, deputy = three.counsellor, three.own_student, three.deputy
+    statuses.confirm_unchanged(me, c, at(MARCH_2, 9))
+    report = reports.submit_report(c, MARCH_2, at(MARCH_2, 10), zero=True)
+    reports.review_report(report, deputy, at(MARCH_2, 11, 50), approve=True)
+    # 15:00: a fever. The approved report stays as it was; the board shows it after approval.
+    statuses.record_status(me, c, here("北京", "北京", "fever"), at(MARCH_2, 15))
+    db.session.commit()
+    assert (report.state, report.is_zero, report.changes_count) == ("approved", True, 0)
+    totals = carried.caseload_totals(c, MARCH_2)
+    assert (totals.after_approval, totals.after_submission) == (1, 0)
+    # The next day, unconfirmed or confirmed unchanged, the fever is one of the changes.
+    assert changed(c, MARCH_3) == {"陈小明"}
+    statuses.confirm_unchanged(me, c, at(MARCH_3, 9))
+    assert changed(c, MARCH_3) == {"陈小明"}
+    with pytest.raises(RuleError) as error:
+        reports.submit_report(c, MARCH_3, at(MARCH_3, 10), zero=True)
+    assert error.value.code == "not-zero"
+    assert reports.submit_report(c, MARCH_3, at(MARCH_3, 10)).changes_count == 1
+
+
+def test_a_report_keeps_its_confirmed_and_unconfirmed_counts(three):
+    c, deputy = three.counsellor, three.deputy
+    statuses.confirm_unchanged(three.own_student, c, at(MARCH_3, 9))
+    # Asked once: the counsellor is told how many are unconfirmed, nothing is written.
+    with pytest.raises(RuleError) as error:
+        reports.submit_report(c, MARCH_3, at(MARCH_3, 10), zero=True, ask_unconfirmed=True)
+    assert (error.value.code, error.value.values) == ("unconfirmed-students", {"num": 2})
+    assert reports.get_report(c.id, MARCH_3) is None
+    report = reports.submit_report(c, MARCH_3, at(MARCH_3, 10), zero=True)
+    assert (report.is_zero, report.confirmed_count, report.unconfirmed_count) == (True, 1, 2)
+    # A student confirmed later does not rewrite what the report said.
+    statuses.confirm_unchanged(three.sun, c, at(MARCH_3, 10, 30))
+    with pytest.raises(RuleError) as error:
+        reports.review_report(report, deputy, at(MARCH_3, 11), approve=True,
+                              ask_unconfirmed=True)
+    assert (error.value.code, error.value.values) == ("approve-unconfirmed", {"num": 1})
+    assert report.state == "submitted"
+    reports.review_report(report, deputy, at(MARCH_3, 11), approve=True)
+    assert (report.state, report.unconfirmed_count, report.approved_unconfirmed) == (
+        "approved", 2, 1)
+
+
+def test_nobody_unconfirmed_is_not_asked(three):
+    c = three.counsellor
+    for student in (three.own_student, three.graduate, three.sun):
+        statuses.confirm_unchanged(student, c, at(MARCH_3, 9))
+    report = reports.submit_report(c, MARCH_3, at(MARCH_3, 10), zero=True, ask_unconfirmed=True)
+    assert (report.confirmed_count, report.unconfirmed_count) == (3, 0)
 
 
 def test_only_the_deputy_reviews(three):

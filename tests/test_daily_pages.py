@@ -113,17 +113,26 @@ def test_a_status_form_error_keeps_what_was_typed(client, auth, college, clock):
     assert db.session.scalar(select(DailyStatus.id)) is None
 
 
-def test_a_change_after_the_report_is_submitted_is_refused_on_the_form(client, auth, college,
-                                                                      clock):
+def test_a_change_after_the_report_is_submitted_is_recorded_and_shown(client, auth, college,
+                                                                     clock):
+    """The old rule refused this change on the form; now it is kept, and the counsellor and
+    the deputy see it as a change since submission."""
     reports.submit_report(college.counsellor, MARCH_3, clock.now)
     db.session.commit()
     auth.login(college.counsellor)
     response = client.post(f"/reports/daily/students/{college.own_student.id}/status",
-                           data={"province": "河北", "city": "保定", "health": "normal"})
-    assert response.status_code == 200
-    assert "当天的上报已提交" in text_of(response) and 'value="保定"' in response.get_data(
-        as_text=True)
-    assert db.session.scalar(select(DailyStatus.id)) is None
+                           data={"province": "河北", "city": "保定", "health": "fever"},
+                           follow_redirects=True)
+    assert "已记录陈小明的变化" in text_of(response)
+    assert "提交后有 1 项变化" in text_of(response)
+    assert db.session.scalars(select(DailyStatus)).one().changed_after == "submitted"
+    auth.logout()
+    auth.login(college.deputy)
+    board = client.get("/reports/board/")
+    assert "提交后有 1 项变化" in text_of(board)
+    fever = client.get(f"/reports/board/students?date=2020-03-03&what=after_submission"
+                       f"&counsellor={college.counsellor.id}")
+    assert "陈小明" in text_of(fever) and "刘小红" not in text_of(fever)
 
 
 def test_another_counsellors_student_is_404(client, auth, college, clock):
@@ -139,16 +148,24 @@ def test_another_counsellors_student_is_404(client, auth, college, clock):
 def test_zero_report_in_one_click_then_late_report_the_next_day(client, auth, college, clock):
     auth.login(college.counsellor)
     client.post(f"/reports/daily/students/{college.own_student.id}/confirm")
-    response = client.post("/reports/daily/zero", data={"day": "2020-03-03"},
+    # 赵研究 has not answered: asked once, with the number; nothing is submitted yet.
+    asked = client.post("/reports/daily/zero", data={"day": "2020-03-03", "note": "赵研究在联系"})
+    assert "仍有 1 名学生今日未确认状态" in text_of(asked)
+    assert 'name="confirm" value="1"' in asked.text and "赵研究在联系" in asked.text
+    assert db.session.scalar(select(DailyReport.id)) is None
+    response = client.post("/reports/daily/zero", data={"day": "2020-03-03", "confirm": "1",
+                                                        "note": "赵研究在联系"},
                            follow_redirects=True)
     page = text_of(response)
+    assert "提交时：已确认 1 人，未确认 1 人" in page
     assert "已提交零报告：无变化" in page and "零报告" in page and "迟报" not in page
     assert "等待副书记审核" in page
 
     clock.now = at(date(2020, 3, 4), 11, 20)
     client.post(f"/reports/daily/students/{college.own_student.id}/status",
                 data={"province": "天津", "city": "", "health": "normal"})
-    page = text_of(client.post("/reports/daily/submit", data={"day": "2020-03-04"},
+    page = text_of(client.post("/reports/daily/submit", data={"day": "2020-03-04",
+                                                              "confirm": "1"},
                                follow_redirects=True))
     assert "已提交上报，共 1 项变化" in page and "迟报" in page
     reports = db.session.scalars(select(DailyReport).order_by(DailyReport.day)).all()
@@ -195,8 +212,8 @@ def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     board = client.get("/reports/board/")
     page = text_of(board)
     assert "已提交" in page and "缺报" in page and "李老师" in page and "张老师" in page
-    assert re.search(r'data-total="hubei">1<', board.get_data(as_text=True))
-    assert re.search(r'data-total="students">3<', board.get_data(as_text=True))
+    assert re.search(r'data-total="hubei"><a[^>]*>1<', board.get_data(as_text=True))
+    assert re.search(r'data-total="students"><a[^>]*>3<', board.get_data(as_text=True))
     assert "所有上报通过后可导出学院汇总" in page
     detail = text_of(client.get(f"/reports/board/counsellors/{c.counsellor.id}/?show=changes"))
     assert "陈小明" in detail and "湖北 武汉" in detail
@@ -214,14 +231,20 @@ def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     client.post(f"/reports/daily/students/{c.own_student.id}/status",
                 data={"province": "湖北", "city": "武汉", "health": "normal",
                       "note": "复测体温正常"})
-    client.post("/reports/daily/submit", data={"day": "2020-03-03", "note": "已核实"})
+    client.post("/reports/daily/submit", data={"day": "2020-03-03", "note": "已核实",
+                                               "confirm": "1"})
     report = db.session.get(DailyReport, report.id)
     assert report.state == "submitted" and report.resubmitted_at is not None
 
     auth.logout()
     auth.login(c.deputy)
-    client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/"})
+    # 赵研究 is still unconfirmed: the deputy is asked once.
+    asked = client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/"})
+    assert "该辅导员仍有 1 名学生今日未确认状态" in text_of(asked)
+    assert db.session.get(DailyReport, report.id).state == "submitted"
+    client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/", "confirm": "1"})
     assert db.session.get(DailyReport, report.id).state == "approved"
+    assert db.session.get(DailyReport, report.id).approved_unconfirmed == 1
     page = text_of(client.get("/reports/board/"))
     assert "已通过" in page and "已重新提交" in page
     # Locked: a second review changes nothing.
@@ -310,10 +333,11 @@ def test_college_report_xlsx_totals_equal_independent_counts(client, auth, colle
     assert response.status_code == 200
     assert "college-report-2020-03-03.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["汇总", "较昨日变化", "全部学生"]
+    assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
 
     summary = {row[0]: row[1] for row in sheet_rows(workbook, 0)[1:] if row and row[0]}
-    roster = sheet_rows(workbook, 2)
+    roster = sheet_rows(workbook, 6)
     header, students = roster[0], roster[1:]
     column = {name: header.index(name) for name in header}
     provinces = Counter(r[column["所在省份"]] for r in students)
@@ -360,8 +384,9 @@ def test_college_report_text_and_english(client, auth, college, approved_day):
     assert "学生共 8 人。在湖北 2 人，在北京 4 人，其他地区 2 人；在校 1 人。" in text
     assert "较昨日变化：5 人。" in text
     assert "湖北甲" in text and "所在地 北京 → 湖北 武汉" in text and "健康状况 正常 → 发热" in text
-    assert "当天未确认状态：2 人" in text
-    assert "- 李老师：3 项变化" in text and "- 张老师：2 项变化" in text
+    assert "当天已确认：6 / 8；未确认：2 人" in text
+    assert "- 李老师：3 项变化；已确认 4 人，未确认 1 人" in text
+    assert "- 张老师：2 项变化；已确认 2 人，未确认 1 人" in text
     english = client.get("/reports/board/college-report.txt?date=2020-03-03&lang=en")
     assert "Students: 8. In Hubei: 2; in Beijing: 4; elsewhere: 2. On campus: 1." in \
         english.get_data(as_text=True)
@@ -401,7 +426,8 @@ def test_reports_send_emails_the_college_report_once(app, runner, college, appro
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "college-report-2020-03-03.xlsx"
     workbook = load_workbook(io.BytesIO(attachment.get_content()))
-    assert workbook.sheetnames == ["汇总", "较昨日变化", "全部学生"]
+    assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
     assert again.exit_code == 0 and "nothing new" in again.output
     assert len(empty_outbox) == 2
 
@@ -533,6 +559,6 @@ def test_a_report_changed_meanwhile_is_a_conflict(client, auth, college, clock, 
 
     monkeypatch.setattr(reports, "review_report", reviewed_meanwhile)
     auth.login(college.deputy)
-    response = client.post(f"/reports/{report.id}/approve")
+    response = client.post(f"/reports/{report.id}/approve", data={"confirm": "1"})
     assert response.status_code == 409
     assert db.session.get(DailyReport, report.id).state == "submitted"

@@ -186,18 +186,21 @@ def test_a_forged_or_foreign_token_writes_nothing(client, signed_in, auth):
     assert statuses() == 0
 
 
-def test_a_change_after_the_report_is_submitted_is_refused(client, signed_in):
+def test_a_change_after_the_report_is_submitted_is_recorded_as_after_submission(client,
+                                                                                signed_in):
+    """The old rule refused a sheet with changes once the report was submitted; now the
+    changes are kept and the report shows them as changes since submission."""
     c = signed_in
     reports.submit_report(c.counsellor, local_today(MORNING), MORNING)
     db.session.commit()
     me, grad = c.own_student, c.graduate
-    changing = csv_sheet([["学号", "所在地", "健康状况"], [me.student_number, "河北保定", "正常"]])
-    assert "当天的上报已提交" in text_of(upload(client, changing))
-    # Confirming the unchanged is still welcome.
-    same = csv_sheet([["学号", "所在地", "健康状况"], [grad.student_number, "北京", "正常"]])
-    preview = upload(client, same)
+    changing = csv_sheet([["学号", "所在地", "健康状况"], [me.student_number, "河北保定", "正常"],
+                          [grad.student_number, "北京", "正常"]])
+    preview = upload(client, changing)
     client.post("/reports/daily/upload/confirm", data={"token": token_of(preview)})
-    assert statuses() == 1
+    assert statuses() == 2
+    page = text_of(client.get("/reports/daily/"))
+    assert "提交后有 1 项变化" in page
 
 
 def test_the_prefilled_sheet_reads_back_without_change(client, signed_in):

@@ -68,6 +68,8 @@ class SubmitReportForm(FlaskForm):
     day = HiddenField(validators=[DataRequired()])
     note = TextAreaField(_l("Note to the deputy secretary"),
                          validators=[Optional(), Length(max=2000)])
+    #: "1" once the counsellor has been told how many students are unconfirmed.
+    confirm = HiddenField()
 
 
 class ActionForm(FlaskForm):
@@ -81,3 +83,5 @@ class ReviewForm(FlaskForm):
 
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
     next = HiddenField()
+    #: "1" once the deputy secretary has been told how many students are unconfirmed.
+    confirm = HiddenField()

@@ -12,6 +12,7 @@ from caretrack.access import (
     requires,
 )
 from caretrack.downloads import xlsx_response
+from caretrack.messages import message
 from caretrack.reports import bp
 from caretrack.reports.forms import (
     ActionForm,
@@ -53,8 +54,8 @@ def daily_page():
         "reports/daily.html",
         day=day, today=today, report=report, totals=totals, show=show, page=page,
         statuses=day_statuses, deadline=reports.deadline(day), past_deadline=past_deadline,
-        can_change=day == today and reports.changes_allowed(report),
-        can_submit=reports.changes_allowed(report),
+        can_change=day == today,
+        can_submit=reports.can_submit(report),
         chase=day == today and past_deadline and show == "missing" and bool(totals.missing),
         submit_form=SubmitReportForm(day=day.isoformat()),
         upload_form=UploadForm(), action_form=ActionForm(),
@@ -176,8 +177,14 @@ def _submit(zero: bool):
         try:
             report = commit_write(lambda: reports.submit_report(
                 current_user, day, now, note=form.note.data or "", zero=zero,
-                ip=client_address())).result
+                ask_unconfirmed=form.confirm.data != "1", ip=client_address())).result
         except RuleError as error:
+            if error.code == "unconfirmed-students":
+                return render_template(
+                    "reports/confirm.html", form=form, question=message(error.code, **error.values),
+                    action=request.path, answer=_("Submit anyway"),
+                    back=daily_url(day, today, show="missing"),
+                    back_text=_("See the unconfirmed students"))
             flash_refusal(error)
         else:
             if report.is_zero:

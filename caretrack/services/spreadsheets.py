@@ -14,6 +14,7 @@ from datetime import date, datetime
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 #: First characters that make a spreadsheet program run a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -204,12 +205,18 @@ def _xlsx_cell(sheet, value) -> WriteOnlyCell:
     return cell
 
 
-def xlsx_bytes(sheets: list[tuple[str, list[str], Iterable[Iterable]]]) -> bytes:
-    """An XLSX workbook of (title, headers, rows) sheets; every text cell is stored as text,
-    never as a formula. Aware datetimes are written as their wall-clock time."""
+def xlsx_bytes(sheets: list[tuple], *, freeze_header: bool = False) -> bytes:
+    """An XLSX workbook of (title, headers, rows) or (title, headers, rows, widths) sheets;
+    ``widths`` are the columns' widths in characters. With ``freeze_header`` the header row
+    stays in view while scrolling. Every text cell is stored as text, never as a formula.
+    Aware datetimes are written as their wall-clock time."""
     workbook = Workbook(write_only=True)
-    for title, headers, rows in sheets:
+    for title, headers, rows, *rest in sheets:
         sheet = workbook.create_sheet(title=_sheet_title(str(title)))
+        for index, width in enumerate(rest[0] if rest else [], start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        if freeze_header:
+            sheet.freeze_panes = "A2"
         sheet.append([_xlsx_cell(sheet, str(h)) for h in headers])
         for row in rows:
             sheet.append([_xlsx_cell(sheet, value) for value in row])

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from caretrack.extensions import db
 from caretrack.models import DailyReport
-from tests.access_cases import Case, seen_and_unseen
+from tests.access_cases import Case, counsellor_sees_own, seen_and_unseen
 
 COUNSELLOR = {"counsellor"}
 DEPUTY = {"deputy"}
@@ -34,15 +34,19 @@ CASES = {
     "reports.checkin_sheet": Case("/reports/daily/check-in-sheet.xlsx", COUNSELLOR,
                                   shows=seen_and_unseen),
     "reports.submit": Case("/reports/daily/submit", COUNSELLOR, method="POST",
-                           data={"day": "2020-03-03"}, ok=(302,), writes="daily_reports"),
+                           data={"day": "2020-03-03", "confirm": "1"}, ok=(302,),
+                           writes="daily_reports"),
     "reports.zero_report": Case("/reports/daily/zero", COUNSELLOR, method="POST",
-                                data={"day": "2020-03-03"}, ok=(302,)),
+                                data={"day": "2020-03-03", "confirm": "1"}, ok=(302,)),
     "reports.board": Case("/reports/board/", DEPUTY),
+    "reports.board_students": Case("/reports/board/students?what=students", DEPUTY,
+                                   shows=counsellor_sees_own),
     "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", DEPUTY,
                                    args=counsellor_args,
                                    shows=lambda world, role: ([world.college.own_student],
                                                               [world.college.other_student])),
     "reports.approve": Case("/reports/{report}/approve", DEPUTY, method="POST", ok=(302,),
+                            data={"confirm": "1"},
                             args=report_args),
     "reports.return_report": Case("/reports/{report}/return", DEPUTY, method="POST",
                                   data={"comment": "请补充未回复学生的情况"}, ok=(302,),

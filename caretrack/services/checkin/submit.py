@@ -109,7 +109,7 @@ def _status_note(temperature: Decimal | None, risk_contact: bool, note: str) -> 
 def submit_checkin(student: Student, values: CheckinValues, via: str, now: datetime,
                    ip: str = "") -> CheckIn:
     """Record the student's check-in for today and make it the day's status (unless the
-    counsellor's or an upload's status of the day stands, or the report is locked).
+    counsellor's or an upload's status of the day stands).
 
     :raise RuleError: when an answer is missing or wrong, with its field.
     """
@@ -128,22 +128,17 @@ def submit_checkin(student: Student, values: CheckinValues, via: str, now: datet
         checkin.applied = False
     else:
         status = StatusValues(province, city, bool(values.on_campus), values.health)
-        try:
-            apply_statuses(
-                student.counsellor,
-                [StatusInput(student.id, status,
-                             _status_note(temperature, checkin.risk_contact, note),
-                             temperature=temperature, risk_contact=checkin.risk_contact)],
-                now, source=StatusSource.SELF_REPORTED,
-            )
-        except RuleError as error:  # the daily rules' refusal
-            if error.code != "report-locked":
-                raise
-            checkin.applied = False
-        else:  # the student recorded it, not the counsellor
-            db.session.execute(update(DailyStatus).where(
-                DailyStatus.student_id == student.id, DailyStatus.day == day
-            ).values(recorded_by_id=None))
+        apply_statuses(
+            student.counsellor,
+            [StatusInput(student.id, status,
+                         _status_note(temperature, checkin.risk_contact, note),
+                         temperature=temperature, risk_contact=checkin.risk_contact)],
+            now, source=StatusSource.SELF_REPORTED,
+        )
+        # the student recorded it, not the counsellor
+        db.session.execute(update(DailyStatus).where(
+            DailyStatus.student_id == student.id, DailyStatus.day == day
+        ).values(recorded_by_id=None))
     db.session.add(checkin)
     record_event("checkin.submit", None, student.id, now=now, ip=ip,
                  detail=f"via={via} late={int(checkin.late)} applied={int(checkin.applied)}")

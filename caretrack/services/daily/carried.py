@@ -8,8 +8,23 @@ from sqlalchemy.orm import aliased
 
 from caretrack.access import caseload_filter
 from caretrack.extensions import db
-from caretrack.models import DailyStatus, Health, StatusSource, Student, User
-from caretrack.services.daily.values import BEIJING, HUBEI, DayStatus, StatusValues, Totals
+from caretrack.models import (
+    DailyStatus,
+    Health,
+    ReportState,
+    RiskArea,
+    StatusSource,
+    Student,
+    User,
+)
+from caretrack.services.daily.values import (
+    BEIJING,
+    HUBEI,
+    DayStatus,
+    StatusValues,
+    Totals,
+    normalise_city,
+)
 
 #: Aliases of the status tables in the carry-forward queries (made once: building an alias
 #: and adapting its columns costs more than running a caseload's query).
@@ -35,6 +50,27 @@ def _older(name: str, day: date):
     )
 
 
+def in_risk_area_condition(day: date, province, city):
+    """SQL: whether a status's place (``province``, ``city`` columns) is in Hubei or in an area
+    on the college's risk-area list on ``day`` (a listed province, or a listed city of it; one
+    query for the list)."""
+    areas = db.session.execute(select(RiskArea.province, RiskArea.city).where(
+        RiskArea.from_date <= day, or_(RiskArea.to_date.is_(None), RiskArea.to_date >= day),
+    )).all()
+    listed = [
+        and_(province == area_province,
+             city.in_(_city_spellings(area_city)) if area_city else true())
+        for area_province, area_city in areas
+    ]
+    return or_(province.in_(HUBEI), *listed)
+
+
+def _city_spellings(name: str) -> tuple[str, ...]:
+    """A city as statuses may hold it: with and without the trailing 市."""
+    short = normalise_city(name)
+    return (short, short + "市")
+
+
 class Carried:
     """SQL expressions of every student's status on ``day`` and on the day before.
 
@@ -58,15 +94,30 @@ class Carried:
         on_day = self.on_day
         self.confirmed = on_day.id.is_not(None)
         self.missing = on_day.id.is_(None)
-        self.changed = and_(
-            self.confirmed,
-            or_(
-                on_day.province != prev_province,
-                on_day.city != prev_city,
-                on_day.on_campus != prev_on_campus,
-                on_day.health != prev_health,
+        #: Changed after the day's report was submitted / approved.
+        self.after_submission = on_day.changed_after == ReportState.SUBMITTED.value
+        self.after_approval = on_day.changed_after == ReportState.APPROVED.value
+        #: A change recorded on the day before, after that day's report was approved: it
+        #: belongs in this day's changes.
+        self.late_from_eve = self.eve.changed_after == ReportState.APPROVED.value
+        self.changed = or_(
+            and_(
+                self.confirmed,
+                or_(
+                    on_day.province != prev_province,
+                    on_day.city != prev_city,
+                    on_day.on_campus != prev_on_campus,
+                    on_day.health != prev_health,
+                ),
             ),
+            self.late_from_eve,
         )
+        self.in_hubei = self.province.in_(HUBEI)
+        self.in_beijing = self.province.in_(BEIJING)
+        self.in_risk_area = in_risk_area_condition(day, self.province, self.city)
+        #: Abnormal health, or in Hubei or a risk area: the college report's sheet of concern.
+        self.of_concern = or_(self.health != Health.NORMAL.value, self.in_hubei,
+                              self.in_risk_area)
 
     def previous(self, name: str, *default):
         """SQL: the value of ``name`` in the student's status before the day (or ``default``)."""
@@ -153,9 +204,11 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
             func.count(Student.id),
             _counted(carried.confirmed),
             _counted(carried.changed),
-            _counted(carried.province.in_(HUBEI)),
-            _counted(carried.province.in_(BEIJING)),
+            _counted(carried.in_hubei),
+            _counted(carried.in_beijing),
             _counted(carried.on_campus == true()),
+            _counted(carried.after_submission),
+            _counted(carried.after_approval),
             *health_columns,
             *source_columns,
         )
@@ -164,13 +217,15 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
         query = query.where(condition)
     result = {}
     for row in db.session.execute(query):
-        counsellor_id, students, confirmed, changes, hubei, beijing, on_campus = row[:7]
+        (counsellor_id, students, confirmed, changes, hubei, beijing, on_campus,
+         after_submission, after_approval) = row[:9]
         result[counsellor_id] = Totals(
             students=students, confirmed=int(confirmed), changes=int(changes),
             hubei=int(hubei), beijing=int(beijing), on_campus=int(on_campus),
-            health={h.value: int(n) for h, n in zip(Health, row[7:7 + len(Health)], strict=True)},
+            after_submission=int(after_submission), after_approval=int(after_approval),
+            health={h.value: int(n) for h, n in zip(Health, row[9:9 + len(Health)], strict=True)},
             by_source={s.value: int(n) for s, n in zip(
-                StatusSource, row[7 + len(Health):], strict=True)},
+                StatusSource, row[9 + len(Health):], strict=True)},
         )
     return result
 
@@ -198,6 +253,34 @@ def students_query(condition, day: date, show: str):
         query = query.where(carried.on_day.source == show)
     return query.order_by(Student.class_name, Student.student_number)
 
+
+#: The board's numbers, each the condition of its list of students (see :func:`board_query`):
+#: the place, health, confirmation and change counts the board shows.
+BOARD_LISTS = {
+    "students": lambda c: true(),
+    "confirmed": lambda c: c.confirmed,
+    "missing": lambda c: c.missing,
+    "changes": lambda c: c.changed,
+    "after_submission": lambda c: c.after_submission,
+    "after_approval": lambda c: c.after_approval,
+    "hubei": lambda c: c.in_hubei,
+    "beijing": lambda c: c.in_beijing,
+    "elsewhere": lambda c: or_(c.province.is_(None), c.province.not_in(HUBEI + BEIJING)),
+    "on_campus": lambda c: c.on_campus == true(),
+    "of_concern": lambda c: c.of_concern,
+    **{h.value: (lambda c, h=h: c.health == h.value) for h in Health},
+    **{f"source_{s.value}": (lambda c, s=s: c.on_day.source == s.value) for s in StatusSource},
+}
+
+
+def board_query(condition, day: date, what: str):
+    """Return a query of the students matching ``condition`` who are in the board's list
+    ``what`` (a :data:`BOARD_LISTS` key) on ``day``, in counsellor, class and number order."""
+    carried = Carried(day)
+    query = carried.join(select(Student)).join(
+        User, User.id == Student.counsellor_id
+    ).where(condition, BOARD_LISTS[what](carried))
+    return query.order_by(User.username, Student.class_name, Student.student_number)
 
 
 def status_rows(day: date, condition, *extra):

@@ -74,6 +74,8 @@ def _change_text(change: ChangeRow) -> str:
         parts.append(_("health %(before)s → %(after)s",
                        before=label("health", change.before.health),
                        after=label("health", change.after.health)))
+    if not parts:  # recorded the day before, after that day's report was approved
+        return _("changed after the previous day's report was approved")
     return _("; ").join(parts)
 
 
@@ -88,8 +90,46 @@ def _yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
-def college_report_sheets(day: date, now: datetime) -> list[tuple[str, list[str], list]]:
-    """Return the sheets of the college's report of ``day``: summary, changes, every student.
+def _columns(*pairs: tuple[str, int]) -> tuple[list[str], list[int]]:
+    """Split (header, width in characters) pairs into the headers and the widths."""
+    return [header for header, _ in pairs], [width for _, width in pairs]
+
+
+def _status_sheet(day: date, condition, title: str, with_phone: bool = False) -> tuple:
+    """A sheet of the students matching ``condition(carried)`` with their status of ``day``."""
+    extra = [Student.student_number, Student.name, Student.class_name, User.display_name]
+    if with_phone:
+        extra.append(Student.phone)
+    carried, query = status_rows(day, condition, *extra)
+    headers, widths = _columns(
+        (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
+        *([(_("Phone"), 14)] if with_phone else []),
+        (_("Province"), 10), (_("City"), 12), (_("On campus"), 8), (_("Health"), 12),
+        (_("Last confirmed"), 12), (_("Note"), 40),
+    )
+
+    def rows():
+        for row in db.session.execute(query):
+            status = carried.status_of(row)
+            values = status.values
+            yield [
+                *row[17:], values.province, values.city, _yes_no(values.on_campus),
+                label("health", values.health),
+                status.status_day.isoformat() if status.status_day else _("never"),
+                status.note,
+            ]
+
+    return title, headers, rows(), widths
+
+
+def _count_or_unknown(value: int | None):
+    return _("unknown") if value is None else value
+
+
+def college_report_sheets(day: date, now: datetime) -> list[tuple]:
+    """Return the sheets of the college's report of ``day`` (title, headers, rows, widths):
+    summary, changes, students of concern, the sign-off record, unconfirmed per counsellor,
+    the unconfirmed students, every student.
 
     :raise RuleError: "not-ready" until every report of the day is approved.
     """
@@ -104,7 +144,9 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple[str, list[str]
         [_("On campus"), totals.on_campus],
         *[[label("health", h), totals.health[h.value]] for h in Health],
         [_("Changes since yesterday"), totals.changes],
+        [_("Status confirmed for the day"), totals.confirmed],
         [_("No status confirmed for the day"), totals.missing],
+        [_("Changes after approval"), totals.after_approval],
         [],
         [_("Counsellor"), _("Students"), _("Report"), _("Changes"), _("Zero report"),
          _("Submitted at"), _("Late"), _("Approved by"), _("Approved at")],
@@ -123,6 +165,24 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple[str, list[str]
          label("health", c.after.health), c.note]
         for c in changes_for(day)
     ]
+    sign_off = [
+        [row.counsellor.display_name, label("report_state", row.report.state),
+         _yes_no(row.report.is_zero), row.report.changes_count,
+         _local_text(row.report.submitted_at), _yes_no(row.report.late),
+         _local_text(row.report.resubmitted_at),
+         row.report.reviewed_by.display_name if row.report.reviewed_by else "",
+         _local_text(row.report.reviewed_at), row.report.review_comment]
+        for row in result.rows
+    ]
+    unconfirmed = [
+        [row.counsellor.display_name, row.totals.students, row.totals.confirmed,
+         row.totals.missing, _count_or_unknown(row.report.unconfirmed_count),
+         _count_or_unknown(row.report.approved_unconfirmed), row.totals.after_submission,
+         row.totals.after_approval]
+        for row in result.rows
+    ]
+    unconfirmed.append([_("The college"), totals.students, totals.confirmed, totals.missing,
+                        "", "", totals.after_submission, totals.after_approval])
     carried, query = status_rows(
         day, None, Student.student_number, Student.name, Student.programme, Student.class_name,
         User.display_name,
@@ -140,21 +200,41 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple[str, list[str]
             ]
 
     return [
-        (_("Summary"), [_("Item"), _("Number")], summary),
-        (_("Changes since yesterday"), [_("Student number"), _("Name"), _("Class"),
-                                        _("Counsellor"),
-                        _("Location yesterday"), _("Location today"), _("Health yesterday"),
-                        _("Health today"), _("Note")], changes),
-        (_("All students"), [_("Student number"), _("Name"), _("Programme"), _("Class"),
-                             _("Counsellor"), _("Province"), _("City"), _("On campus"),
-                             _("Health"), _("Confirmed for the day"), _("Changed"), _("Note")],
-         roster()),
+        # The summary's counsellor table below the totals has nine columns.
+        (_("Summary"), [_("Item"), _("Number")], summary, [24, 12, 10, 10, 10, 18, 8, 14, 18]),
+        (_("Changes since yesterday"), *_with_rows(_columns(
+            (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
+            (_("Location yesterday"), 16), (_("Location today"), 16),
+            (_("Health yesterday"), 12), (_("Health today"), 12), (_("Note"), 40)), changes)),
+        _status_sheet(day, lambda c: c.of_concern, _("Abnormal health, Hubei, risk areas")),
+        (_("Sign-off record"), *_with_rows(_columns(
+            (_("Counsellor"), 14), (_("Report"), 10), (_("Zero report"), 10), (_("Changes"), 8),
+            (_("Submitted at"), 18), (_("Late"), 8), (_("Resubmitted at"), 18),
+            (_("Approved by"), 14), (_("Approved at"), 18), (_("Comment"), 40)), sign_off)),
+        (_("Unconfirmed by counsellor"), *_with_rows(_columns(
+            (_("Counsellor"), 14), (_("Students"), 10), (_("Confirmed"), 10),
+            (_("Unconfirmed"), 12), (_("Unconfirmed at submission"), 14),
+            (_("Unconfirmed at approval"), 14), (_("Changes after submission"), 14),
+            (_("Changes after approval"), 14)), unconfirmed)),
+        _status_sheet(day, lambda c: c.missing, _("Unconfirmed students"), with_phone=True),
+        (_("All students"), *_with_rows(_columns(
+            (_("Student number"), 14), (_("Name"), 12), (_("Programme"), 14), (_("Class"), 18),
+            (_("Counsellor"), 12), (_("Province"), 10), (_("City"), 12), (_("On campus"), 8),
+            (_("Health"), 12), (_("Confirmed for the day"), 10), (_("Changed"), 8),
+            (_("Note"), 40)), roster())),
     ]
 
 
+def _with_rows(columns: tuple[list[str], list[int]], rows) -> tuple:
+    """(headers, rows, widths) from (headers, widths) and the rows."""
+    headers, widths = columns
+    return headers, rows, widths
+
+
 def college_report_xlsx(day: date, now: datetime) -> bytes:
-    """Return the college's report of ``day`` as an XLSX workbook (see college_report_sheets)."""
-    return xlsx_bytes(college_report_sheets(day, now))
+    """Return the college's report of ``day`` as an XLSX workbook (see college_report_sheets),
+    every sheet with its column widths and a frozen header row."""
+    return xlsx_bytes(college_report_sheets(day, now), freeze_header=True)
 
 
 #: How many changes the plain-text summary lists before referring to the spreadsheet.
@@ -186,17 +266,19 @@ def college_report_text(day: date, now: datetime) -> str:
     if len(changes) > TEXT_CHANGES_LIMIT:
         lines.append(_("… and %(num)d more, listed in the spreadsheet.",
                        num=len(changes) - TEXT_CHANGES_LIMIT))
-    if t.missing:
-        lines.append(_("No status confirmed on the day: %(num)d students (their last known "
-                       "status is counted).", num=t.missing))
+    lines.append(_("Confirmed on the day: %(confirmed)d of %(students)d; unconfirmed: "
+                   "%(missing)d (their last known status is counted).", confirmed=t.confirmed,
+                   students=t.students, missing=t.missing))
     lines += ["", _("Reports of the counsellors:")]
     for row in result.rows:
         kind = _("zero report") if row.report.is_zero else _(
             "%(num)d changes", num=row.report.changes_count
         )
         late = _(", late") if row.report.late else ""
+        counts = _("; confirmed %(confirmed)d, unconfirmed %(missing)d",
+                   confirmed=row.totals.confirmed, missing=row.totals.missing)
         lines.append(_("- %(name)s: %(what)s", name=row.counsellor.display_name,
-                       what=kind + late))
+                       what=kind + late + counts))
     return "\n".join(lines) + "\n"
 
 

@@ -1,19 +1,26 @@
 """Each counsellor's daily report: the deadline, submitting and signing off, the deputy
 secretary's board, and the landing page's card.
 
-A change needs an open report (none yet, or returned); an approved report is locked.
+A report can be submitted while there is none yet or it was returned; an approved report is
+locked. Statuses still change after submitting (see :mod:`.statuses`): the board and the
+counsellor's page show those changes "after submission" or "after approval".
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from caretrack.access import can_sign_off_reports, counsellor_accounts, files_daily_report
+from caretrack.access import (
+    can_sign_off_reports,
+    caseload_filter,
+    counsellor_accounts,
+    files_daily_report,
+)
 from caretrack.extensions import db
-from caretrack.models import DailyReport, ReportState, User
+from caretrack.models import DailyReport, DailyStatus, ReportState, Student, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_datetime, local_today
 from caretrack.services.daily.carried import caseload_totals, tally
@@ -52,9 +59,17 @@ def get_counsellor(counsellor_id: int) -> User | None:
     ).one_or_none()
 
 
-def changes_allowed(report: DailyReport | None) -> bool:
-    """Whether the day's statuses may still change: no report yet, or a returned one."""
+def can_submit(report: DailyReport | None) -> bool:
+    """Whether the day's report may be submitted: none yet, or a returned one."""
     return report is None or report.state == ReportState.RETURNED
+
+
+def changed_after(report: DailyReport | None) -> str | None:
+    """The mark of a status change recorded now: "submitted" while the report waits for
+    review, "approved" once it is approved, else None (the change is part of the report)."""
+    if report is None or report.state == ReportState.RETURNED:
+        return None
+    return str(report.state)
 
 
 def report_status(report: DailyReport | None) -> str:
@@ -67,21 +82,25 @@ def report_status(report: DailyReport | None) -> str:
 
 def submit_report(
     counsellor: User, day: date, now: datetime, *, note: str = "", zero: bool = False,
-    ip: str = "",
+    ask_unconfirmed: bool = False, ip: str = "",
 ) -> DailyReport:
-    """Submit (or, once returned, resubmit) the counsellor's report of ``day``'s changes.
+    """Submit (or, once returned, resubmit) the counsellor's report of ``day``'s changes,
+    keeping how many students were confirmed and how many only carried forward.
 
     With no change it is a zero report. Late when first submitted after the day's deadline.
+    With ``ask_unconfirmed`` it refuses while students are unconfirmed, so the counsellor is
+    asked once (and submits again without it).
 
     :raise RuleError: "not-a-counsellor", "future-day", "not-zero" (``detail``: the number of
         changes) for a zero report of a day with changes, "already-submitted" (also when
-        another window submitted it meanwhile), "locked".
+        another window submitted it meanwhile), "locked", "unconfirmed-students" (``num``).
     """
     if not files_daily_report(counsellor):
         raise RuleError("not-a-counsellor")
     if day > local_today(now):
         raise RuleError("future-day")
-    changes = caseload_totals(counsellor, day).changes
+    totals = caseload_totals(counsellor, day)
+    changes = totals.changes
     if zero and changes:
         raise RuleError("not-zero", detail=changes)
     report = get_report(counsellor.id, day)
@@ -89,6 +108,8 @@ def submit_report(
         raise RuleError("already-submitted")
     if report is not None and report.state == ReportState.APPROVED:
         raise RuleError("locked")
+    if ask_unconfirmed and totals.missing:
+        raise RuleError("unconfirmed-students", num=totals.missing)
     if report is None:
         report = DailyReport(
             counsellor_id=counsellor.id, day=day, submitted_at=now,
@@ -97,27 +118,49 @@ def submit_report(
         db.session.add(report)
     else:
         report.resubmitted_at = now
+        _fold_changes_into(counsellor, day)
     report.state = ReportState.SUBMITTED
     report.is_zero = changes == 0
     report.changes_count = changes
+    report.confirmed_count = totals.confirmed
+    report.unconfirmed_count = totals.missing
     report.note = (note or "").strip()[:2000]
     try:
         db.session.flush()
     except IntegrityError as exc:  # the first report of the day, submitted twice at once
         raise RuleError("already-submitted") from exc
-    record_event("daily_report.submit", counsellor, detail=f"report:{report.id}", now=now,
+    record_event("daily_report.submit", counsellor,
+                 detail=f"report:{report.id} unconfirmed:{report.unconfirmed_count}", now=now,
                  ip=ip)
     return report
 
 
+def _fold_changes_into(counsellor: User, day: date) -> None:
+    """A resubmitted report includes the changes made after its first submission: they are no
+    longer "after submission"."""
+    db.session.execute(
+        update(DailyStatus)
+        .where(DailyStatus.day == day,
+               DailyStatus.changed_after == ReportState.SUBMITTED.value,
+               DailyStatus.student_id.in_(select(Student.id).where(caseload_filter(counsellor))))
+        .values(changed_after=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def review_report(
     report: DailyReport, by: User, now: datetime, *, approve: bool, comment: str = "",
-    ip: str = "",
+    ask_unconfirmed: bool = False, ip: str = "",
 ) -> DailyReport:
-    """Approve (locking it) or return a submitted report, with a comment.
+    """Approve (locking it) or return a submitted report, with a comment; an approval keeps
+    how many of the counsellor's students were still unconfirmed.
+
+    With ``ask_unconfirmed`` an approval is refused while students are unconfirmed, so the
+    deputy secretary is asked once (and approves again without it).
 
     :raise RuleError: "not-deputy", "not-submitted" (returned or approved already),
-        "comment-required" (comment) to return without a comment.
+        "comment-required" (comment) to return without a comment, "approve-unconfirmed"
+        (``num``).
     """
     if not can_sign_off_reports(by):
         raise RuleError("not-deputy")
@@ -126,6 +169,11 @@ def review_report(
     comment = (comment or "").strip()[:2000]
     if not approve and not comment:
         raise RuleError("comment-required", "comment")
+    if approve:
+        unconfirmed = caseload_totals(report.counsellor, report.day).missing
+        if ask_unconfirmed and unconfirmed:
+            raise RuleError("approve-unconfirmed", num=unconfirmed)
+        report.approved_unconfirmed = unconfirmed
     report.state = ReportState.APPROVED if approve else ReportState.RETURNED
     report.reviewed_by_id = by.id
     report.reviewed_at = now

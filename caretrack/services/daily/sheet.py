@@ -19,7 +19,6 @@ from caretrack.messages import message
 from caretrack.models import StatusSource, Student, User
 from caretrack.services.clock import local_today
 from caretrack.services.daily.carried import Carried, statuses_for
-from caretrack.services.daily.reports import changes_allowed, get_report
 from caretrack.services.daily.statuses import ApplyResult, StatusInput, apply_statuses
 from caretrack.services.daily.values import (
     CAMPUS_LOCATION,
@@ -77,7 +76,6 @@ class UploadPreview:
     problems: list[SheetProblem] = field(default_factory=list)
     #: Students of the caseload not in the sheet (they stay non-responders unless confirmed).
     not_in_sheet: int = 0
-    report_locked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -200,9 +198,6 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
             changes=before.diff(values),
         ))
     preview.not_in_sheet = len(caseload) - len(seen)
-    if preview.changed_rows and not changes_allowed(get_report(counsellor.id, day)):
-        preview.report_locked = True
-        preview.problems.append(SheetProblem("report-locked"))
     if preview.problems:
         preview.rows = []
     return preview

@@ -4,8 +4,10 @@ that writes the rows, the timeline entries of the changes and the audit events, 
 student's profile location and on-campus flag to the latest status, and applies the status
 rules (:mod:`caretrack.services.status_rules`).
 
-Statuses are recorded for the college's today only. A change needs an open report (none yet,
-or returned); confirming an unchanged status is always possible.
+Statuses are recorded for the college's today only, whatever the state of the day's report: a
+change recorded while the report waits for review is marked "after submission" (the report
+shows how many), one recorded after its approval "after approval" (the approved report stays
+as it was; the change goes into tomorrow's changes).
 """
 
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from caretrack.services import status_rules
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
 from caretrack.services.daily.carried import chunks, statuses_for
-from caretrack.services.daily.reports import changes_allowed, get_report
+from caretrack.services.daily.reports import changed_after, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
 from caretrack.services.errors import RuleError
 from caretrack.services.timeline import add_entry
@@ -84,8 +86,7 @@ def apply_statuses(
     (:func:`status_rules.apply_rules`).
 
     :raise RuleError: "not-your-student", "duplicate-rows", "invalid-health",
-        "missing-location", "report-locked" when a change meets a submitted or approved
-        report, "recorded-meanwhile" when another window recorded a status first.
+        "missing-location", "recorded-meanwhile" when another window recorded a status first.
     """
     day = local_today(now)
     ids = [item.student_id for item in items]
@@ -96,10 +97,9 @@ def apply_statuses(
         values = check_values(item.values)
         status = current[item.student_id]
         planned.append((item, values, status, status.values.diff(values)))
-    if any(changes for *_, changes in planned) and not changes_allowed(get_report(by.id, day)):
-        raise RuleError("report-locked")
+    after = changed_after(get_report(by.id, day))
 
-    inserts, updates, result = [], [], ApplyResult()
+    inserts, updates, confirmations, result = [], [], [], ApplyResult()
     students = {}
     for chunk in chunks(ids):
         students.update({s.id: s for s in db.session.scalars(
@@ -119,11 +119,14 @@ def apply_statuses(
             row["temperature"] = item.temperature
         if item.risk_contact is not None:
             row["risk_contact"] = bool(item.risk_contact)
-        if status.row_id is not None:
-            updates.append({"id": status.row_id, **row})
-        else:
+        if status.row_id is None:
             inserts.append({"student_id": item.student_id, "day": day, "temperature": None,
-                            "risk_contact": False, **row})
+                            "risk_contact": False, **row,
+                            "changed_after": after if changes else None})
+        elif changes:
+            updates.append({"id": status.row_id, **row, "changed_after": after})
+        else:  # confirmed unchanged: when it last changed stays as it was
+            confirmations.append({"id": status.row_id, **row})
         result.confirmed += 1
         student = students[item.student_id]
         if item.student_id in with_history:
@@ -150,8 +153,9 @@ def apply_statuses(
         if inserts:
             # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
             db.session.execute(insert(DailyStatus.__table__), inserts)
-        for group in _by_keys(updates):
-            db.session.execute(update(DailyStatus), group)
+        for rows in (updates, confirmations):
+            for group in _by_keys(rows):
+                db.session.execute(update(DailyStatus), group)
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc

@@ -188,6 +188,10 @@ class Totals:
     hubei: int = 0
     beijing: int = 0
     on_campus: int = 0
+    #: Changes recorded while the day's report was submitted, waiting for review.
+    after_submission: int = 0
+    #: Changes recorded after the day's report was approved (they go into tomorrow's changes).
+    after_approval: int = 0
     health: dict[str, int] = field(default_factory=lambda: {h.value: 0 for h in Health})
     #: Students confirmed on the day, by where the status came from (:class:`StatusSource`).
     by_source: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in StatusSource})
@@ -201,7 +205,8 @@ class Totals:
         return self.students - self.hubei - self.beijing
 
     def add(self, other: "Totals") -> None:
-        for name in ("students", "confirmed", "changes", "hubei", "beijing", "on_campus"):
+        for name in ("students", "confirmed", "changes", "hubei", "beijing", "on_campus",
+                     "after_submission", "after_approval"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, value in other.health.items():
             self.health[key] = self.health.get(key, 0) + value
