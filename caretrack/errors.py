@@ -19,6 +19,10 @@ ERROR_PAGES = {
                                       "the page to see the current version, then try again.")),
     413: (_l("File too large"), _l("The file is larger than the upload limit. Split it or "
                                    "remove unneeded columns and try again.")),
+    422: (_l("Cannot use this file"), _l("The file was read, but what it holds cannot be "
+                                         "used. Nothing was saved.")),
+    429: (_l("Too many tries"), _l("Too many tries in a short time. Wait a few minutes and "
+                                   "try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing was saved. "
                                          "Please try again; if it persists, tell the "
                                          "administrator.")),

@@ -23,7 +23,7 @@ from caretrack.models.timeline import (
     TimelineEntry,
     Urgency,
 )
-from caretrack.models.user import Role, User
+from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -48,6 +48,7 @@ __all__ = [
     "Referral",
     "ReferralState",
     "ReportState",
+    "RecoveryCode",
     "Role",
     "SentMessage",
     "StatusSource",
