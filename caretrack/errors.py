@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from caretrack.extensions import db
@@ -50,3 +51,11 @@ def register_error_handlers(app: Flask) -> None:
     for code in ERROR_PAGES:
         app.register_error_handler(code, lambda error, code=code: error_page(code))
     app.register_error_handler(CSRFError, lambda error: error_page(400, CSRF_NOTE))
+    app.register_error_handler(RateLimitExceeded, too_many_tries)
+
+
+def too_many_tries(error: RateLimitExceeded):
+    """A breached rate limit: the page its view's ``on_breach`` made, else the 429 page."""
+    if error.response is not None:
+        return error.response
+    return error_page(429)

@@ -7,7 +7,6 @@ proxy in front of it, and ``Cache-Control: no-store`` depends on the endpoint - 
 fifteen lines that a test reads against every route.
 """
 
-import math
 import time
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
@@ -122,7 +121,7 @@ def failed() -> bool:
 
 def wait_minutes(limit) -> int:
     """Minutes until the breached ``limit`` (a Flask-Limiter RequestLimit) lets a try through."""
-    return max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    return max(1, round((limit.reset_at - time.time()) / 60))
 
 
 def init_app(app: Flask) -> None:

@@ -175,8 +175,7 @@ def enrol(user: User, *, signing_in: bool):
                 return render_template("auth/recovery_codes.html", codes=codes,
                                        next=target if is_safe_next(target) else None)
             return render_template("auth/recovery_codes.html", codes=codes, next=None)
-    issuer = _("CareTrack")
-    return render_template("auth/enrol.html", form=form, qr=totp_qr(user, secret, issuer),
+    return render_template("auth/enrol.html", form=form, qr=totp_qr(user, secret, "CareTrack"),
                            secret=secret, signing_in=signing_in,
                            required=two_factor_required(user))
 
