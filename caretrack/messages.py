@@ -108,11 +108,11 @@ MESSAGES = {
                            "authenticator app shows now, or a recovery code."),
     "two-factor-required": _l("Your role must sign in with a second factor; it cannot be "
                               "turned off."),
-    "upload-too-large": _l("The file unpacks to more than %(limit)s MB; a roster of this size "
-                           "cannot be read. Remove unneeded sheets or columns."),
-    "upload-ratio": _l("The file is compressed far more than a spreadsheet can be; it was "
-                       "refused unread."),
-    "upload-too-many-rows": _l("The file has more than %(limit)s rows; split it and upload "
+    "sheet-unpacked-too-large": _l("The file unpacks to more than %(value)s MB, more than "
+                                   "any roster needs. Remove unneeded sheets or columns."),
+    "sheet-compression-ratio": _l("The file is compressed far more than a spreadsheet can be; "
+                                  "it was refused unread."),
+    "upload-too-many-rows": _l("The file has more than %(value)s rows; split it and upload "
                                "the parts."),
 }
 
