@@ -76,7 +76,7 @@ class Config:
             #: Wrong identities on the students' check-in allowed per address (the database
             #: also counts them per student and per link).
             "CHECKIN_FAILURE_LIMIT": env.get("CARETRACK_CHECKIN_FAILURE_LIMIT",
-                                             "30 per 15 minutes"),
+                                             "60 per 15 minutes"),
             #: Calendar feed requests per address, and unknown feed tokens per address.
             "CALENDAR_LIMIT": env.get("CARETRACK_CALENDAR_LIMIT", "120 per hour"),
             "CALENDAR_MISS_LIMIT": env.get("CARETRACK_CALENDAR_MISS_LIMIT", "10 per 15 minutes"),
