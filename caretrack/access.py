@@ -167,10 +167,13 @@ def refuse(user: User, student_id: int | None, detail: str):
 
     :raise 404: always.
     """
+    from flask import has_request_context
+
     from caretrack.services.audit import record_refusal
     from caretrack.web import client_address
 
-    record_refusal(user, student_id, detail=detail, ip=client_address())
+    ip = client_address() if has_request_context() else ""
+    record_refusal(user, student_id, detail=detail, ip=ip)
     abort(404)
 
 

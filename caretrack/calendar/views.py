@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 from caretrack.calendar import bp
 from caretrack.extensions import limiter
 from caretrack.models import now_utc
+from caretrack.security import address_key, config_limit
 from caretrack.services.calendar_feed import (
     regenerate_calendar_token,
     serve_feed,
     user_by_calendar_token,
 )
-from caretrack.security import address_key, config_limit
 from caretrack.web import client_address, commit_write
 
 

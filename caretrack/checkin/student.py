@@ -11,11 +11,11 @@ from caretrack.checkin.forms import CheckinForm, IdentityForm
 from caretrack.extensions import db, limiter
 from caretrack.messages import message
 from caretrack.models import CheckIn, LinkKind, Student, now_utc
+from caretrack.security import address_key, config_limit, failed
 from caretrack.services import checkin
 from caretrack.services.checkin.places import provinces
 from caretrack.services.clock import local_today
 from caretrack.services.errors import RuleError
-from caretrack.security import address_key, config_limit, failed
 from caretrack.web import client_address, commit_write, show_rule_error
 
 #: On top of the database's count of wrong identities per student and per link: at most

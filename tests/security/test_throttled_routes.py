@@ -1,8 +1,11 @@
 """The same limiter guards the students' check-in verification (on top of the database's own
 count of wrong identities) and the calendar feed."""
 
-from tests.test_checkin import class_url, verify
-from tests.test_checkin import student  # noqa: F401  (a fixture)
+from tests.test_checkin import (
+    class_url,
+    student,  # noqa: F401  (a fixture)
+    verify,
+)
 
 
 def test_wrong_identities_from_one_address_wait(app, client, student):  # noqa: F811
