@@ -6,7 +6,10 @@ nothing is frozen at import time.
 """
 
 import os
+import re
+import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -41,6 +44,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     STUDENTS_PER_PAGE = 50
+    #: Sign-in throttling (Flask-Limiter): a sliding window, so "5 per 15 minutes" is exact.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = False
+    #: Whether the roles that see more than one caseload must sign in with a second factor.
+    REQUIRE_TWO_FACTOR = False
+    #: Strict-Transport-Security (production, behind TLS).
+    HSTS = False
 
     @classmethod
     def load(cls, env: Mapping[str, str]) -> dict:
@@ -53,7 +63,35 @@ class Config:
         """Return the settings read from ``env``."""
         timezone = env.get("CARETRACK_TIMEZONE", "Asia/Shanghai")
         locale = env.get("CARETRACK_LOCALE", "zh_CN")
-        return {
+        idle = int(env.get("CARETRACK_SESSION_IDLE_MINUTES", 30))
+        longest = int(env.get("CARETRACK_SESSION_MAX_HOURS", 12))
+        redis_url = env.get("REDIS_URL", "")
+        optional = {"REQUIRE_TWO_FACTOR": env["CARETRACK_REQUIRE_2FA"] == "1"} if (
+            "CARETRACK_REQUIRE_2FA" in env) else {}
+        return optional | {
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            #: Failed sign-ins (and second-factor codes) allowed per account and per address.
+            "LOGIN_FAILURE_LIMIT": env.get("CARETRACK_LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
+            #: Wrong identities on the students' check-in allowed per address (the database
+            #: also counts them per student and per link).
+            "CHECKIN_FAILURE_LIMIT": env.get("CARETRACK_CHECKIN_FAILURE_LIMIT",
+                                             "60 per 15 minutes"),
+            #: Calendar feed requests per address, and unknown feed tokens per address.
+            "CALENDAR_LIMIT": env.get("CARETRACK_CALENDAR_LIMIT", "120 per hour"),
+            "CALENDAR_MISS_LIMIT": env.get("CARETRACK_CALENDAR_MISS_LIMIT", "10 per 15 minutes"),
+            #: For the API to come: requests per account.
+            "API_LIMIT": env.get("CARETRACK_API_LIMIT", "600 per minute"),
+            "SESSION_IDLE": timedelta(minutes=idle),
+            "SESSION_MAX_AGE": timedelta(hours=longest),
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=longest),
+            #: Proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+            "PROXY_HOPS": int(env.get("CARETRACK_PROXY_HOPS", 0)),
+            #: Upload limits, checked before a spreadsheet is parsed (sized for 50,000 students).
+            "UPLOAD_MAX_UNPACKED_BYTES": int(env.get("CARETRACK_UPLOAD_MAX_UNPACKED_BYTES",
+                                                     200 * 1024 * 1024)),
+            "UPLOAD_MAX_RATIO": int(env.get("CARETRACK_UPLOAD_MAX_RATIO", 100)),
+            "UPLOAD_MAX_ROWS": int(env.get("CARETRACK_UPLOAD_MAX_ROWS", 60_000)),
             "SECRET_KEY": env.get("SECRET_KEY", "dev-not-secret"),
             "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL", cls.default_database)),
             "CARETRACK_TIMEZONE": timezone,
@@ -86,6 +124,31 @@ class DevelopmentConfig(Config):
     DEBUG = True
 
 
+def worker_count(env: Mapping[str, str]) -> int:
+    """How many worker processes gunicorn is told to run (WEB_CONCURRENCY, or -w/--workers in
+    GUNICORN_CMD_ARGS); 1 when neither says."""
+    counts = [int(env["WEB_CONCURRENCY"])] if env.get("WEB_CONCURRENCY", "").isdigit() else []
+    found = re.search(r"(?:-w|--workers)[= ]?\s*(\d+)", env.get("GUNICORN_CMD_ARGS", ""))
+    if found:
+        counts.append(int(found.group(1)))
+    return max(counts, default=1)
+
+
+def production_problems(env: Mapping[str, str]) -> list[str]:
+    """What keeps this environment from running in production, one sentence each."""
+    problems = []
+    key = env.get("SECRET_KEY", "")
+    if key in WEAK_SECRET_KEYS or len(key) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters "
+                        "in production")
+    if env.get("FLASK_DEBUG", "0").lower() not in ("", "0", "false", "no"):
+        problems.append("FLASK_DEBUG is on: debug never runs in production")
+    if worker_count(env) > 1 and not env.get("REDIS_URL"):
+        problems.append(f"REDIS_URL is missing: {worker_count(env)} workers must share the "
+                        "sign-in throttling (set REDIS_URL=redis://host:6379/0)")
+    return problems
+
+
 class TestingConfig(Config):
     default_database = "sqlite://"
 
@@ -103,23 +166,28 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     default_mail_backend = "smtp"
+    REQUIRE_TWO_FACTOR = True
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> dict:
-        """Read the settings, refusing a missing or weak secret key.
+        """Read the settings, refusing what production must not run with (printed, each).
 
-        :raise RuntimeError: when SECRET_KEY is weak or shorter than 32 characters.
+        :raise RuntimeError: when SECRET_KEY is weak or shorter than 32 characters, debug is
+            on, or several workers are configured without REDIS_URL.
         """
-        key = env.get("SECRET_KEY", "")
-        if key in WEAK_SECRET_KEYS or len(key) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
+        problems = production_problems(env)
+        if problems:
+            for problem in problems:
+                print(f"caretrack: {problem}", file=sys.stderr)
+            raise RuntimeError("; ".join(problems))
         secure = env.get("CARETRACK_INSECURE_COOKIES", "0") != "1"
         return super().from_environment(env) | {
-            "SECRET_KEY": key,
+            "SECRET_KEY": env["SECRET_KEY"],
             "SESSION_COOKIE_SECURE": secure,
             "REMEMBER_COOKIE_SECURE": secure,
+            # A __Host- cookie is sent only over HTTPS, for this host and every path.
+            "SESSION_COOKIE_NAME": "__Host-caretrack" if secure else "caretrack",
+            "HSTS": secure,
         }
 
 

@@ -76,6 +76,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
+    from caretrack import security
+
+    security.init_app(app)
+
     from caretrack import models  # noqa: F401  (register the models with the metadata)
     from caretrack.auth.services import load_user_from_cookie_id
 

@@ -58,6 +58,15 @@ def is_supervisor_account(user: User | None) -> bool:
     return user is not None and user.active and user.role == Role.SUPERVISOR
 
 
+def needs_two_factor(user: User) -> bool:
+    """Whether the user's role must sign in with a second factor (where the install requires
+    it): the deputy, the admin, and every role that sees more than one counsellor's caseload
+    (the supervisors); a counsellor, who sees one caseload, may choose to."""
+    return _signed_in(user) and user.role in (
+        Role.DEPUTY_SECRETARY, Role.ADMIN, Role.SUPERVISOR
+    )
+
+
 def can_read_cases(user: User) -> bool:
     """Whether the user's role reads case content at all (everyone but the admin)."""
     return _signed_in(user) and user.role != Role.ADMIN
@@ -155,8 +164,23 @@ def get_student_or_404(student_id: int, user: User) -> Student:
         visible_students(user).where(Student.id == student_id)
     ).one_or_none()
     if student is None:
-        abort(404)
+        refuse(user, student_id, f"student:{student_id}")
     return student
+
+
+def refuse(user: User, student_id: int | None, detail: str):
+    """Audit a refused look at a student ("student.refused") and answer 404.
+
+    :raise 404: always.
+    """
+    from flask import has_request_context
+
+    from caretrack.services.audit import record_refusal
+    from caretrack.web import client_address
+
+    ip = client_address() if has_request_context() else ""
+    record_refusal(user, student_id, detail=detail, ip=ip)
+    abort(404)
 
 
 def can_record_for(user: User, student: Student) -> bool:
@@ -171,7 +195,7 @@ def get_recordable_student_or_404(student_id: int, user: User) -> Student:
     """
     student = get_student_or_404(student_id, user)
     if not can_record_for(user, student):
-        abort(404)
+        refuse(user, student_id, f"record:{student_id}")
     return student
 
 
@@ -216,7 +240,8 @@ def get_referral_or_404(referral_id: int, user: User) -> Referral:
         visible_referrals(user).where(Referral.id == referral_id)
     ).one_or_none()
     if referral is None:
-        abort(404)
+        refused = db.session.get(Referral, referral_id)
+        refuse(user, refused.student_id if refused else None, f"referral:{referral_id}")
     return referral
 
 

@@ -74,12 +74,15 @@ def seed_demo_if_empty_command():
 @click.password_option()
 def create_user_command(username, display_name, role, password):
     """Create an account (e.g. the first admin of a production install)."""
+    from caretrack.messages import message
     from caretrack.services.errors import RuleError
+    from caretrack.services.passwords import check_new_password
     from caretrack.services.users import create_user
 
     try:
+        check_new_password(password, field="password", username=username)
         create_user(username, display_name, role, password)
     except RuleError as exc:
-        raise click.ClickException(f"username {username} is taken") from exc
+        raise click.ClickException(str(message(exc.code, **exc.values))) from exc
     db.session.commit()
     click.echo(f"Created {role} {username}.")

@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from caretrack.extensions import db
@@ -19,6 +20,10 @@ ERROR_PAGES = {
                                       "the page to see the current version, then try again.")),
     413: (_l("File too large"), _l("The file is larger than the upload limit. Split it or "
                                    "remove unneeded columns and try again.")),
+    422: (_l("Cannot use this file"), _l("The file was read, but what it holds cannot be "
+                                         "used. Nothing was saved.")),
+    429: (_l("Too many tries"), _l("Too many tries in a short time. Wait a few minutes and "
+                                   "try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing was saved. "
                                          "Please try again; if it persists, tell the "
                                          "administrator.")),
@@ -46,3 +51,11 @@ def register_error_handlers(app: Flask) -> None:
     for code in ERROR_PAGES:
         app.register_error_handler(code, lambda error, code=code: error_page(code))
     app.register_error_handler(CSRFError, lambda error: error_page(400, CSRF_NOTE))
+    app.register_error_handler(RateLimitExceeded, too_many_tries)
+
+
+def too_many_tries(error: RateLimitExceeded):
+    """A breached rate limit: the page its view's ``on_breach`` made, else the 429 page."""
+    if error.response is not None:
+        return error.response
+    return error_page(429)

@@ -102,6 +102,22 @@ MESSAGES = {
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
     "current-password-wrong": _l("The current password is wrong."),
+    # -- security (sign-in, passwords, two-factor, uploads) -----------------------------------
+    "password-length": _l("Use %(min)s to %(max)s characters."),
+    "password-common": _l("This password is too common or too easy to guess; use a longer "
+                          "phrase of unrelated words."),
+    "sign-in-wait": _l("Too many failed sign-ins. Wait %(minutes)s minutes and try again, or ask "
+                       "the administrator."),
+    "two-factor-wrong": _l("This code is wrong or was used already. Type the 6 digits your "
+                           "authenticator app shows now, or a recovery code."),
+    "two-factor-required": _l("Your role must sign in with a second factor; it cannot be "
+                              "turned off."),
+    "sheet-unpacked-too-large": _l("The file unpacks to more than %(value)s MB, more than "
+                                   "any roster needs. Remove unneeded sheets or columns."),
+    "sheet-compression-ratio": _l("The file is compressed far more than a spreadsheet can be; "
+                                  "it was refused unread."),
+    "upload-too-many-rows": _l("The file has more than %(value)s rows; split it and upload "
+                               "the parts."),
 }
 
 

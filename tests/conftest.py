@@ -56,7 +56,11 @@ def _empty_tables() -> None:
 
 @pytest.fixture
 def app(request, _app):
-    """The app, inside an app context, on empty tables (or on a copy of the demo college)."""
+    """The app, inside an app context, on empty tables (or on a copy of the demo college).
+    The rate limiter starts each test with no try counted."""
+    from caretrack.extensions import limiter
+
+    limiter.reset()
     if "demo" in request.fixturenames:
         template = request.getfixturevalue("demo_template")
         with template.copy_app() as demo_app, demo_app.app_context():

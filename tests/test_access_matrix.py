@@ -16,7 +16,8 @@ from tests import factories
 from tests.access_cases import ROLES, all_cases, default_args
 
 #: Endpoints that need no sign-in.
-PUBLIC = {"static", "healthz", "auth.login", "calendar.feed"}
+PUBLIC = {"static", "healthz", "auth.login", "auth.two_factor", "auth.two_factor_setup",
+          "calendar.feed"}
 CASES = all_cases()
 
 

@@ -84,7 +84,7 @@ def test_password_change_errors_are_shown_next_to_fields(client, auth, college):
     response = client.post("/account/password", data={
         "current_password": "wrong", "new_password": "short", "confirm": "different"})
     body = response.get_data(as_text=True)
-    assert "至少需要 10 个字符" in body
+    assert "请使用 12 到 128 个字符" in body
     assert "两次输入的密码不一致" in body
 
 

@@ -19,6 +19,13 @@ AUDIT_PER_PAGE = 50
 ACTION_LABELS = {
     "login": _l("Signed in"),
     "login.failed": _l("Failed sign-in"),
+    "login.throttled": _l("Sign-in refused: too many failures"),
+    "two_factor.failed": _l("Wrong second-factor code"),
+    "two_factor.enable": _l("Turned on two-factor sign-in"),
+    "two_factor.disable": _l("Turned off two-factor sign-in"),
+    "two_factor.recovery_codes": _l("Made new recovery codes"),
+    "student.refused": _l("Refused a look at a student"),
+    "upload.refused": _l("An upload was refused"),
     "logout": _l("Signed out"),
     "password.change": _l("Changed password"),
     "user.create": _l("Created an account"),

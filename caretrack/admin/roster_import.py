@@ -16,7 +16,12 @@ from caretrack.admin import bp
 from caretrack.models import now_utc
 from caretrack.services.roster_columns import COLUMNS, RosterFileError, read_roster
 from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
-from caretrack.services.uploads import discard_upload, load_upload, stage_upload
+from caretrack.services.uploads import (
+    discard_upload,
+    load_upload,
+    record_refused_upload,
+    stage_upload,
+)
 from caretrack.web import client_address, commit_write
 
 
@@ -43,20 +48,25 @@ def roster_import():
     """Upload a roster file; a file that can be read goes on to its preview."""
     form = RosterUploadForm()
     expected: list[str] = []
+    status = 200
     if form.validate_on_submit():
         upload = form.file.data
+        user, filename = current_user._get_current_object(), upload.filename or ""
         try:
-            token = stage_upload(current_user, upload.filename or "", upload.read(), now_utc(),
-                                 check=read_roster)
+            token = commit_write(lambda: stage_upload(user, filename, upload.read(), now_utc(),
+                                                      check=read_roster)).result
         except RosterFileError as exc:
             form.file.errors.append(exc.message)
             expected = exc.expected
+            status, reason = exc.status, f"{exc.status} {exc.message}"
+            commit_write(lambda: record_refused_upload(user, "roster", filename, reason,
+                                                       now=now_utc(), ip=client_address()))
         else:
             return redirect(url_for("admin.roster_import_preview", token=token))
     return render_template(
         "admin/roster_import.html", form=form, columns=COLUMNS, expected=expected,
         limit_mb=_upload_limit_mb(),
-    )
+    ), status
 
 
 def _upload_or_flash(token: str):

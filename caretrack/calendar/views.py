@@ -5,7 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from caretrack.calendar import bp
+from caretrack.extensions import limiter
 from caretrack.models import now_utc
+from caretrack.security import address_key, config_limit
 from caretrack.services.calendar_feed import (
     regenerate_calendar_token,
     serve_feed,
@@ -19,6 +21,9 @@ def _student_url(student_id: int) -> str:
 
 
 @bp.get("/<token>.ics")
+@limiter.limit(config_limit("CALENDAR_LIMIT"), key_func=address_key, scope="calendar")
+@limiter.limit(config_limit("CALENDAR_MISS_LIMIT"), key_func=address_key, scope="calendar-miss",
+               deduct_when=lambda response: response.status_code == 404)
 def feed(token: str):
     """Serve the token owner's open re-checks as an iCalendar feed; no sign-in needed.
 

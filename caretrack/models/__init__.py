@@ -30,7 +30,7 @@ from caretrack.models.timeline import (
     TimelineEntry,
     Urgency,
 )
-from caretrack.models.user import Role, User
+from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -55,6 +55,7 @@ __all__ = [
     "Referral",
     "ReferralState",
     "ReportState",
+    "RecoveryCode",
     "RiskArea",
     "Role",
     "SentMessage",

@@ -24,7 +24,7 @@ from caretrack.services.referral_inbox import (
     unseen_referral_ids,
 )
 from caretrack.services.referrals import ReferralStep
-from caretrack.web import client_address, commit_write, show_rule_error
+from caretrack.web import client_address, commit_write, show_rule_error, status_of
 
 STEP_LABELS = {
     "accepted": _l("accepted the referral"),
@@ -104,9 +104,11 @@ def _step(referral_id: int, step: ReferralStep, text_field: str):
             written = commit_write(lambda: lifecycle.take_step(
                 referral, current_user, step, text=form[text_field].data or "",
                 now=now_utc(), ip=client_address(), submission_key=key,
-            ), submission_key=key)
+            ), submission_key=key, show_conflicts=True)
         except RuleError as error:
             show_rule_error(form, error, default_field=text_field)
+            # someone acted meanwhile: 409, the page as it is now, the typed text kept
+            return _render(referral, forms, status=status_of(error) if error.conflict else 400)
         else:
             if not written.duplicate:
                 flash(_("Saved."), "success")

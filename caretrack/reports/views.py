@@ -35,6 +35,8 @@ from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, reports, sheet, statuses
 from caretrack.services.errors import RuleError
+from caretrack.services.spreadsheets import refusal_status
+from caretrack.services.uploads import record_refused_upload
 from caretrack.web import client_address, commit_write, show_rule_error
 
 
@@ -128,17 +130,28 @@ def upload():
     """Preview a check-in sheet: what it would change, or every bad row; writes nothing."""
     form = UploadForm()
     preview = token = None
+    status = 200
     if form.validate_on_submit():
         data = form.sheet.data
         preview = sheet.preview_upload(current_user, data.filename or "", data.read(),
                                        current_time())
         if preview.ok:
             token = sheet.upload_token(current_user, preview)
+        elif preview.problems:
+            status = refuse_upload(data.filename or "", [p.code for p in preview.problems])
     return render_template(
         "reports/upload.html", form=form, preview=preview,
         confirm_form=ConfirmUploadForm(token=token) if token else None,
         sheet_message=sheet.problem_message,
-    )
+    ), status
+
+
+def refuse_upload(filename: str, codes: list[str]) -> int:
+    """Audit a refused check-in sheet; its status: 400 unreadable, 422 read but invalid."""
+    user = current_user._get_current_object()
+    commit_write(lambda: record_refused_upload(user, "sheet", filename, codes[0],
+                                               now=current_time(), ip=client_address()))
+    return refusal_status(codes)
 
 
 @bp.post("/daily/upload/confirm")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from caretrack.extensions import db
 from caretrack.labels import GENDER, PROGRAMME
+from caretrack.messages import message
 from caretrack.models import Gender, Programme, Role, User
 from caretrack.services.spreadsheets import (
     SpreadsheetError,
@@ -331,25 +332,32 @@ HEADER_SEARCH_ROWS = 10
 class RosterFileError(ValueError):
     """The file as a whole cannot be imported; ``message`` says why, for the admin."""
 
-    def __init__(self, message: str, expected: list[str] | None = None):
+    def __init__(self, message: str, expected: list[str] | None = None, *,
+                 unreadable: bool = False):
         super().__init__(message)
         self.message = message
+        #: 400 for a file that cannot be read at all, 422 for one read but not usable.
+        self.status = 400 if unreadable else 422
         #: The expected columns ("学号 / Student number"), when columns are wrong or missing.
         self.expected = expected or []
 
 
 def _file_error(exc: SpreadsheetError) -> RosterFileError:
     if exc.code == "empty":
-        return RosterFileError(_("The file is empty."))
+        return RosterFileError(_("The file is empty."), unreadable=True)
     if exc.code == "encoding":
         return RosterFileError(_(
             "The CSV file is neither UTF-8 nor GBK. Save it as \"CSV UTF-8\" (or as XLSX) "
             "and upload it again."
-        ))
+        ), unreadable=True)
     if exc.code == "old-excel":
         return RosterFileError(_(
             "This is an old Excel file (.xls). Save it as .xlsx or as CSV and upload it again."
-        ))
+        ), unreadable=True)
+    if exc.code in ("unpacked-too-large", "compression-ratio"):
+        return RosterFileError(message(f"sheet-{exc.code}", value=exc.detail), unreadable=True)
+    if exc.code == "too-many-rows":
+        return RosterFileError(message("upload-too-many-rows", value=exc.detail))
     if exc.code == "duplicate-columns":
         return RosterFileError(
             _("The column %(column)s appears twice. Keep one of them.", column=exc.detail),
@@ -357,7 +365,7 @@ def _file_error(exc: SpreadsheetError) -> RosterFileError:
         )
     return RosterFileError(_(
         "This file is not a spreadsheet CareTrack can read. Upload an XLSX or CSV file."
-    ))
+    ), unreadable=True)
 
 
 def _find_header(table) -> tuple[dict[str, int], list[str], list[tuple[int, list[str]]]]:

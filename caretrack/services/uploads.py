@@ -16,7 +16,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from caretrack.extensions import db
 from caretrack.models import User
+from caretrack.services.audit import record_event
 
 #: How long an uploaded file waits for its confirmation.
 PENDING_MAX_AGE = timedelta(days=1)
@@ -85,12 +87,32 @@ def discard_upload(user: User, token: str) -> None:
         path.unlink(missing_ok=True)
 
 
+def record_refused_upload(user: User, kind: str, filename: str, reason: str, *,
+                          now: datetime | None = None, ip: str = "") -> None:
+    """Audit an upload refused before anything was kept or written: who (the user), when,
+    what (``kind``: "roster" or "sheet", and the file's name) and why (the reason's code)."""
+    record_event("upload.refused", user, detail=f"{kind}:{Path(filename).name[:60]}:{reason}",
+                 now=now, ip=ip)
+
+
 def discard_expired_uploads(now: datetime) -> None:
-    """Delete uploads older than :data:`PENDING_MAX_AGE`."""
+    """Delete uploads older than :data:`PENDING_MAX_AGE`; each one never imported is audited
+    as abandoned ("upload.abandoned", by the user who uploaded it)."""
     oldest = now.timestamp() - PENDING_MAX_AGE.total_seconds()
-    for path in _pending_folder().iterdir():
+    # each kept file before its description, which names the file for the audit
+    for path in sorted(_pending_folder().iterdir(), key=lambda p: p.suffix != ".upload"):
         try:
             if path.stat().st_mtime < oldest:
+                if path.suffix == ".upload":
+                    _record_abandoned(path, now)
                 path.unlink(missing_ok=True)
         except FileNotFoundError:  # deleted by another worker meanwhile
             continue
+
+
+def _record_abandoned(path: Path, now: datetime) -> None:
+    user_id, _, _token = path.stem.partition("-")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    meta = path.with_suffix(".json")
+    filename = json.loads(meta.read_text()).get("filename", "") if meta.exists() else ""
+    record_event("upload.abandoned", user, detail=f"roster:{filename}"[:200], now=now)

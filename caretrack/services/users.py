@@ -9,6 +9,7 @@ from caretrack.extensions import db
 from caretrack.models import Role, User
 from caretrack.services.audit import record_event
 from caretrack.services.errors import RuleError
+from caretrack.services.passwords import check_new_password
 
 
 def create_user(
@@ -42,6 +43,7 @@ def open_account(
     """
     if not password:
         raise RuleError("password-required", "password")
+    check_new_password(password, field="password", username=username)
     user = create_user(username, display_name, role, password, email or None)
     user.active = active
     db.session.flush()
@@ -60,6 +62,8 @@ def change_account(
     """
     if user.id == admin.id and not active:
         raise RuleError("own-account", "active")
+    if password:
+        check_new_password(password, field="password", username=user.username)
     user.display_name = display_name.strip()
     user.role = Role(role)
     user.email = email or None

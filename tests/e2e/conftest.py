@@ -85,6 +85,30 @@ def base_url(live_server):
 
 
 @pytest.fixture
+def console_errors():
+    """Every console error and uncaught exception of the test's pages (a refusal of the
+    Content-Security-Policy is one); the test fails if there is any."""
+    errors: list[str] = []
+    yield errors
+    assert not errors, f"console errors: {errors}"
+
+
+def watch_console(page, errors: list[str]) -> None:
+    """Collect the page's console errors; a 4xx page the test asks for is not one (the
+    browser logs its status as "Failed to load resource")."""
+    page.on("console", lambda m: errors.append(f"{m.text} ({page.url})")
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None)
+    page.on("pageerror", lambda e: errors.append(f"{e} ({page.url})"))
+
+
+@pytest.fixture
+def page(page, console_errors):
+    watch_console(page, console_errors)
+    return page
+
+
+@pytest.fixture
 def login(page, base_url):
     """Sign in through the login form as a demo user; returns the page."""
 
@@ -110,7 +134,7 @@ def app_db(live_server):
 
 
 @pytest.fixture
-def sign_in(browser, base_url):
+def sign_in(browser, base_url, console_errors):
     """Open a browser window of its own for a demo user and sign in through the login form.
 
     Several users can be signed in at once in one test (the supervisor, then the counsellor);
@@ -122,6 +146,7 @@ def sign_in(browser, base_url):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         contexts.append(context)
         page = context.new_page()
+        watch_console(page, console_errors)
         page.goto(f"{base_url}/login")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(DEMO_PASSWORD)
