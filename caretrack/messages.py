@@ -64,6 +64,10 @@ MESSAGES = {
     "missing-location": _l("Enter the province, or tick “On campus”."),
     "recorded-meanwhile": _l("A status was recorded meanwhile by another window; nothing was "
                              "saved. Look at the page again."),
+    # -- the chase list -------------------------------------------------------------------------
+    "chase-channel": _l("Choose phone, SMS or WeChat."),
+    "chase-outcome": _l("Choose what the contact found."),
+    "chase-none-selected": _l("Select the students first."),
     # -- check-in sheets: one problem of an uploaded sheet, by row ------------------------------
     "sheet-empty": _l("The file is empty."),
     "sheet-not-a-spreadsheet": _l("This file is not a CSV or XLSX spreadsheet."),
