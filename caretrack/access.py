@@ -199,6 +199,21 @@ def get_recordable_student_or_404(student_id: int, user: User) -> Student:
     return student
 
 
+def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[Student]:
+    """Load several students whose timelines ``user`` records (their counsellor), in the
+    order given.
+
+    :raise 404: if any of them is not the user's (nothing is loaded for the others).
+    """
+    ids = list(dict.fromkeys(student_ids))
+    found = {s.id: s for s in db.session.scalars(
+        visible_students(user).where(Student.id.in_(ids))
+    )} if ids and keeps_caseload(user) else {}
+    if len(found) != len(ids) or not all(can_record_for(user, s) for s in found.values()):
+        abort(404)
+    return [found[i] for i in ids]
+
+
 def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""

@@ -71,6 +71,10 @@ MESSAGES = {
                                "anyway?"),
     "approve-unconfirmed": _l("%(num)d of this counsellor's students have not confirmed their "
                               "status today. Approve the report anyway?"),
+    # -- the chase list -------------------------------------------------------------------------
+    "chase-channel": _l("Choose phone, SMS or WeChat."),
+    "chase-outcome": _l("Choose what the contact found."),
+    "chase-none-selected": _l("Select the students first."),
     # -- check-in sheets: one problem of an uploaded sheet, by row ------------------------------
     "sheet-empty": _l("The file is empty."),
     "sheet-not-a-spreadsheet": _l("This file is not a CSV or XLSX spreadsheet."),

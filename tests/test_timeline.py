@@ -655,3 +655,58 @@ def test_a_repost_whose_choices_changed_answers_saved(client, auth, college, con
     again = client.post(url, data=data)
     assert again.status_code == 302 and again.location == f"/students/{college.own_student.id}"
     assert count(CategoryAssignment) == 1
+
+
+# -- a follow-up that completes a re-check ---------------------------------------------------
+
+
+def _follow_up_completing_a_recheck(student, counsellor, due_on, at):
+    rechecks.schedule(student, due_on=due_on, reason="", origin="manual", by=counsellor,
+                      now=at - timedelta(days=1))
+    return entries.record_follow_up(student, counsellor, channel="phone", reached=True,
+                                    health="normal", body="电话回访", occurred_at=at, now=at,
+                                    check_again_in_days=2)
+
+
+def test_a_follow_up_that_completes_a_recheck_is_one_row(client, auth, college):
+    student = college.own_student
+    follow_up = _follow_up_completing_a_recheck(
+        student, college.counsellor, date(2020, 2, 10), datetime(2020, 2, 10, 3, tzinfo=UTC))
+    db.session.commit()
+    [done] = [e for e in entries_of(student, EntryKind.RECHECK_CHANGE)
+              if e.details["action"] == "completed"]  # the re-check's record is kept
+    auth.login(college.counsellor)
+    body = client.get(f"/students/{student.id}").get_data(as_text=True)
+    rows = re.findall(r'<article [^>]*data-entry-id="(\d+)" data-kind="(\w+)"', body)
+    assert (str(follow_up.id), "follow_up") in rows
+    assert str(done.id) not in [entry_id for entry_id, _ in rows]
+    page = text_of_html(body)
+    assert "已完成 2020-02-10 到期的复查" in page and "下次 2020-02-12" in page
+    assert "复查已完成" not in page
+    english = page_of(client, student, lang="en")
+    assert "Completed the re-check due on 2020-02-10" in english
+    # The re-check filter still lists the record, as a row of its own.
+    rechecks_only = page_of(client, student, kind="recheck_change")
+    assert "复查已完成" in rechecks_only
+    # A link to the re-check's entry opens the page with its follow-up.
+    linked = client.get(f"/students/{student.id}?entry={done.id}").get_data(as_text=True)
+    assert f'id="entry-{done.id}"' in linked
+
+
+def test_merged_rows_keep_the_pagination_and_the_query_count(client, auth, college):
+    def cost(student, n):
+        start = datetime(2020, 2, 1, 3, tzinfo=UTC)
+        for i in range(n):
+            at = start + timedelta(days=i)
+            _follow_up_completing_a_recheck(student, college.counsellor, at.date(), at)
+        db.session.commit()
+        with count_queries() as counter:
+            page = text_of(client.get(f"/students/{student.id}"))
+        return counter.count, page
+
+    auth.login(college.counsellor)
+    few, _ = cost(factories.StudentFactory(counsellor=college.counsellor), 2)
+    many, page = cost(factories.StudentFactory(counsellor=college.counsellor), 30)
+    assert few == many
+    # 30 follow-ups, each with its re-check scheduled and completed: 60 rows, not 90.
+    assert "60 条记录" in page

@@ -47,7 +47,12 @@ def chart_data(board: numbers.Dashboard) -> dict:
             "values": [n for _, n in board.by_concern],
         },
         "activity": {
-            "labels": [local_date(d, "MM-dd") for d in act.days],
+            "labels": [
+                gettext("%(day)s (today so far)", day=local_date(d, "MM-dd"))
+                if act.is_partial(d) else local_date(d, "MM-dd") for d in act.days
+            ],
+            #: The index of the day still under way, drawn apart (dashed, hollow point).
+            "partialIndex": next((i for i, d in enumerate(act.days) if act.is_partial(d)), None),
             "series": [
                 {"label": gettext("Follow-ups"), "values": act.follow_ups},
                 {"label": gettext("Supply deliveries"), "values": act.deliveries},

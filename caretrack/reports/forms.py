@@ -3,11 +3,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from caretrack.labels import choices
+from caretrack.labels import CHANNEL, choices
+from caretrack.services.daily.chase import CHANNELS
 from caretrack.services.daily.values import DayStatus, StatusValues
+from caretrack.students.forms import new_submission_key
 
 
 class StatusForm(FlaskForm):
@@ -85,3 +94,32 @@ class ReviewForm(FlaskForm):
     next = HiddenField()
     #: "1" once the deputy secretary has been told how many students are unconfirmed.
     confirm = HiddenField()
+
+
+# -- the chase list -------------------------------------------------------------------------
+
+
+def _chase_channels():
+    return [(str(c), CHANNEL[c]) for c in CHANNELS]
+
+
+class ChaseContactForm(FlaskForm):
+    """One contact from the chase list: the channel, what it found (the button pressed), a
+    note."""
+
+    channel = SelectField(_l("Contacted by"), choices=_chase_channels, default="phone")
+    outcome = HiddenField()
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    submission_key = HiddenField(validators=[Optional(), Length(max=48)])
+    next = HiddenField()
+
+
+class ChaseConfirmForm(FlaskForm):
+    """Several students reached by one channel, each confirmed with no change."""
+
+    selected = SelectMultipleField(coerce=int, validate_choice=False)
+    channel = SelectField(_l("Contacted by"), choices=_chase_channels, default="phone")
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    submission_key = HiddenField(default=new_submission_key,
+                                 validators=[Optional(), Length(max=48)])
+    next = HiddenField()

@@ -35,6 +35,13 @@ class Activity:
     follow_ups: list[int]
     deliveries: list[int]
     new_categories: list[int]
+    #: The last day, still under way: its counts run only until ``as_of``.
+    partial_day: date | None = None
+    as_of: datetime | None = None
+
+    def is_partial(self, day: date) -> bool:
+        """Whether ``day``'s counts are of a day not over yet (today so far)."""
+        return day == self.partial_day
 
 
 @dataclass
@@ -95,6 +102,7 @@ def activity(user: User, now: datetime) -> Activity:
         new_categories=_per_day(
             CategoryAssignment.created_at, days, visible(CategoryAssignment.student_id)
         ),
+        partial_day=today, as_of=now,
     )
 
 

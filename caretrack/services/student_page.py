@@ -37,6 +37,7 @@ from caretrack.services.timeline import (
     get_entry,
     position_of,
     related_entries,
+    row_of,
 )
 
 #: Entries per page of the timeline.
@@ -122,6 +123,7 @@ def student_page(
         # A link to one entry (e.g. "see the correction") opens the page that holds it.
         target = get_entry(student, entry_id, scope)
         if target is not None:
+            target = row_of(target, scope)
             kind = ""
             page_number = position_of(target, scope) // TIMELINE_PER_PAGE + 1
     page = db.paginate(
