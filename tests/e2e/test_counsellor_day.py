@@ -96,8 +96,10 @@ def test_overdue_recheck_follow_up_and_supply_delivery(sign_in, base_url, app_db
         TimelineEntry.student_id == student.id, TimelineEntry.kind == "recheck_change",
     ).order_by(TimelineEntry.id.desc())).first()
     assert set(overdue_of_student) <= set(moved.details["recheck_ids"])
+    # The follow-up and the re-check it completed are one row of the timeline.
     expect(page.locator(f"#entry-{moved.id}")).to_contain_text(
-        f"复查已完成 · 下次 {following.due_on.isoformat()}")
+        f"到期的复查 · 下次 {following.due_on.isoformat()}")
+    expect(page.locator(f"#entry-{moved.id}")).to_contain_text("已完成")
 
     # A supply delivery, from the same page.
     page.locator(".entry-actions").get_by_role("link", name="物资配送").click()
