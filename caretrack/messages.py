@@ -98,6 +98,15 @@ MESSAGES = {
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
     "current-password-wrong": _l("The current password is wrong."),
+    # -- the API (branch api) -------------------------------------------------------------------
+    "api-unauthenticated": _l("Sign in, or send a valid personal access token "
+                              "(Authorization: Bearer …)."),
+    "api-read-only": _l("This token is read-only; create a read-write token to make changes."),
+    "api-token-scope": _l("Choose read-only or read-write."),
+    "api-token-expiry": _l("Choose one of the offered expiries."),
+    "api-token-unknown": _l("This token does not exist or is revoked already."),
+    "api-not-today": _l("Statuses are recorded for today (%(today)s) only."),
+    "api-too-many-rows": _l("At most %(value)s statuses in one request."),
 }
 
 

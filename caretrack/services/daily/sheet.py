@@ -120,6 +120,18 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
     if len(table.rows) > MAX_SHEET_ROWS:
         preview.problems.append(SheetProblem("too-many-rows", value=str(MAX_SHEET_ROWS)))
         return preview
+    read_rows(preview, counsellor, columns, table.rows)
+    if preview.problems:
+        preview.rows = []
+    return preview
+
+
+def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
+              rows: list[tuple[int, list[str]]]) -> None:
+    """Parse the rows of a check-in sheet (or of the API's bulk upsert) for ``preview.day``:
+    each row becomes a :class:`PreviewRow` or its problems; a change that meets a submitted
+    report is the problem "report-locked" (``row`` None), with ``report_locked`` set."""
+    day = preview.day
 
     def cell(cells: list[str], name: str) -> str:
         index = columns.get(name)
@@ -135,7 +147,7 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
         unpadded[number.lstrip("0")].append(student)
     current = statuses_for([s.id for s in caseload.values()], day)
     seen: dict[str, int] = {}
-    for row_number, cells in table.rows:
+    for row_number, cells in rows:
         problems = []
         number = cell(cells, "student_number")
         student = caseload.get(number)
@@ -203,9 +215,6 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
     if preview.changed_rows and not changes_allowed(get_report(counsellor.id, day)):
         preview.report_locked = True
         preview.problems.append(SheetProblem("report-locked"))
-    if preview.problems:
-        preview.rows = []
-    return preview
 
 
 def _serializer() -> URLSafeTimedSerializer:
