@@ -1,7 +1,7 @@
 """Who calls the API: a personal access token (``Authorization: Bearer``), or the browser
 session, whose writes need the CSRF token as the forms do. A read-only token cannot write."""
 
-from flask import abort, current_app, g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -20,7 +20,7 @@ def _refuse(status: int, code: str):
     error = {401: Unauthorized, 403: Forbidden}[status]()
     error.problem_code = code
     error.problem_detail = message(code)
-    abort(error)
+    raise error
 
 
 @bp.before_request
