@@ -136,7 +136,14 @@ class EntrySchema(Schema):
     referral_id = fields.Integer(required=True, allow_none=True)
 
 
+class StudentRefSchema(Schema):
+    id = fields.Integer(required=True)
+    student_number = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class EntryPageSchema(PageSchema):
+    student = fields.Nested(StudentRefSchema, required=True)
     items = fields.List(fields.Nested(EntrySchema), required=True)
 
 

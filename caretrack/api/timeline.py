@@ -58,7 +58,7 @@ class Timeline(MethodView):
             student, current_user, ip=client_address(), action="api.student.view"))
         query = entries_query(student, args.get("kind"), entry_filter(current_user))
         items, page = page_of(query, args, "api.Timeline", student_id=student.id)
-        return {**page, "items": items}
+        return {**page, "student": student, "items": items}
 
 
 def _entry_endpoint(name: str, schema, record, doc: str):
