@@ -3,7 +3,7 @@ session, whose writes need the CSRF token as the forms do. A read-only token can
 
 from flask import current_app, g, request
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import Forbidden, NotFound, Unauthorized
 
 from caretrack.api import bp
 from caretrack.extensions import csrf, db
@@ -31,6 +31,7 @@ def authenticate_caller():
     :raise 401: without a usable token or a session; :raise 403: a write with a read-only
         token; :raise 400: a session's write without its CSRF token.
     """
+    forget_caller()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
@@ -51,3 +52,22 @@ def authenticate_caller():
     if request.method not in SAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
     return None
+
+
+@bp.teardown_request
+def forget_caller(error=None) -> None:
+    """Forget the token's user: an app context shared by several requests (tests, a
+    request inside a command) must not carry it to the next request."""
+    g.pop("_login_user", None)
+    g.pop("api_token", None)
+
+
+#: The largest id a URL may name (the database's integer); a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+@bp.url_value_preprocessor
+def refuse_impossible_ids(endpoint, values) -> None:
+    """:raise 404: for an id in the URL beyond any the database holds."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (values or {}).values()):
+        raise NotFound()
