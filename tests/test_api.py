@@ -240,3 +240,12 @@ def test_a_stale_referral_step_is_409(client, college):
 def test_an_unknown_api_url_is_a_problem(client):
     answer = client.get("/api/v1/nothing-here")
     assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+
+
+def test_a_token_from_the_command_line_reads_the_caseload(app, client, college):
+    result = app.test_cli_runner().invoke(args=[
+        "api", "create-token", college.counsellor.username, "--scope", "read"])
+    secret = result.output.strip()
+    assert secret.startswith("ct_")
+    answer = client.get("/api/v1/students", headers=bearer(secret)).get_json()
+    assert {s["name"] for s in answer["items"]} == {"陈小明", "赵研究"}

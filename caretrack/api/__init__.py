@@ -64,6 +64,7 @@ def register(app: Flask) -> None:
 
 from caretrack.api import (  # noqa: E402,F401
     auth,
+    cli,
     daily,
     docs,
     problems,
