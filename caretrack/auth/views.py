@@ -13,6 +13,7 @@ from caretrack.auth.services import (
     sign_in,
     sign_out,
 )
+from caretrack.auth.tokens import token_context
 from caretrack.models import now_utc
 from caretrack.services.errors import RuleError
 from caretrack.web import client_address, commit_write, show_rule_error
@@ -62,7 +63,7 @@ def account():
         session.pop("lang", None)
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, **token_context())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -73,17 +73,18 @@ def authenticate(secret: str, now: datetime) -> ApiToken | None:
 
 
 def revoke_token(user: User, token_id: int, *, now: datetime, ip: str = "") -> ApiToken:
-    """Revoke one of the user's tokens; it answers 401 from now on.
+    """Revoke one of the user's tokens; it answers 401 from now on. Revoking a revoked token
+    again changes nothing (a double submit).
 
-    :raise RuleError: "api-token-unknown" for a token that is not the user's, or revoked
-        already.
+    :raise RuleError: "api-token-unknown" for a token that is not the user's.
     """
     token = db.session.scalars(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id,
-                               ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
     ).one_or_none()
     if token is None:
         raise RuleError("api-token-unknown")
+    if token.revoked_at is not None:
+        return token
     token.revoked_at = now
     db.session.flush()
     record_event("api_token.revoke", user, detail=f"token:{token.id}", now=now, ip=ip)

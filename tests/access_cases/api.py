@@ -71,7 +71,27 @@ def _referral_args(world, role):
     return visible, invisible
 
 
+def _token_args(world, role):
+    """The role's own token, and another user's: revoking that one is a 404."""
+    from caretrack.extensions import db
+    from caretrack.services.api_tokens import create_token
+
+    now = datetime.now(UTC)
+    user = world.user(role)
+    other = world.college.other_counsellor if role != "counsellor" else world.college.deputy
+    mine, _secret = create_token(user, name="mine", scope="read", days=7, now=now)
+    theirs, _secret = create_token(other, name="theirs", scope="read", days=7, now=now)
+    db.session.commit()
+    return {"token": mine.id, "user": user.id}, {"token": theirs.id, "user": user.id}
+
+
 CASES = {
+    # The account page's tokens (every user may have some; the API decides what they reach).
+    "auth.create_api_token": Case("/account/tokens", set(ROLES), method="POST",
+                                  data={"name": "campus app", "scope": "read", "days": "30"},
+                                  writes="api_tokens"),
+    "auth.revoke_api_token": Case("/account/tokens/{token}/revoke", set(ROLES),
+                                  method="POST", ok=(302,), args=_token_args),
     "api.Students": Case("/api/v1/students", CASE_READERS, shows=_students_shown),
     "api.StudentDetail": Case("/api/v1/students/{student}", CASE_READERS),
     "api.Timeline": Case("/api/v1/students/{student}/timeline", CASE_READERS),
