@@ -52,8 +52,11 @@ def add_entry(
     corrects_id: int | None = None,
     submission_key: str | None = None,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> TimelineEntry:
-    """Append one entry to the student's timeline.
+    """Append one entry to the student's timeline; ``flush`` False leaves it to the caller's
+    next flush (thousands of entries are then inserted in a few statements; the entry has
+    no id until then).
 
     :raise DuplicateSubmission: if an entry with ``submission_key`` exists already.
     """
@@ -74,7 +77,8 @@ def add_entry(
         submission_key=submission_key or None,
     )
     db.session.add(entry)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return entry
 
 

@@ -287,7 +287,9 @@ COLUMN_NAMES = {
 
 def problem_message(problem: SheetProblem) -> str:
     """Return the user's sentence for one problem of a check-in sheet."""
-    values = {"value": problem.value, "names": _(", ").join(str(v) for v in HEALTH.values())}
+    values = {"value": problem.value}
+    if problem.code == "invalid-health":  # the names only where they are said (thousands of rows)
+        values["names"] = _(", ").join(str(v) for v in HEALTH.values())
     if problem.code == "missing-columns":
         values["value"] = _(", ").join(
             str(COLUMN_NAMES.get(name.strip(), name)) for name in problem.value.split(",")

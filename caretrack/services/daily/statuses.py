@@ -111,7 +111,7 @@ def apply_statuses(
             add_entry(
                 students[item.student_id], EntryKind.STATUS_CHANGE, by,
                 body=note if item.note is not None else "",
-                occurred_at=now, now=now,
+                occurred_at=now, now=now, flush=False,  # flushed with the rows below
                 details={
                     "day": day.isoformat(),
                     "source": str(source),
