@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
@@ -52,11 +52,8 @@ def add_entry(
     corrects_id: int | None = None,
     submission_key: str | None = None,
     now: datetime | None = None,
-    flush: bool = True,
 ) -> TimelineEntry:
-    """Append one entry to the student's timeline; ``flush`` False leaves it to the caller's
-    next flush (thousands of entries are then inserted in a few statements; the entry has
-    no id until then).
+    """Append one entry to the student's timeline.
 
     :raise DuplicateSubmission: if an entry with ``submission_key`` exists already.
     """
@@ -77,9 +74,17 @@ def add_entry(
         submission_key=submission_key or None,
     )
     db.session.add(entry)
-    if flush:
-        db.session.flush()
+    db.session.flush()
     return entry
+
+
+def insert_entries(entries: list[dict]) -> None:
+    """Append many entries at once (a day's status changes: thousands from one check-in
+    sheet), as rows of ``timeline_entries`` in a few statements, without ORM objects; each
+    dict holds the columns of :func:`add_entry` (``student_id``, ``kind``, ``author_id``,
+    ``body``, ``details``, ``occurred_at``, ``created_at``). Branch api."""
+    if entries:
+        db.session.execute(insert(TimelineEntry.__table__), entries)
 
 
 # -- reading a student's timeline -------------------------------------------------------------

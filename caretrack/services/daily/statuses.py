@@ -21,7 +21,7 @@ from caretrack.services.daily.carried import chunks, statuses_for
 from caretrack.services.daily.reports import changes_allowed, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
 from caretrack.services.errors import RuleError
-from caretrack.services.timeline import add_entry
+from caretrack.services.timeline import insert_entries
 
 
 @dataclass
@@ -88,12 +88,7 @@ def apply_statuses(
     if any(changes for *_, changes in planned) and not changes_allowed(get_report(by.id, day)):
         raise RuleError("report-locked")
 
-    inserts, updates, result = [], [], ApplyResult()
-    students = {}
-    changed_ids = [item.student_id for item, _, _, changes in planned if changes]
-    for chunk in chunks(changed_ids):
-        students.update({s.id: s for s in db.session.scalars(
-            select(Student).where(Student.id.in_(chunk)))})
+    inserts, updates, entries, result = [], [], [], ApplyResult()
     for item, values, status, changes in planned:
         note = status.note if item.note is None else item.note.strip()[:2000]
         row = {
@@ -108,24 +103,25 @@ def apply_statuses(
         result.confirmed += 1
         if changes:
             result.changed += 1
-            add_entry(
-                students[item.student_id], EntryKind.STATUS_CHANGE, by,
-                body=note if item.note is not None else "",
-                occurred_at=now, now=now, flush=False,  # flushed with the rows below
-                details={
+            entries.append({
+                "student_id": item.student_id, "kind": EntryKind.STATUS_CHANGE,
+                "author_id": by.id, "body": note if item.note is not None else "",
+                "occurred_at": now, "created_at": now,
+                "details": {
                     "day": day.isoformat(),
                     "source": str(source),
                     "changes": {
                         name: {"from": old, "to": new} for name, (old, new) in changes.items()
                     },
                 },
-            )
+            })
     try:
         if inserts:
             # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
             db.session.execute(insert(DailyStatus.__table__), inserts)
         if updates:
             db.session.execute(update(DailyStatus), updates)
+        insert_entries(entries)  # the changes' timeline entries, in a few statements
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
