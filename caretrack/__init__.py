@@ -110,6 +110,7 @@ def select_timezone() -> str:
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint (each package's ``__init__`` imports its own routes)."""
     from caretrack.admin import bp as admin
+    from caretrack.api import register as register_api
     from caretrack.auth import bp as auth
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(checkin, url_prefix="/checkin")
+    register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")
     def healthz():

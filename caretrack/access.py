@@ -102,6 +102,12 @@ def has_dashboard(user: User) -> bool:
     return keeps_caseload(user) or sees_whole_college(user)
 
 
+def reads_daily_statuses(user: User) -> bool:
+    """Whether the user reads the daily statuses and reports of a day (their caseload's, or the
+    whole college's); branch api."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
 def reads_full_timeline(user: User) -> bool:
     """Whether the user reads a visible student's whole case (timeline, categories, concern,
     re-checks), rather than only the referrals made to them (a supervisor)."""

@@ -32,7 +32,12 @@ CSRF_NOTE = _l("The form had expired or was sent from elsewhere. Nothing was sav
 
 
 def error_page(code: int, note: str = ""):
-    """Render the error page of ``code`` (after rolling back whatever the request began)."""
+    """Render the error page of ``code`` (after rolling back whatever the request began); an
+    API request (e.g. to a URL no route matched) gets the API's problem+json instead."""
+    from caretrack.api.problems import problem_response, wants_problem
+
+    if wants_problem():
+        return problem_response(code)
     db.session.rollback()
     title, explanation = ERROR_PAGES[code]
     return render_template(

@@ -122,6 +122,15 @@ MESSAGES = {
                                   "it was refused unread."),
     "upload-too-many-rows": _l("The file has more than %(value)s rows; split it and upload "
                                "the parts."),
+    # -- the API (branch api) -------------------------------------------------------------------
+    "api-unauthenticated": _l("Sign in, or send a valid personal access token "
+                              "(Authorization: Bearer …)."),
+    "api-read-only": _l("This token is read-only; create a read-write token to make changes."),
+    "api-token-scope": _l("Choose read-only or read-write."),
+    "api-token-expiry": _l("Choose one of the offered expiries."),
+    "api-token-unknown": _l("This token does not exist or is revoked already."),
+    "api-not-today": _l("Statuses are recorded for today (%(today)s) only."),
+    "api-too-many-rows": _l("At most %(value)s statuses in one request."),
 }
 
 

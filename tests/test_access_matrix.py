@@ -17,7 +17,7 @@ from tests.access_cases import ROLES, all_cases, default_args
 
 #: Endpoints that need no sign-in.
 PUBLIC = {"static", "healthz", "auth.login", "auth.two_factor", "auth.two_factor_setup",
-          "calendar.feed"}
+          "calendar.feed", "api.openapi_json", "api.docs"}
 CASES = all_cases()
 
 
@@ -83,19 +83,20 @@ def test_route_answers_by_role(client, auth, world, endpoint, role):
     case = CASES[endpoint]
     visible, invisible = (case.args or partial(default_args, case))(world, role)
     auth.login(world.user(role))
-    call = client.post if case.method == "POST" else client.get
+    post = partial(client.post, json=case.json) if case.json is not None else client.post
+    call = post if case.method == "POST" else client.get
 
     if role not in case.roles:
         before = _row_counts()
         target = visible or invisible or {"student": 999999, "user": world.user(role).id}
-        response = call(case.url.format(**target), data=case.data)
+        response = call(case.url.format(**target), data=case.data or None)
         assert response.status_code == 404, (endpoint, role, response.status_code)
         assert _row_counts() == before
         return
 
     if invisible is not None:
         before = _row_counts()
-        response = call(case.url.format(**invisible), data=case.data)
+        response = call(case.url.format(**invisible), data=case.data or None)
         assert response.status_code == 404, (endpoint, role, "object the role may not see")
         assert _row_counts() == before
     if visible is not None:
@@ -103,7 +104,7 @@ def test_route_answers_by_role(client, auth, world, endpoint, role):
             case.prepare(world)
             db.session.commit()
         before = _row_counts()
-        response = call(case.url.format(**visible), data=case.data)
+        response = call(case.url.format(**visible), data=case.data or None)
         assert response.status_code in case.ok, (endpoint, role, response.status_code)
         if response.status_code == 200:
             body = _text(response)

@@ -1,6 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -54,3 +62,26 @@ class EnrolForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
+# -- personal access tokens for the JSON API (branch api) ---------------------------------------
+#: What each token scope lets the token do, as the account page says it.
+SCOPE_LABELS = {
+    "read": _l("Read-only"),
+    "read_write": _l("Read and write"),
+}
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"), validators=[DataRequired(), Length(max=100)],
+        description=_l("What the token is for, e.g. “campus app check-ins”."),
+    )
+    scope = RadioField(
+        _l("Access"), default="read",
+        choices=[SelectChoice(value, text) for value, text in SCOPE_LABELS.items()],
+    )
+    days = SelectField(
+        _l("Expires after"), coerce=int, default=30,
+        choices=[SelectChoice(7, _l("7 days")), SelectChoice(30, _l("30 days")),
+                 SelectChoice(90, _l("90 days")), SelectChoice(365, _l("365 days"))],
+    )
+    submit = SubmitField(_l("Create token"))

@@ -44,6 +44,7 @@ from caretrack.auth.services import (
     totp_qr,
     unused_recovery_codes,
 )
+from caretrack.auth.tokens import token_context
 from caretrack.extensions import limiter
 from caretrack.messages import message
 from caretrack.models import User, now_utc
@@ -248,7 +249,7 @@ def account():
         session.pop("lang", None)
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, **token_context())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """CareTrack's data model, one module per domain noun."""
 
+from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
@@ -33,6 +34,7 @@ from caretrack.models.timeline import (
 from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "CareCategory",
     "CategoryAssignment",
@@ -66,6 +68,7 @@ __all__ = [
     "Student",
     "SuggestionKind",
     "TimelineEntry",
+    "TokenScope",
     "UTCDateTime",
     "Urgency",
     "User",

@@ -100,9 +100,10 @@ class StudentPage:
 
 
 def record_view(student: Student, user: User, *, now: datetime | None = None,
-                ip: str = "") -> None:
-    """Audit that ``user`` opened the student's page (the caller commits before loading it)."""
-    record_event("student.view", user, student.id, now=now or now_utc(), ip=ip)
+                ip: str = "", action: str = "student.view") -> None:
+    """Audit that ``user`` opened the student's page, or read it through the API (``action``
+    "api.student.view"); the caller commits before loading it."""
+    record_event(action, user, student.id, now=now or now_utc(), ip=ip)
 
 
 def student_page(

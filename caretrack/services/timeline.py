@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
@@ -76,6 +76,15 @@ def add_entry(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def insert_entries(entries: list[dict]) -> None:
+    """Append many entries at once (a day's status changes: thousands from one check-in
+    sheet), as rows of ``timeline_entries`` in a few statements, without ORM objects; each
+    dict holds the columns of :func:`add_entry` (``student_id``, ``kind``, ``author_id``,
+    ``body``, ``details``, ``occurred_at``, ``created_at``)."""
+    if entries:
+        db.session.execute(insert(TimelineEntry.__table__), entries)
 
 
 # -- reading a student's timeline -------------------------------------------------------------

@@ -1,5 +1,6 @@
-// CareTrack: "Copy" buttons beside read-only texts. Without this file the buttons stay hidden
-// and the texts can be selected and copied by hand.
+// CareTrack: "Copy" buttons beside read-only texts (data-copy names the text's id, or a
+// "#selector"). Without this file the buttons stay hidden and the texts can be selected and
+// copied by hand.
 (function () {
   "use strict";
 
@@ -9,10 +10,15 @@
     window.setTimeout(function () { button.textContent = label; }, 1500);
   }
 
+  function target(name) {
+    return name.charAt(0) === "#" ? document.querySelector(name) : document.getElementById(name);
+  }
+
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
-    var text = document.getElementById(button.dataset.copy);
+    var text = target(button.dataset.copy);
     if (!text) return;
     button.hidden = false;
+    text.addEventListener("focus", function () { text.select(); });
     button.addEventListener("click", function () {
       text.focus();
       text.select();

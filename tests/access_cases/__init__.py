@@ -27,6 +27,8 @@ class Case:
     roles: frozenset[str] | set[str]
     method: str = "GET"
     data: dict = field(default_factory=dict)
+    #: A JSON body instead of the form ``data`` (the API's writes).
+    json: dict | None = None
     #: Statuses that mean "answered" for an allowed role and a visible object.
     ok: tuple[int, ...] = (200,)
     args: Callable | None = None

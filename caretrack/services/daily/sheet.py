@@ -118,6 +118,17 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
     if len(table.rows) > MAX_SHEET_ROWS:
         preview.problems.append(SheetProblem("too-many-rows", value=str(MAX_SHEET_ROWS)))
         return preview
+    read_rows(preview, counsellor, columns, table.rows)
+    if preview.problems:
+        preview.rows = []
+    return preview
+
+
+def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
+              rows: list[tuple[int, list[str]]]) -> None:
+    """Parse the rows of a check-in sheet (or of the API's bulk upsert) for ``preview.day``:
+    each row becomes a :class:`PreviewRow` or its problems."""
+    day = preview.day
 
     def cell(cells: list[str], name: str) -> str:
         index = columns.get(name)
@@ -133,7 +144,7 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
         unpadded[number.lstrip("0")].append(student)
     current = statuses_for([s.id for s in caseload.values()], day)
     seen: dict[str, int] = {}
-    for row_number, cells in table.rows:
+    for row_number, cells in rows:
         problems = []
         number = cell(cells, "student_number")
         student = caseload.get(number)
@@ -198,9 +209,6 @@ def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) 
             changes=before.diff(values),
         ))
     preview.not_in_sheet = len(caseload) - len(seen)
-    if preview.problems:
-        preview.rows = []
-    return preview
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -273,7 +281,9 @@ COLUMN_NAMES = {
 
 def problem_message(problem: SheetProblem) -> str:
     """Return the user's sentence for one problem of a check-in sheet."""
-    values = {"value": problem.value, "names": _(", ").join(str(v) for v in HEALTH.values())}
+    values = {"value": problem.value}
+    if problem.code == "invalid-health":  # the names only where they are said (thousands of rows)
+        values["names"] = _(", ").join(str(v) for v in HEALTH.values())
     if problem.code == "missing-columns":
         values["value"] = _(", ").join(
             str(COLUMN_NAMES.get(name.strip(), name)) for name in problem.value.split(",")

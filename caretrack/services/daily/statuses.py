@@ -27,7 +27,7 @@ from caretrack.services.daily.carried import chunks, statuses_for
 from caretrack.services.daily.reports import changed_after, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
 from caretrack.services.errors import RuleError
-from caretrack.services.timeline import add_entry
+from caretrack.services.timeline import insert_entries
 
 
 @dataclass
@@ -99,7 +99,7 @@ def apply_statuses(
         planned.append((item, values, status, status.values.diff(values)))
     after = changed_after(get_report(by.id, day))
 
-    inserts, updates, confirmations, result = [], [], [], ApplyResult()
+    inserts, updates, confirmations, entries, result = [], [], [], [], ApplyResult()
     students = {}
     for chunk in chunks(ids):
         students.update({s.id: s for s in db.session.scalars(
@@ -137,18 +137,18 @@ def apply_statuses(
         ))
         if changes:
             result.changed += 1
-            add_entry(
-                student, EntryKind.STATUS_CHANGE, by,
-                body=note if item.note is not None else "",
-                occurred_at=now, now=now,
-                details={
+            entries.append({
+                "student_id": item.student_id, "kind": EntryKind.STATUS_CHANGE,
+                "author_id": by.id, "body": note if item.note is not None else "",
+                "occurred_at": now, "created_at": now,
+                "details": {
                     "day": day.isoformat(),
                     "source": str(source),
                     "changes": {
                         name: {"from": old, "to": new} for name, (old, new) in changes.items()
                     },
                 },
-            )
+            })
     try:
         if inserts:
             # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
@@ -156,6 +156,7 @@ def apply_statuses(
         for rows in (updates, confirmations):
             for group in _by_keys(rows):
                 db.session.execute(update(DailyStatus), group)
+        insert_entries(entries)  # the changes' timeline entries, in a few statements
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
