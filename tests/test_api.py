@@ -249,3 +249,16 @@ def test_a_token_from_the_command_line_reads_the_caseload(app, client, college):
     assert secret.startswith("ct_")
     answer = client.get("/api/v1/students", headers=bearer(secret)).get_json()
     assert {s["name"] for s in answer["items"]} == {"陈小明", "赵研究"}
+
+
+def test_calls_beyond_the_limit_are_a_429_problem_for_that_caller_only(make_app, college):
+    app = make_app(API_LIMIT="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        mine = token_for(db.session.merge(college.counsellor))
+        theirs = token_for(db.session.merge(college.other_counsellor))
+    answers = [client.get("/api/v1/students", headers=bearer(mine)) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].mimetype == "application/problem+json"
+    assert answers[-1].get_json()["status"] == 429
+    assert client.get("/api/v1/students", headers=bearer(theirs)).status_code == 200

@@ -2,15 +2,18 @@
 3.1 document generated from the code (flask-smorest: a plain Flask blueprint with marshmallow
 schemas, so the app stays a plain Flask app and its WTForms stay as they are)."""
 
+import hashlib
 import http
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from flask_smorest.utils import prepare_response
 
 from caretrack.api.schemas import ProblemSchema
-from caretrack.extensions import csrf
+from caretrack.extensions import csrf, limiter
+from caretrack.security import address_key, config_limit
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -61,6 +64,21 @@ def register(app: Flask) -> None:
     csrf.exempt(bp)
     api.register_blueprint(bp, url_prefix=PREFIX)
 
+
+def caller_key() -> str:
+    """Who the limit counts: the bearer token (its digest), else the signed-in user, else the
+    address. The limit is checked before the API authenticates the call."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "address:" + address_key()
+
+
+# The sign-in's limiter, per caller: API_LIMIT requests (default 600 a minute) for each token,
+# signed-in user or address; beyond it a 429 problem. Declared once, with the blueprint.
+limiter.limit(config_limit("API_LIMIT"), key_func=caller_key, scope="api")(bp)
 
 from caretrack.api import (  # noqa: E402,F401
     auth,

@@ -1,7 +1,7 @@
 """The counsellor's daily page: record or confirm statuses, upload the check-in sheet, submit
 the day's report."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -61,7 +61,6 @@ def daily_page():
         chase=day == today and past_deadline and show == "missing" and bool(totals.missing),
         submit_form=SubmitReportForm(day=day.isoformat()),
         upload_form=UploadForm(), action_form=ActionForm(),
-        follow_up="students.follow_up" in current_app.view_functions,
         self_reports=latest_checkins([s.id for s in page.items], day),
     )
 
