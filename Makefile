@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := caretrack
 CATALOG := caretrack/translations
 
-.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages clean
+.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-checkin clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: install-test translations
 bench-pages: install-test translations
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/pages.py --postgres --students 50000
+
+bench-checkin: install-test translations
+	$(BIN)/python bench/checkin.py
+	$(BIN)/python bench/checkin.py --postgres --students 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

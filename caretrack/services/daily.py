@@ -14,11 +14,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, case, func, insert, literal, or_, select, true, update
+from sqlalchemy import Select, and_, case, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
@@ -365,12 +366,20 @@ def _chunks(items: list, size: int = 900):
         yield items[start:start + size]
 
 
+@lru_cache(maxsize=4)
+def _statuses_query(day: date) -> tuple[_Carried, Select]:
+    """The carry-forward query of ``day``, built once (building it cost more than running it
+    for one student, as every check-in does)."""
+    carried = _Carried(day)
+    return carried, carried.join(select(*carried.columns()))
+
+
 def statuses_for(student_ids: list[int], day: date) -> dict[int, DayStatus]:
     """Return the carried status on ``day`` of several students, in one query per 900."""
     result: dict[int, DayStatus] = {}
-    carried = _Carried(day)
+    carried, statuses = _statuses_query(day)
     for chunk in _chunks(list(student_ids)):
-        query = carried.join(select(*carried.columns())).where(Student.id.in_(chunk))
+        query = statuses.where(Student.id.in_(chunk))
         for row in db.session.execute(query):
             status = carried.status_of(row)
             result[status.student_id] = status
