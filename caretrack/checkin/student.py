@@ -90,9 +90,11 @@ def _checkin_page(student: Student, via: str):
     first_visit = not checkins and not db.session.scalar(
         select(exists().where(CheckIn.student_id == student.id)))
     same = checkin.same_as_yesterday(student, now) if not checkins else None
+    cutoff = checkin.cutoff(today)
     return render_template(
         "checkin/page.html", form=form, student=student, via=via, today=today,
-        cutoff=checkin.cutoff(today), checkins=checkins, same=same, first_visit=first_visit,
+        cutoff=cutoff, past_cutoff=now > cutoff, checkins=checkins, same=same,
+        first_visit=first_visit,
         province_options=province_options, city_options=city_options,
         surname=student.name[:1],
     )
