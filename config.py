@@ -1,15 +1,23 @@
-"""CareTrack configuration: every setting comes from the environment."""
+"""CareTrack configuration: every setting comes from the environment the app is built with.
+
+A configuration class holds the constants of one kind of install; :meth:`Config.load` reads the
+environment it is given (``os.environ`` unless a test passes another) when the app is built, so
+nothing is frozen at import time.
+"""
 
 import os
+import re
+import sys
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 WEAK_SECRET_KEYS = {"", "dev", "change-me", "secret", "dev-not-secret"}
 
 
-def _database_url(default: str) -> str:
-    url = os.environ.get("DATABASE_URL", default)
-    # Heroku-style URLs name the driver "postgres://"; SQLAlchemy wants the psycopg dialect.
+def database_url(url: str) -> str:
+    """Return ``url`` with the psycopg driver named (Heroku-style URLs say "postgres://")."""
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
@@ -18,17 +26,16 @@ def _database_url(default: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-not-secret")
-    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{BASE_DIR / 'instance' / 'caretrack.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    CARETRACK_TIMEZONE = os.environ.get("CARETRACK_TIMEZONE", "Asia/Shanghai")
-    CARETRACK_LOCALE = os.environ.get("CARETRACK_LOCALE", "zh_CN")
-    #: Daily report deadline, local time of the college ("HH:MM").
-    DAILY_REPORT_DEADLINE = os.environ.get("CARETRACK_REPORT_DEADLINE", "11:00")
-    #: Students' check-in cut-off, local time ("HH:MM"); later check-ins count, marked late.
-    CHECKIN_DEADLINE = os.environ.get("CARETRACK_CHECKIN_DEADLINE", "10:00")
-    BABEL_DEFAULT_LOCALE = CARETRACK_LOCALE
-    BABEL_DEFAULT_TIMEZONE = CARETRACK_TIMEZONE
+    """Settings every install shares."""
+
+    #: Where the data lives when DATABASE_URL is not set.
+    default_database = f"sqlite:///{BASE_DIR / 'instance' / 'caretrack.db'}"
+    #: How mail goes out when CARETRACK_MAIL_BACKEND is not set: console | smtp | memory.
+    default_mail_backend = "console"
+
+    DEBUG = False
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS: Mapping = {"pool_pre_ping": True}
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "caretrack" / "translations")
     LANGUAGES = ("zh_CN", "en")
     WTF_CSRF_ENABLED = True
@@ -36,56 +43,161 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = int(os.environ.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024))
     STUDENTS_PER_PAGE = 50
-    MAIL_BACKEND = os.environ.get("CARETRACK_MAIL_BACKEND", "console")  # console | smtp | memory
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "caretrack@localhost")
-    #: Address of the site as users reach it, for links in emails ("https://caretrack.example").
-    CARETRACK_BASE_URL = os.environ.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000")
-    #: Comma-separated addresses that receive the college's daily report.
-    REPORT_RECIPIENTS = [
-        a.strip() for a in os.environ.get("CARETRACK_REPORT_RECIPIENTS", "").split(",") if a.strip()
-    ]
+    #: Sign-in throttling (Flask-Limiter): a sliding window, so "5 per 15 minutes" is exact.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = False
+    #: Whether the roles that see more than one caseload must sign in with a second factor.
+    REQUIRE_TWO_FACTOR = False
+    #: Strict-Transport-Security (production, behind TLS).
+    HSTS = False
+
+    @classmethod
+    def load(cls, env: Mapping[str, str]) -> dict:
+        """Return this install's settings: the class's constants, then what ``env`` says."""
+        constants = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+        return constants | cls.from_environment(env)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        """Return the settings read from ``env``."""
+        timezone = env.get("CARETRACK_TIMEZONE", "Asia/Shanghai")
+        locale = env.get("CARETRACK_LOCALE", "zh_CN")
+        idle = int(env.get("CARETRACK_SESSION_IDLE_MINUTES", 30))
+        longest = int(env.get("CARETRACK_SESSION_MAX_HOURS", 12))
+        redis_url = env.get("REDIS_URL", "")
+        optional = {"REQUIRE_TWO_FACTOR": env["CARETRACK_REQUIRE_2FA"] == "1"} if (
+            "CARETRACK_REQUIRE_2FA" in env) else {}
+        return optional | {
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            #: Failed sign-ins (and second-factor codes) allowed per account and per address.
+            "LOGIN_FAILURE_LIMIT": env.get("CARETRACK_LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
+            #: Wrong identities on the students' check-in allowed per address (the database
+            #: also counts them per student and per link).
+            "CHECKIN_FAILURE_LIMIT": env.get("CARETRACK_CHECKIN_FAILURE_LIMIT",
+                                             "60 per 15 minutes"),
+            #: Calendar feed requests per address, and unknown feed tokens per address.
+            "CALENDAR_LIMIT": env.get("CARETRACK_CALENDAR_LIMIT", "120 per hour"),
+            "CALENDAR_MISS_LIMIT": env.get("CARETRACK_CALENDAR_MISS_LIMIT", "10 per 15 minutes"),
+            #: For the API to come: requests per account.
+            "API_LIMIT": env.get("CARETRACK_API_LIMIT", "600 per minute"),
+            "SESSION_IDLE": timedelta(minutes=idle),
+            "SESSION_MAX_AGE": timedelta(hours=longest),
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=longest),
+            #: Proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+            "PROXY_HOPS": int(env.get("CARETRACK_PROXY_HOPS", 0)),
+            #: Upload limits, checked before a spreadsheet is parsed (sized for 50,000 students).
+            "UPLOAD_MAX_UNPACKED_BYTES": int(env.get("CARETRACK_UPLOAD_MAX_UNPACKED_BYTES",
+                                                     200 * 1024 * 1024)),
+            "UPLOAD_MAX_RATIO": int(env.get("CARETRACK_UPLOAD_MAX_RATIO", 100)),
+            "UPLOAD_MAX_ROWS": int(env.get("CARETRACK_UPLOAD_MAX_ROWS", 60_000)),
+            "SECRET_KEY": env.get("SECRET_KEY", "dev-not-secret"),
+            "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL", cls.default_database)),
+            "CARETRACK_TIMEZONE": timezone,
+            "CARETRACK_LOCALE": locale,
+            #: Daily report deadline, local time of the college ("HH:MM").
+            "DAILY_REPORT_DEADLINE": env.get("CARETRACK_REPORT_DEADLINE", "11:00"),
+            #: Students' check-in cut-off, college time; later check-ins count, marked late.
+            "CHECKIN_DEADLINE": env.get("CARETRACK_CHECKIN_DEADLINE", "10:00"),
+            "BABEL_DEFAULT_LOCALE": locale,
+            "BABEL_DEFAULT_TIMEZONE": timezone,
+            "MAX_CONTENT_LENGTH": int(env.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),
+            "MAIL_BACKEND": env.get("CARETRACK_MAIL_BACKEND", cls.default_mail_backend),
+            "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+            "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
+            "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+            "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+            "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+            "MAIL_SENDER": env.get("MAIL_SENDER", "caretrack@localhost"),
+            # Address of the site as users reach it, for links in emails.
+            "CARETRACK_BASE_URL": env.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000"),
+            # Comma-separated addresses that receive the college's daily report.
+            "REPORT_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_REPORT_RECIPIENTS", "").split(",")
+                if a.strip()
+            ],
+        }
 
 
 class DevelopmentConfig(Config):
     DEBUG = True
 
 
+def worker_count(env: Mapping[str, str]) -> int:
+    """How many worker processes gunicorn is told to run (WEB_CONCURRENCY, or -w/--workers in
+    GUNICORN_CMD_ARGS); 1 when neither says."""
+    counts = [int(env["WEB_CONCURRENCY"])] if env.get("WEB_CONCURRENCY", "").isdigit() else []
+    found = re.search(r"(?:-w|--workers)[= ]?\s*(\d+)", env.get("GUNICORN_CMD_ARGS", ""))
+    if found:
+        counts.append(int(found.group(1)))
+    return max(counts, default=1)
+
+
+def production_problems(env: Mapping[str, str]) -> list[str]:
+    """What keeps this environment from running in production, one sentence each."""
+    problems = []
+    key = env.get("SECRET_KEY", "")
+    if key in WEAK_SECRET_KEYS or len(key) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters "
+                        "in production")
+    if env.get("FLASK_DEBUG", "0").lower() not in ("", "0", "false", "no"):
+        problems.append("FLASK_DEBUG is on: debug never runs in production")
+    if worker_count(env) > 1 and not env.get("REDIS_URL"):
+        problems.append(f"REDIS_URL is missing: {worker_count(env)} workers must share the "
+                        "sign-in throttling (set REDIS_URL=redis://host:6379/0)")
+    return problems
+
+
 class TestingConfig(Config):
+    default_database = "sqlite://"
+
     TESTING = True
-    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
-    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     WTF_CSRF_ENABLED = False
-    MAIL_BACKEND = "memory"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing in tests only
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        return super().from_environment(env) | {
+            "SECRET_KEY": "testing-secret-key-not-for-production",
+            "MAIL_BACKEND": "memory",
+        }
 
 
 class ProductionConfig(Config):
-    DEBUG = False
-    TESTING = False
-    SESSION_COOKIE_SECURE = os.environ.get("CARETRACK_INSECURE_COOKIES", "0") != "1"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    MAIL_BACKEND = os.environ.get("CARETRACK_MAIL_BACKEND", "smtp")
+    default_mail_backend = "smtp"
+    REQUIRE_TWO_FACTOR = True
 
     @classmethod
-    def validate(cls) -> None:
-        """Refuse to start with a missing or weak secret key."""
-        key = os.environ.get("SECRET_KEY", "")
-        if key in WEAK_SECRET_KEYS or len(key) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
-        cls.SECRET_KEY = key
+    def from_environment(cls, env: Mapping[str, str]) -> dict:
+        """Read the settings, refusing what production must not run with (printed, each).
+
+        :raise RuntimeError: when SECRET_KEY is weak or shorter than 32 characters, debug is
+            on, or several workers are configured without REDIS_URL.
+        """
+        problems = production_problems(env)
+        if problems:
+            for problem in problems:
+                print(f"caretrack: {problem}", file=sys.stderr)
+            raise RuntimeError("; ".join(problems))
+        secure = env.get("CARETRACK_INSECURE_COOKIES", "0") != "1"
+        return super().from_environment(env) | {
+            "SECRET_KEY": env["SECRET_KEY"],
+            "SESSION_COOKIE_SECURE": secure,
+            "REMEMBER_COOKIE_SECURE": secure,
+            # A __Host- cookie is sent only over HTTPS, for this host and every path.
+            "SESSION_COOKIE_NAME": "__Host-caretrack" if secure else "caretrack",
+            "HSTS": secure,
+        }
 
 
-CONFIGS = {
+CONFIGS: dict[str, type[Config]] = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def load_config(name: str, env: Mapping[str, str] | None = None) -> dict:
+    """Return the settings of the install ``name`` read from ``env`` (default: os.environ)."""
+    return CONFIGS[name].load(os.environ if env is None else env)

@@ -1,31 +1,34 @@
 """CareTrack: student care case management for a college's student-affairs office."""
 
 import os
+from collections.abc import Mapping
 
-from flask import Flask, has_request_context, jsonify, render_template, request, session
+from flask import Flask, current_app, has_request_context, jsonify, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
 
 from caretrack.extensions import babel, csrf, db, login_manager, migrate
-from config import CONFIGS, ProductionConfig
+from config import load_config
 
 
-def create_app(config_name: str | None = None, **overrides) -> Flask:
-    """Build the CareTrack application for ``config_name`` (default: $CARETRACK_CONFIG)."""
+def create_app(
+    config_name: str | None = None, *, env: Mapping[str, str] | None = None, **overrides
+) -> Flask:
+    """Build the CareTrack application for ``config_name`` (default: $CARETRACK_CONFIG).
+
+    The settings are read from ``env`` (default: the process environment, read now), then
+    ``overrides`` replace single settings.
+    """
+    env = os.environ if env is None else env
+    config_name = config_name or env.get("CARETRACK_CONFIG", "development")
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    config_name = config_name or os.environ.get("CARETRACK_CONFIG", "development")
-    config_class = CONFIGS[config_name]
-    if config_class is ProductionConfig:
-        ProductionConfig.validate()
-    app.config.from_object(config_class)
+    app.config.update(load_config(config_name, env))
     app.config.update(overrides)
-    if config_class is ProductionConfig:
-        app.debug = False
     app.config["CARETRACK_CONFIG_NAME"] = config_name
+    if config_name == "production":
+        app.debug = False
     app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -37,29 +40,19 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     return app
 
 
-def register_extensions(app: Flask) -> None:
-    db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message_category = "warning"
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-
-    from caretrack import models  # noqa: F401  (register the models with the metadata)
-    from caretrack.auth.services import load_user_from_cookie_id
-
-    login_manager.user_loader(load_user_from_cookie_id)
-
-    login_manager.login_message = _l("Please sign in to see this page.")
+def engine_options(config: Mapping) -> dict:
+    """Return the engine options for the configured database: on PostgreSQL every connection
+    starts without JIT compilation (the college-wide counts cost more than jit_above_cost at
+    tens of thousands of students, and compiling them took longer - 0.3-0.7 s a query - than
+    running them)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["connect_args"] = {**options.get("connect_args", {}), "options": "-c jit=off"}
+    return options
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Foreign keys, WAL and a busy timeout on every SQLite connection."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
-        return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -68,26 +61,33 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-@event.listens_for(Engine, "connect")
-def _postgresql_settings(dbapi_connection, connection_record) -> None:
-    """No JIT compilation on PostgreSQL connections: the college-wide counts cost more than
-    jit_above_cost at tens of thousands of students, and compiling them took longer (0.3-0.7 s
-    a query) than running them."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("psycopg"):
-        return
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True  # a SET inside a transaction ends with its rollback
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET jit = off")
-    cursor.close()
-    dbapi_connection.autocommit = autocommit
+def register_extensions(app: Flask) -> None:
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from caretrack import security
+
+    security.init_app(app)
+
+    from caretrack import models  # noqa: F401  (register the models with the metadata)
+    from caretrack.auth.services import load_user_from_cookie_id
+
+    login_manager.user_loader(load_user_from_cookie_id)
 
 
 def select_locale() -> str:
     """Pick the interface language: ?lang=, then the user's preference, then the default."""
-    from flask import current_app
-
     if not has_request_context():  # flask commands: the college's default language
         return current_app.config["CARETRACK_LOCALE"]
     languages = current_app.config["LANGUAGES"]
@@ -104,42 +104,32 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    from flask import current_app
-
     return current_app.config["CARETRACK_TIMEZONE"]
 
 
-#: (module, url prefix) of every blueprint. Modules that only add routes to another package's
-#: blueprint are in ROUTE_MODULES and must be imported before that blueprint is registered.
-BLUEPRINTS = [
-    ("caretrack.main.views", None),
-    ("caretrack.auth.views", None),
-    ("caretrack.students.views", "/students"),
-    ("caretrack.rechecks.views", "/rechecks"),
-    ("caretrack.calendar.views", "/calendar"),
-    ("caretrack.referrals.views", "/referrals"),
-    ("caretrack.review.views", "/review"),
-    ("caretrack.reports.views", "/reports"),
-    ("caretrack.admin.views", "/admin"),
-    ("caretrack.checkin", "/checkin"),
-]
-ROUTE_MODULES = [
-    "caretrack.main.dashboard",
-    "caretrack.students.exports",
-    "caretrack.admin.audit",
-    "caretrack.admin.categories",
-    "caretrack.admin.roster_import",
-    "caretrack.admin.audit_export",
-]
-
-
 def register_blueprints(app: Flask) -> None:
-    import importlib
+    """Register every blueprint (each package's ``__init__`` imports its own routes)."""
+    from caretrack.admin import bp as admin
+    from caretrack.auth import bp as auth
+    from caretrack.calendar import bp as calendar
+    from caretrack.checkin import bp as checkin
+    from caretrack.main import bp as main
+    from caretrack.rechecks import bp as rechecks
+    from caretrack.referrals import bp as referrals
+    from caretrack.reports import bp as reports
+    from caretrack.review import bp as review
+    from caretrack.students import bp as students
 
-    for module in ROUTE_MODULES:
-        importlib.import_module(module)
-    for module, prefix in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(module).bp, url_prefix=prefix)
+    app.register_blueprint(main)
+    app.register_blueprint(auth)
+    app.register_blueprint(students, url_prefix="/students")
+    app.register_blueprint(rechecks, url_prefix="/rechecks")
+    app.register_blueprint(calendar, url_prefix="/calendar")
+    app.register_blueprint(referrals, url_prefix="/referrals")
+    app.register_blueprint(review, url_prefix="/review")
+    app.register_blueprint(reports, url_prefix="/reports")
+    app.register_blueprint(admin, url_prefix="/admin")
+    app.register_blueprint(checkin, url_prefix="/checkin")
 
     @app.get("/healthz")
     def healthz():
@@ -153,20 +143,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    def render_error(code: int, template: str):
-        def handler(error):
-            db.session.rollback()
-            return render_template(template, error=error), code
+    from caretrack.errors import register_error_handlers as register
 
-        return handler
-
-    for code in (400, 403, 404, 405, 409, 413, 500):
-        app.register_error_handler(code, render_error(code, f"errors/{code}.html"))
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        db.session.rollback()
-        return render_template("errors/400.html", error=error, csrf=True), 400
+    register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -53,6 +53,20 @@ def has_referral_inbox(user: User) -> bool:
     return _signed_in(user) and user.role == Role.SUPERVISOR
 
 
+def is_supervisor_account(user: User | None) -> bool:
+    """Whether ``user`` is an active supervisor's account (one a referral may be made to)."""
+    return user is not None and user.active and user.role == Role.SUPERVISOR
+
+
+def needs_two_factor(user: User) -> bool:
+    """Whether the user's role must sign in with a second factor (where the install requires
+    it): the deputy, the admin, and every role that sees more than one counsellor's caseload
+    (the supervisors); a counsellor, who sees one caseload, may choose to."""
+    return _signed_in(user) and user.role in (
+        Role.DEPUTY_SECRETARY, Role.ADMIN, Role.SUPERVISOR
+    )
+
+
 def can_read_cases(user: User) -> bool:
     """Whether the user's role reads case content at all (everyone but the admin)."""
     return _signed_in(user) and user.role != Role.ADMIN
@@ -92,6 +106,19 @@ def reads_full_timeline(user: User) -> bool:
     """Whether the user reads a visible student's whole case (timeline, categories, concern,
     re-checks), rather than only the referrals made to them (a supervisor)."""
     return can_read_cases(user) and not has_referral_inbox(user)
+
+
+def counsellor_accounts(*, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the counsellors' accounts (the active
+    ones unless ``active_only`` is false)."""
+    return accounts_with_role(Role.COUNSELLOR, active_only=active_only)
+
+
+def accounts_with_role(role: str, *, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the accounts of one role (the active
+    ones unless ``active_only`` is false), e.g. the supervisors a counsellor may refer to."""
+    condition = User.role == role
+    return and_(condition, User.active) if active_only else condition
 
 
 # -- which students -----------------------------------------------------------------------------
@@ -137,8 +164,23 @@ def get_student_or_404(student_id: int, user: User) -> Student:
         visible_students(user).where(Student.id == student_id)
     ).one_or_none()
     if student is None:
-        abort(404)
+        refuse(user, student_id, f"student:{student_id}")
     return student
+
+
+def refuse(user: User, student_id: int | None, detail: str):
+    """Audit a refused look at a student ("student.refused") and answer 404.
+
+    :raise 404: always.
+    """
+    from flask import has_request_context
+
+    from caretrack.services.audit import record_refusal
+    from caretrack.web import client_address
+
+    ip = client_address() if has_request_context() else ""
+    record_refusal(user, student_id, detail=detail, ip=ip)
+    abort(404)
 
 
 def can_record_for(user: User, student: Student) -> bool:
@@ -153,8 +195,23 @@ def get_recordable_student_or_404(student_id: int, user: User) -> Student:
     """
     student = get_student_or_404(student_id, user)
     if not can_record_for(user, student):
-        abort(404)
+        refuse(user, student_id, f"record:{student_id}")
     return student
+
+
+def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[Student]:
+    """Load several students whose timelines ``user`` records (their counsellor), in the
+    order given.
+
+    :raise 404: if any of them is not the user's (nothing is loaded for the others).
+    """
+    ids = list(dict.fromkeys(student_ids))
+    found = {s.id: s for s in db.session.scalars(
+        visible_students(user).where(Student.id.in_(ids))
+    )} if ids and keeps_caseload(user) else {}
+    if len(found) != len(ids) or not all(can_record_for(user, s) for s in found.values()):
+        abort(404)
+    return [found[i] for i in ids]
 
 
 def roster_students(user: User) -> Select[tuple[Student]]:
@@ -198,7 +255,8 @@ def get_referral_or_404(referral_id: int, user: User) -> Referral:
         visible_referrals(user).where(Referral.id == referral_id)
     ).one_or_none()
     if referral is None:
-        abort(404)
+        refused = db.session.get(Referral, referral_id)
+        refuse(user, refused.student_id if refused else None, f"referral:{referral_id}")
     return referral
 
 
@@ -213,11 +271,15 @@ def may_revoke_referrals_of(user: User, student: Student) -> bool:
     return can_record_for(user, student) or sees_whole_college(user)
 
 
+def is_referral_revoker(user: User, referral: Referral) -> bool:
+    """Whether ``user`` is one who may revoke the referral while it is open: the counsellor who
+    made it, or the deputy secretary."""
+    return _signed_in(user) and (user.id == referral.referred_by_id or sees_whole_college(user))
+
+
 def can_revoke_referral(user: User, referral: Referral) -> bool:
     """Whether ``user`` may revoke ``referral`` now: its counsellor or the deputy, while open."""
-    return referral.state == ReferralState.OPEN and _signed_in(user) and (
-        user.id == referral.referred_by_id or sees_whole_college(user)
-    )
+    return referral.state == ReferralState.OPEN and is_referral_revoker(user, referral)
 
 
 # -- students' check-in links ------------------------------------------------------------------
@@ -298,7 +360,7 @@ TEMPLATE_PREDICATES = {
         keeps_caseload, sees_whole_college, has_referral_inbox, can_read_cases,
         can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
         works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
-        is_referral_supervisor, may_revoke_referrals_of, can_revoke_referral,
+        is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links,
     )
 }

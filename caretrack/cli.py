@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, create-user."""
+"""flask commands: seed-demo, create-user, import-students, and the re-check and report groups."""
 
 import click
 from flask import Flask, current_app
@@ -74,11 +74,15 @@ def seed_demo_if_empty_command():
 @click.password_option()
 def create_user_command(username, display_name, role, password):
     """Create an account (e.g. the first admin of a production install)."""
-    from caretrack.services.users import UsernameTaken, create_user
+    from caretrack.messages import message
+    from caretrack.services.errors import RuleError
+    from caretrack.services.passwords import check_new_password
+    from caretrack.services.users import create_user
 
     try:
+        check_new_password(password, field="password", username=username)
         create_user(username, display_name, role, password)
-    except UsernameTaken as exc:
-        raise click.ClickException(f"username {username} is taken") from exc
+    except RuleError as exc:
+        raise click.ClickException(str(message(exc.code, **exc.values))) from exc
     db.session.commit()
     click.echo(f"Created {role} {username}.")

@@ -1,6 +1,8 @@
 """Unbound extension objects, bound to the app in create_app()."""
 
+from flask import request
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+#: The rate limiter: no default limit; the sign-in, the check-in verification, the calendar
+#: feed and the API name theirs. Its storage is RATELIMIT_STORAGE_URI (Redis in production).
+limiter = Limiter(key_func=_address, default_limits=[])

@@ -14,6 +14,7 @@ from caretrack.models import (
     ReferralState,
     ReportState,
     Role,
+    StatusTrigger,
     Urgency,
 )
 
@@ -70,6 +71,12 @@ REFERRAL_STATE = {
     ReferralState.DONE: _l("Done"),
     ReferralState.REVOKED: _l("Revoked"),
 }
+#: The colour of a referral's state badge (Bootstrap's text-bg-*); other states are grey.
+REFERRAL_STATE_BADGE = {
+    ReferralState.OPEN: "text-bg-warning",
+    ReferralState.ACCEPTED: "text-bg-primary",
+    ReferralState.DONE: "text-bg-success",
+}
 URGENCY = {Urgency.NORMAL: _l("Normal"), Urgency.URGENT: _l("Urgent")}
 RECHECK_STATE = {
     RecheckState.OPEN: _l("Open"),
@@ -82,6 +89,7 @@ RECHECK_ORIGIN = {
     RecheckOrigin.ISOLATION: _l("Isolation window ends"),
     RecheckOrigin.REVIEW: _l("Review request"),
     RecheckOrigin.MANUAL: _l("Added by hand"),
+    RecheckOrigin.STATUS: _l("A worrying daily status"),
 }
 #: Follow-up channels (caretrack.services.entries.Channel).
 CHANNEL = {
@@ -117,6 +125,16 @@ REPORT_STATE = {
     ReportState.RETURNED: _l("Returned"),
     ReportState.APPROVED: _l("Approved"),
 }
+#: What a status rule reacts to (caretrack.services.status_rules).
+STATUS_TRIGGER = {
+    StatusTrigger.FEVER: _l("Fever"),
+    StatusTrigger.SYMPTOMS: _l("Cough or other symptoms"),
+    StatusTrigger.SUSPECTED: _l("Suspected case"),
+    StatusTrigger.CONFIRMED: _l("Confirmed case"),
+    StatusTrigger.HUBEI: _l("Arrived in Hubei"),
+    StatusTrigger.RISK_AREA: _l("Arrived in a risk area"),
+    StatusTrigger.RISK_CONTACT: _l("A new risk contact"),
+}
 
 ALL = {
     "role": ROLE,
@@ -134,6 +152,7 @@ ALL = {
     "health_observed": HEALTH_OBSERVED,
     "delivery_place": DELIVERY_PLACE,
     "referral_step": REFERRAL_STEP,
+    "status_trigger": STATUS_TRIGGER,
 }
 
 

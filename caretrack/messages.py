@@ -30,7 +30,9 @@ MESSAGES = {
     # -- referrals ------------------------------------------------------------------------------
     "not-a-supervisor": _l("Choose an active supervisor."),
     "already-referred": _l("The student has an open referral to this supervisor already."),
+    "not-the-supervisor": _l("Only the supervisor the referral was made to takes this step."),
     "referral-not-open": _l("The referral is no longer open."),
+    "referral-not-accepted": _l("The referral is not accepted, or it is closed already."),
     "referral-stale": _l("The referral changed meanwhile; look again."),
     "no-response": _l("Write what you did."),
     # -- re-checks ------------------------------------------------------------------------------
@@ -40,10 +42,12 @@ MESSAGES = {
     # -- review ---------------------------------------------------------------------------------
     "act-by-required": _l("Give the date by which the counsellor should act."),
     "act-by-past": _l("The date cannot be in the past."),
+    "already-queued": _l("This student is already in the review queue."),
+    # -- status rules ---------------------------------------------------------------------------
+    "unknown-category": _l("Choose a care category that exists."),
+    "risk-area-ends-before-start": _l("The last day cannot be before the first."),
+    "suggestion-closed": _l("This suggestion was applied or dismissed already."),
     # -- daily statuses and reports -------------------------------------------------------------
-    "report-locked": _l("This day's report has been submitted, so its statuses can no longer "
-                        "change; a change now belongs in tomorrow's report, unless the deputy "
-                        "secretary returns the report."),
     "upload-expired": _l("This preview has expired or belongs to another day. Upload the sheet "
                          "again."),
     "not-zero": _l("There are %(detail)s changes since yesterday: submit them as the report "
@@ -61,6 +65,16 @@ MESSAGES = {
     "missing-location": _l("Enter the province, or tick “On campus”."),
     "recorded-meanwhile": _l("A status was recorded meanwhile by another window; nothing was "
                              "saved. Look at the page again."),
+    # -- honest zero reports (branch zero) -----------------------------------------------------
+    "unconfirmed-students": _l("%(num)d students have not confirmed their status today; their "
+                               "last known status is only carried forward. Submit the report "
+                               "anyway?"),
+    "approve-unconfirmed": _l("%(num)d of this counsellor's students have not confirmed their "
+                              "status today. Approve the report anyway?"),
+    # -- the chase list -------------------------------------------------------------------------
+    "chase-channel": _l("Choose phone, SMS or WeChat."),
+    "chase-outcome": _l("Choose what the contact found."),
+    "chase-none-selected": _l("Select the students first."),
     # -- check-in sheets: one problem of an uploaded sheet, by row ------------------------------
     "sheet-empty": _l("The file is empty."),
     "sheet-not-a-spreadsheet": _l("This file is not a CSV or XLSX spreadsheet."),
@@ -70,9 +84,6 @@ MESSAGES = {
     "sheet-duplicate-columns": _l("The column “%(value)s” appears twice."),
     "sheet-no-rows": _l("The sheet has a header row but no students."),
     "sheet-too-many-rows": _l("The sheet has more than %(value)s rows."),
-    "sheet-report-locked": _l("This day's report has been submitted, so its statuses can no "
-                              "longer change; a change now belongs in tomorrow's report, unless "
-                              "the deputy secretary returns the report."),
     "sheet-missing-student-number": _l("The student number is empty."),
     "sheet-not-your-student": _l("Student number %(value)s is not one of your students."),
     "sheet-duplicate-row": _l("Student number %(number)s appears again (first on row "
@@ -94,6 +105,23 @@ MESSAGES = {
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
+    "current-password-wrong": _l("The current password is wrong."),
+    # -- security (sign-in, passwords, two-factor, uploads) -----------------------------------
+    "password-length": _l("Use %(min)s to %(max)s characters."),
+    "password-common": _l("This password is too common or too easy to guess; use a longer "
+                          "phrase of unrelated words."),
+    "sign-in-wait": _l("Too many failed sign-ins. Wait %(minutes)s minutes and try again, or ask "
+                       "the administrator."),
+    "two-factor-wrong": _l("This code is wrong or was used already. Type the 6 digits your "
+                           "authenticator app shows now, or a recovery code."),
+    "two-factor-required": _l("Your role must sign in with a second factor; it cannot be "
+                              "turned off."),
+    "sheet-unpacked-too-large": _l("The file unpacks to more than %(value)s MB, more than "
+                                   "any roster needs. Remove unneeded sheets or columns."),
+    "sheet-compression-ratio": _l("The file is compressed far more than a spreadsheet can be; "
+                                  "it was refused unread."),
+    "upload-too-many-rows": _l("The file has more than %(value)s rows; split it and upload "
+                               "the parts."),
 }
 
 

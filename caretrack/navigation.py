@@ -1,12 +1,26 @@
-"""The navigation bar: which pages each role reaches from every page."""
+"""The navigation bar: which pages each user reaches from every page, with their badges."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from caretrack.models import Role
+from caretrack.access import (
+    can_manage_roster,
+    can_read_cases,
+    can_review,
+    can_sign_off_reports,
+    files_daily_report,
+    has_dashboard,
+    keeps_caseload,
+    works_rechecks,
+)
+from caretrack.models import User, now_utc
+from caretrack.services.notifications import unseen_counts
+from caretrack.services.rechecks import overdue_count
 
 
 @dataclass
@@ -17,44 +31,41 @@ class NavItem:
     badge: int = 0
 
 
-#: (endpoint, label, roles). Items whose endpoint is not registered are left out.
-NAV = [
-    ("main.index", _l("Today"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY}),
-    ("main.dashboard", _l("Dashboard"), {Role.COUNSELLOR}),
-    ("students.index", _l("Students"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY, Role.SUPERVISOR}),
-    ("rechecks.index", _l("Re-checks"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY}),
-    ("referrals.index", _l("Referrals"), {Role.COUNSELLOR, Role.DEPUTY_SECRETARY, Role.SUPERVISOR}),
-    ("review.index", _l("Review queue"), {Role.DEPUTY_SECRETARY}),
-    ("reports.daily", _l("Daily report"), {Role.COUNSELLOR}),
-    ("reports.board", _l("Daily reports"), {Role.DEPUTY_SECRETARY}),
-    ("admin.users", _l("Accounts"), {Role.ADMIN}),
-    ("admin.roster", _l("Roster"), {Role.ADMIN}),
-    ("admin.categories", _l("Care categories"), {Role.ADMIN}),
-    ("admin.audit", _l("Audit log"), {Role.ADMIN}),
+#: (endpoint, label, who sees it). Items whose endpoint is not registered are left out.
+NAV: list[tuple[str, object, Callable[[User], bool]]] = [
+    ("main.index", _l("Today"), has_dashboard),
+    ("main.dashboard", _l("Dashboard"), keeps_caseload),
+    ("students.index", _l("Students"), can_read_cases),
+    ("rechecks.index", _l("Re-checks"), works_rechecks),
+    ("referrals.index", _l("Referrals"), can_read_cases),
+    ("review.index", _l("Review queue"), can_review),
+    ("reports.daily", _l("Daily report"), files_daily_report),
+    ("reports.board", _l("Daily reports"), can_sign_off_reports),
+    ("admin.users", _l("Accounts"), can_manage_roster),
+    ("admin.roster", _l("Roster"), can_manage_roster),
+    ("admin.categories", _l("Care categories"), can_manage_roster),
+    ("admin.status_rules", _l("Status rules"), can_manage_roster),
+    ("admin.audit", _l("Audit log"), can_manage_roster),
 ]
 
 
-def _notification_badges(user) -> dict[str, int]:
-    from caretrack.services.notifications import unseen_counts
-
-    return unseen_counts(user)
-
-
-#: Callables (user -> {endpoint: count}) that give the navigation's badges.
-BADGE_PROVIDERS: list = [_notification_badges]
+def badges(user: User, now: datetime) -> dict[str, int]:
+    """Return the count on each navigation endpoint: the user's unseen notifications, and a
+    counsellor's overdue re-checks."""
+    counts = unseen_counts(user)
+    if keeps_caseload(user):
+        counts["rechecks.index"] = counts.get("rechecks.index", 0) + overdue_count(user, now)
+    return counts
 
 
 def nav_items() -> list[NavItem]:
     """Return the navigation of the signed-in user."""
     if not current_user.is_authenticated:
         return []
-    badges: dict[str, int] = {}
-    for provider in BADGE_PROVIDERS:
-        for endpoint, count in provider(current_user).items():
-            badges[endpoint] = badges.get(endpoint, 0) + count
+    counts = badges(current_user, now_utc())
     items = []
-    for endpoint, label, roles in NAV:
-        if current_user.role in roles and endpoint in current_app.view_functions:
+    for endpoint, label, shown_to in NAV:
+        if shown_to(current_user) and endpoint in current_app.view_functions:
             prefix = endpoint if endpoint.startswith("main.") else endpoint.split(".")[0] + "."
-            items.append(NavItem(str(label), url_for(endpoint), prefix, badges.get(endpoint, 0)))
+            items.append(NavItem(str(label), url_for(endpoint), prefix, counts.get(endpoint, 0)))
     return items

@@ -7,13 +7,45 @@ from flask_babel import gettext as _
 
 from caretrack.extensions import db
 from caretrack.models import now_utc
-from caretrack.services.roster_import import (
-    RosterFileError,
-    apply_import,
-    check_roster,
-    read_roster,
-    report_lines,
-)
+from caretrack.services.roster_columns import RosterFileError, read_roster
+from caretrack.services.roster_import import RosterPreview, apply_import, check_roster
+
+
+def report_lines(preview: RosterPreview, limit: int = 200) -> list[str]:
+    """Return the preview as lines of text (the CLI's report)."""
+    lines = [
+        _("File: %(name)s, %(rows)d rows.", name=preview.filename, rows=preview.rows),
+        _("To create: %(num)d", num=len(preview.creates)),
+        _("To update: %(num)d", num=len(preview.updates)),
+        _("Unchanged: %(num)d", num=preview.unchanged),
+        _("Errors: %(num)d", num=len(preview.errors)),
+    ]
+    if preview.not_in_file:
+        lines.append(_("Students in CareTrack but not in the file (left as they are): %(num)d",
+                       num=preview.not_in_file))
+    if preview.errors:
+        lines.append("")
+        lines.append(_("Errors (nothing is imported until they are fixed):"))
+        for error in preview.errors[:limit]:
+            lines.append("  " + _("Row %(row)d, column %(letter)s (%(column)s): %(message)s",
+                                  row=error.row, letter=error.letter, column=error.column,
+                                  message=error.message))
+        if len(preview.errors) > limit:
+            lines.append("  " + _("… and %(num)d more.", num=len(preview.errors) - limit))
+    if preview.updates:
+        lines.append("")
+        lines.append(_("Updates:"))
+        for change in preview.updates[:limit]:
+            fields = _("; ").join(
+                _("%(label)s: %(old)s → %(new)s", label=c.label, old=c.old, new=c.new)
+                for c in change.changes
+            )
+            lines.append("  " + _("Row %(row)d, %(number)s %(name)s: %(fields)s",
+                                  row=change.row, number=change.student_number,
+                                  name=change.name, fields=fields))
+        if len(preview.updates) > limit:
+            lines.append("  " + _("… and %(num)d more.", num=len(preview.updates) - limit))
+    return lines
 
 
 @click.command("import-students")

@@ -31,6 +31,11 @@ def category_name(category) -> str:
     return category.name_for(str(get_locale()))
 
 
+def role_name(user) -> str:
+    """The user's role in the interface language."""
+    return label("role", user.role)
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (None removes one)."""
     args = request.args.to_dict(flat=False)
@@ -48,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(category_name)
     app.add_template_global(label)
+    app.add_template_global(role_name)
     app.add_template_global(url_with)
     app.add_template_global(nav_items)
     app.add_template_global(CONCERN_BADGE, "concern_badge")

@@ -26,14 +26,19 @@ class Written(Generic[T]):
     duplicate: bool = False
 
 
-def commit_write(change: Callable[[], T], *, submission_key: str | None = None) -> Written[T]:
+def commit_write(
+    change: Callable[[], T], *, submission_key: str | None = None, show_conflicts: bool = False
+) -> Written[T]:
     """Run ``change`` (one service verb) and commit it.
 
     A double submit (the submission key was recorded already, before or by a racing request)
     writes nothing and answers ``duplicate``. The session is rolled back on any failure.
 
     :raise RuleError: when a rule refuses the change (show it with :func:`show_rule_error`).
-    :raise 409: when a versioned row changed meanwhile or the rule says someone acted first.
+        With ``show_conflicts`` a race (a versioned row changed meanwhile: the rule error
+        "stale"; or a rule's conflict) is raised too, for a form that shows it beside its field
+        with the status :func:`status_of` gives (409), keeping what was typed.
+    :raise 409: for a race, without ``show_conflicts``.
     """
     try:
         result = change()
@@ -48,10 +53,12 @@ def commit_write(change: Callable[[], T], *, submission_key: str | None = None) 
         raise
     except StaleDataError:
         db.session.rollback()
-        abort(409)
+        if not show_conflicts:
+            abort(409)
+        raise RuleError("stale", conflict=True) from None
     except RuleError as error:
         db.session.rollback()
-        if error.conflict:
+        if error.conflict and not show_conflicts:
             abort(409)
         raise
     except Exception:
@@ -68,6 +75,12 @@ def show_rule_error(form, error: RuleError, default_field: str | None = None) ->
         form[name].errors = [*form[name].errors, text]
     else:
         form.form_errors.append(text)
+
+
+def status_of(error: RuleError) -> int:
+    """The status of a form shown again with a rule's refusal: 409 when someone acted
+    meanwhile (the form keeps what was typed), else 200."""
+    return 409 if error.conflict else 200
 
 
 def client_address() -> str:

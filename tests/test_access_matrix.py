@@ -1,20 +1,23 @@
 """Every route × every role: what it answers for an object the role may see and for one it may
 not. The table is checked against ``app.url_map``: a route added without a case fails."""
 
+import io
 from functools import partial
 from types import SimpleNamespace
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from caretrack import create_app
 from caretrack.extensions import db
-from caretrack.models import AuditEvent
+from caretrack.models import AuditEvent, Student
 from tests import factories
 from tests.access_cases import ROLES, all_cases, default_args
 
 #: Endpoints that need no sign-in.
-PUBLIC = {"static", "healthz", "auth.login", "calendar.feed"}
+PUBLIC = {"static", "healthz", "auth.login", "auth.two_factor", "auth.two_factor_setup",
+          "calendar.feed"}
 CASES = all_cases()
 
 
@@ -61,6 +64,7 @@ def world(college):
     return World(college)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNCOUNTED = {"audit_events", "sent_messages", "notifications"}
 
 
@@ -95,8 +99,45 @@ def test_route_answers_by_role(client, auth, world, endpoint, role):
         assert response.status_code == 404, (endpoint, role, "object the role may not see")
         assert _row_counts() == before
     if visible is not None:
+        if case.prepare is not None:
+            case.prepare(world)
+            db.session.commit()
+        before = _row_counts()
         response = call(case.url.format(**visible), data=case.data)
         assert response.status_code in case.ok, (endpoint, role, response.status_code)
+        if response.status_code == 200:
+            body = _text(response)
+            shown, hidden = _expected_students(case, world, role, visible)
+            for student in shown:
+                assert student.student_number in body or student.name in body, (
+                    endpoint, role, "missing", student.name)
+            for student in hidden:
+                assert student.student_number not in body and student.name not in body, (
+                    endpoint, role, "leaks", student.name)
+        if case.writes is not None:
+            assert _row_counts()[case.writes] > before[case.writes], (
+                endpoint, role, f"nothing written to {case.writes}")
+
+
+def _expected_students(case, world, role, visible) -> tuple[list, list]:
+    """The students an allowed answer must show, and those it must not."""
+    if case.shows is not None:
+        return case.shows(world, role)
+    if case.method == "GET" and "{student}" in case.url:
+        student = db.session.get(Student, visible["student"])
+        return [student], []
+    return [], []
+
+
+def _text(response) -> str:
+    """The text a user reads in the answer: the page, the CSV, or every cell of the XLSX."""
+    if response.mimetype == XLSX:
+        book = load_workbook(io.BytesIO(response.data), read_only=True)
+        return "\n".join(
+            str(value) for sheet in book for row in sheet.iter_rows(values_only=True)
+            for value in row if value is not None
+        )
+    return response.get_data(as_text=True)
 
 
 def test_a_view_of_a_student_is_audited(client, auth, college):

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from caretrack import create_app
 from caretrack.extensions import db
-from config import ProductionConfig
+from tests.helpers import text_of
 
 
 def test_healthz_reports_the_database(client):
@@ -33,7 +33,7 @@ def test_production_runs_without_debug(monkeypatch):
     app = create_app("production")
     assert app.debug is False
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert ProductionConfig.SECRET_KEY == "x" * 48
+    assert app.config["SECRET_KEY"] == "x" * 48
 
 
 def test_sqlite_connections_have_foreign_keys_and_wal(app):
@@ -68,3 +68,42 @@ def test_naive_datetimes_are_refused(app, college):
     with pytest.raises(Exception, match="naive datetime"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_settings_are_read_from_the_environment_the_app_is_given():
+    app = create_app("testing", env={
+        "DATABASE_URL": "postgres://carer@db.example/caretrack",
+        "CARETRACK_TIMEZONE": "Europe/Paris",
+        "CARETRACK_REPORT_RECIPIENTS": "dean@example.edu, office@example.edu",
+        "CARETRACK_MAX_UPLOAD_BYTES": "1024",
+    })
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://carer@db.example/caretrack")
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Europe/Paris"
+    assert app.config["REPORT_RECIPIENTS"] == ["dean@example.edu", "office@example.edu"]
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024
+    assert app.config["MAIL_BACKEND"] == "memory"
+    # Every PostgreSQL connection of this app starts without JIT; other engines are untouched.
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"options": "-c jit=off"}
+    assert options["pool_pre_ping"] is True
+    assert "connect_args" not in create_app("testing", env={}).config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_production_reads_its_key_and_cookie_settings_when_built():
+    app = create_app("production",
+                     env={"SECRET_KEY": "k" * 40, "CARETRACK_INSECURE_COOKIES": "1"})
+    assert app.config["SECRET_KEY"] == "k" * 40
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["MAIL_BACKEND"] == "smtp"
+
+
+@pytest.mark.parametrize(("url", "method", "code", "says"), [
+    ("/no/such/page", "get", 404, "404 · 未找到"),
+    ("/logout", "get", 405, "405 · "),
+])
+def test_error_pages_name_the_code_and_what_happened(client, url, method, code, says):
+    response = getattr(client, method)(url)
+    assert response.status_code == code
+    assert says in text_of(response)
+    assert "返回首页" in text_of(response)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, User
 from tests import factories
+from tests.helpers import text_of
 
 
 def test_login_page_is_chinese_by_default(client):
@@ -83,7 +84,7 @@ def test_password_change_errors_are_shown_next_to_fields(client, auth, college):
     response = client.post("/account/password", data={
         "current_password": "wrong", "new_password": "short", "confirm": "different"})
     body = response.get_data(as_text=True)
-    assert "至少需要 10 个字符" in body
+    assert "请使用 12 到 128 个字符" in body
     assert "两次输入的密码不一致" in body
 
 
@@ -148,3 +149,60 @@ def test_signed_in_json_post_without_token_is_refused(college, make_app):
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(User, college.counsellor.id).locale == "zh_CN"
+
+
+def test_a_wrong_current_password_is_said_beside_it_and_changes_nothing(client, auth, college):
+    auth.login(college.counsellor)
+    response = client.post("/account/password", data={
+        "current_password": "not-my-password", "new_password": "a-much-longer-secret",
+        "confirm": "a-much-longer-secret"})
+    assert response.status_code == 200
+    assert "当前密码不正确。" in text_of(response)
+    assert db.session.get(User, college.counsellor.id).check_password(factories.PASSWORD)
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "password.change")).all()
+
+
+def test_sign_in_sign_out_and_password_change_are_audited_with_the_address(
+        client, auth, college):
+    auth.login(college.counsellor, password="wrong")
+    auth.login(college.counsellor)
+    client.post("/account/password", data={
+        "current_password": factories.PASSWORD, "new_password": "a-much-longer-secret",
+        "confirm": "a-much-longer-secret"})
+    auth.logout()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.user_id, e.ip) for e in events] == [
+        ("login.failed", None, "127.0.0.1"),
+        ("login", college.counsellor.id, "127.0.0.1"),
+        ("password.change", college.counsellor.id, "127.0.0.1"),
+        ("logout", college.counsellor.id, "127.0.0.1"),
+    ]
+    assert events[0].detail == college.counsellor.username
+
+
+def test_the_admin_opens_and_changes_accounts(client, auth, college):
+    auth.login(college.admin)
+    no_password = client.post("/admin/users/new", data={
+        "username": "new.counsellor", "display_name": "周老师", "role": "counsellor",
+        "email": "", "active": "y", "password": ""})
+    assert "新账号需要设置密码。" in text_of(no_password)
+    taken = client.post("/admin/users/new", data={
+        "username": college.counsellor.username, "display_name": "周老师",
+        "role": "counsellor", "email": "", "active": "y", "password": "a-long-password"})
+    assert "该用户名已被占用。" in text_of(taken)
+    created = client.post("/admin/users/new", data={
+        "username": "new.counsellor", "display_name": "周老师", "role": "counsellor",
+        "email": "", "active": "y", "password": "a-long-password"})
+    assert created.status_code == 302
+    user = db.session.scalars(select(User).where(User.username == "new.counsellor")).one()
+    assert (user.display_name, user.active, user.check_password("a-long-password")) == (
+        "周老师", True, True)
+    own = client.post(f"/admin/users/{college.admin.id}", data={
+        "display_name": "管理员", "role": "admin", "email": "", "password": ""})
+    assert "不能停用自己的账号。" in text_of(own)
+    assert db.session.get(User, college.admin.id).active is True
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(("user.create", "user.update")))).all()
+    assert [(e.action, e.user_id, e.detail, e.ip) for e in events] == [
+        ("user.create", college.admin.id, f"user:{user.id}", "127.0.0.1")]

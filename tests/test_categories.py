@@ -49,3 +49,17 @@ def test_bad_category_input_is_shown_next_to_the_field_and_kept(client, auth, co
 def test_only_the_admin_manages_categories(client, auth, college):
     auth.login(college.deputy)
     assert client.get("/admin/categories").status_code == 404
+
+
+def test_saving_a_category_is_audited_with_the_address(client, auth, college):
+    from caretrack.models import AuditEvent
+
+    auth.login(college.admin)
+    client.post("/admin/categories/new", data={
+        "code": "fever", "name_zh": "发热", "name_en": "Fever", "colour": "#dc3545",
+        "cadence_days": "1", "active": "y"})
+    category = db.session.scalars(select(CareCategory)).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "category.save")).one()
+    assert (event.user_id, event.detail, event.ip) == (
+        college.admin.id, f"category:{category.id}", "127.0.0.1")
+    assert "保存了关怀类别" in text_of(client.get("/admin/audit"))

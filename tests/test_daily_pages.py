@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from caretrack.extensions import db
-from caretrack.models import DailyReport, DailyStatus
-from caretrack.services import daily, mail
+from caretrack.models import AuditEvent, DailyReport, DailyStatus
+from caretrack.services import mail
 from caretrack.services.clock import local_datetime
-from caretrack.services.daily import StatusValues
+from caretrack.services.daily import reports, statuses
+from caretrack.services.daily.values import StatusValues
 from tests import factories
 from tests.helpers import count_queries, text_of
 
@@ -31,7 +32,7 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.now = at(MARCH_3, 9)
-        monkeypatch.setattr("caretrack.reports.views.now_utc", lambda: self.now)
+        monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: self.now)
 
 
 @pytest.fixture
@@ -50,8 +51,8 @@ def test_daily_page_shows_non_responders_and_changes_of_own_students_only(
     client, auth, college, clock
 ):
     c = college
-    daily.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
-    daily.record_status(c.other_student, c.other_counsellor, here("河南", "郑州"), clock.now)
+    statuses.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
+    statuses.record_status(c.other_student, c.other_counsellor, here("河南", "郑州"), clock.now)
     db.session.commit()
     auth.login(c.counsellor)
 
@@ -112,6 +113,28 @@ def test_a_status_form_error_keeps_what_was_typed(client, auth, college, clock):
     assert db.session.scalar(select(DailyStatus.id)) is None
 
 
+def test_a_change_after_the_report_is_submitted_is_recorded_and_shown(client, auth, college,
+                                                                     clock):
+    """The old rule refused this change on the form; now it is kept, and the counsellor and
+    the deputy see it as a change since submission."""
+    reports.submit_report(college.counsellor, MARCH_3, clock.now)
+    db.session.commit()
+    auth.login(college.counsellor)
+    response = client.post(f"/reports/daily/students/{college.own_student.id}/status",
+                           data={"province": "河北", "city": "保定", "health": "fever"},
+                           follow_redirects=True)
+    assert "已记录陈小明的变化" in text_of(response)
+    assert "提交后有 1 项变化" in text_of(response)
+    assert db.session.scalars(select(DailyStatus)).one().changed_after == "submitted"
+    auth.logout()
+    auth.login(college.deputy)
+    board = client.get("/reports/board/")
+    assert "提交后有 1 项变化" in text_of(board)
+    fever = client.get(f"/reports/board/students?date=2020-03-03&what=after_submission"
+                       f"&counsellor={college.counsellor.id}")
+    assert "陈小明" in text_of(fever) and "刘小红" not in text_of(fever)
+
+
 def test_another_counsellors_student_is_404(client, auth, college, clock):
     auth.login(college.counsellor)
     other = college.other_student.id
@@ -125,16 +148,24 @@ def test_another_counsellors_student_is_404(client, auth, college, clock):
 def test_zero_report_in_one_click_then_late_report_the_next_day(client, auth, college, clock):
     auth.login(college.counsellor)
     client.post(f"/reports/daily/students/{college.own_student.id}/confirm")
-    response = client.post("/reports/daily/zero", data={"day": "2020-03-03"},
+    # 赵研究 has not answered: asked once, with the number; nothing is submitted yet.
+    asked = client.post("/reports/daily/zero", data={"day": "2020-03-03", "note": "赵研究在联系"})
+    assert "仍有 1 名学生今日未确认状态" in text_of(asked)
+    assert 'name="confirm" value="1"' in asked.text and "赵研究在联系" in asked.text
+    assert db.session.scalar(select(DailyReport.id)) is None
+    response = client.post("/reports/daily/zero", data={"day": "2020-03-03", "confirm": "1",
+                                                        "note": "赵研究在联系"},
                            follow_redirects=True)
     page = text_of(response)
+    assert "提交时：已确认 1 人，未确认 1 人" in page
     assert "已提交零报告：无变化" in page and "零报告" in page and "迟报" not in page
     assert "等待副书记审核" in page
 
     clock.now = at(date(2020, 3, 4), 11, 20)
     client.post(f"/reports/daily/students/{college.own_student.id}/status",
                 data={"province": "天津", "city": "", "health": "normal"})
-    page = text_of(client.post("/reports/daily/submit", data={"day": "2020-03-04"},
+    page = text_of(client.post("/reports/daily/submit", data={"day": "2020-03-04",
+                                                              "confirm": "1"},
                                follow_redirects=True))
     assert "已提交上报，共 1 项变化" in page and "迟报" in page
     reports = db.session.scalars(select(DailyReport).order_by(DailyReport.day)).all()
@@ -154,7 +185,7 @@ def test_a_zero_report_with_changes_is_refused(client, auth, college, clock):
 
 
 def test_a_past_day_can_be_opened_and_is_read_only(client, auth, college, clock):
-    daily.record_status(college.own_student, college.counsellor, here("湖北", "黄冈"),
+    statuses.record_status(college.own_student, college.counsellor, here("湖北", "黄冈"),
                         at(MARCH_2, 9))
     db.session.commit()
     auth.login(college.counsellor)
@@ -172,8 +203,8 @@ def test_a_past_day_can_be_opened_and_is_read_only(client, auth, college, clock)
 
 def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     c = college
-    daily.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
-    report = daily.submit_report(c.counsellor, MARCH_3, at(MARCH_3, 10))
+    statuses.record_status(c.own_student, c.counsellor, here("湖北", "武汉", "fever"), clock.now)
+    report = reports.submit_report(c.counsellor, MARCH_3, at(MARCH_3, 10))
     db.session.commit()
     clock.now = at(MARCH_3, 11, 30)
 
@@ -181,8 +212,8 @@ def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     board = client.get("/reports/board/")
     page = text_of(board)
     assert "已提交" in page and "缺报" in page and "李老师" in page and "张老师" in page
-    assert re.search(r'data-total="hubei">1<', board.get_data(as_text=True))
-    assert re.search(r'data-total="students">3<', board.get_data(as_text=True))
+    assert re.search(r'data-total="hubei"><a[^>]*>1<', board.get_data(as_text=True))
+    assert re.search(r'data-total="students"><a[^>]*>3<', board.get_data(as_text=True))
     assert "所有上报通过后可导出学院汇总" in page
     detail = text_of(client.get(f"/reports/board/counsellors/{c.counsellor.id}/?show=changes"))
     assert "陈小明" in detail and "湖北 武汉" in detail
@@ -200,14 +231,20 @@ def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     client.post(f"/reports/daily/students/{c.own_student.id}/status",
                 data={"province": "湖北", "city": "武汉", "health": "normal",
                       "note": "复测体温正常"})
-    client.post("/reports/daily/submit", data={"day": "2020-03-03", "note": "已核实"})
+    client.post("/reports/daily/submit", data={"day": "2020-03-03", "note": "已核实",
+                                               "confirm": "1"})
     report = db.session.get(DailyReport, report.id)
     assert report.state == "submitted" and report.resubmitted_at is not None
 
     auth.logout()
     auth.login(c.deputy)
-    client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/"})
+    # 赵研究 is still unconfirmed: the deputy is asked once.
+    asked = client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/"})
+    assert "该辅导员仍有 1 名学生今日未确认状态" in text_of(asked)
+    assert db.session.get(DailyReport, report.id).state == "submitted"
+    client.post(f"/reports/{report.id}/approve", data={"next": "/reports/board/", "confirm": "1"})
     assert db.session.get(DailyReport, report.id).state == "approved"
+    assert db.session.get(DailyReport, report.id).approved_unconfirmed == 1
     page = text_of(client.get("/reports/board/"))
     assert "已通过" in page and "已重新提交" in page
     # Locked: a second review changes nothing.
@@ -229,7 +266,7 @@ def test_pages_take_a_constant_number_of_queries(client, auth, college, clock):
         auth.logout()
         return counter.count
 
-    daily.record_status(college.own_student, college.counsellor, here("山东", "济南"), clock.now)
+    statuses.record_status(college.own_student, college.counsellor, here("山东", "济南"), clock.now)
     db.session.commit()
     urls = [(college.counsellor, "/reports/daily/?show=all"),
             (college.counsellor, "/reports/daily/?show=changes"),
@@ -238,9 +275,9 @@ def test_pages_take_a_constant_number_of_queries(client, auth, college, clock):
     before = [cost(user, url) for user, url in urls]
     for n in range(30):
         student = factories.StudentFactory(counsellor=college.counsellor, province="山东")
-        daily.record_status(student, college.counsellor, here("山东", "青岛" if n % 2 else "济南"),
+        statuses.record_status(student, college.counsellor, here("山东", "青岛" if n % 2 else "济南"),
                             clock.now)
-    daily.submit_report(college.counsellor, MARCH_3, clock.now)
+    reports.submit_report(college.counsellor, MARCH_3, clock.now)
     db.session.commit()
     assert [cost(user, url) for user, url in urls] == before
 
@@ -262,22 +299,22 @@ def approved_day(college, clock):
     db.session.flush()
     yesterday = at(MARCH_2, 9)
     for student in [c.own_student, c.graduate, *people.values()]:
-        daily.confirm_unchanged(student, student.counsellor, yesterday)
+        statuses.confirm_unchanged(student, student.counsellor, yesterday)
     today = at(MARCH_3, 9)
-    daily.record_status(people["hubei_fever"], c.counsellor, here("湖北", "武汉", "fever"), today,
+    statuses.record_status(people["hubei_fever"], c.counsellor, here("湖北", "武汉", "fever"), today,
                         note="=HYPERLINK(\"http://evil.example\",\"点我\")")
-    daily.record_status(people["hubei_home"], c.counsellor, here("湖北省", "黄冈市", "isolated_home"),
+    statuses.record_status(people["hubei_home"], c.counsellor, here("湖北省", "黄冈市", "isolated_home"),
                         today, note="-2 天前返回")
-    daily.record_status(people["campus"], c.counsellor,
+    statuses.record_status(people["campus"], c.counsellor,
                         here("", "", "isolated_centre", on_campus=True), today)
-    daily.record_status(people["henan"], c.other_counsellor, here("河南", "信阳", "symptoms"),
+    statuses.record_status(people["henan"], c.other_counsellor, here("河南", "信阳", "symptoms"),
                         today, note="@everyone")
-    daily.record_status(people["guangdong"], c.other_counsellor, here("广东", "深圳"), today)
-    daily.confirm_unchanged(c.own_student, c.counsellor, today)
+    statuses.record_status(people["guangdong"], c.other_counsellor, here("广东", "深圳"), today)
+    statuses.confirm_unchanged(c.own_student, c.counsellor, today)
     # 赵研究 and 刘小红 do not answer today: their 2 March status is carried.
     for counsellor in (c.counsellor, c.other_counsellor):
-        report = daily.submit_report(counsellor, MARCH_3, at(MARCH_3, 10))
-        daily.review_report(report, c.deputy, at(MARCH_3, 11, 40), approve=True)
+        report = reports.submit_report(counsellor, MARCH_3, at(MARCH_3, 10))
+        reports.review_report(report, c.deputy, at(MARCH_3, 11, 40), approve=True)
     db.session.commit()
     clock.now = at(MARCH_3, 12)
     return people
@@ -296,10 +333,11 @@ def test_college_report_xlsx_totals_equal_independent_counts(client, auth, colle
     assert response.status_code == 200
     assert "college-report-2020-03-03.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["汇总", "较昨日变化", "全部学生"]
+    assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
 
     summary = {row[0]: row[1] for row in sheet_rows(workbook, 0)[1:] if row and row[0]}
-    roster = sheet_rows(workbook, 2)
+    roster = sheet_rows(workbook, 6)
     header, students = roster[0], roster[1:]
     column = {name: header.index(name) for name in header}
     provinces = Counter(r[column["所在省份"]] for r in students)
@@ -346,15 +384,16 @@ def test_college_report_text_and_english(client, auth, college, approved_day):
     assert "学生共 8 人。在湖北 2 人，在北京 4 人，其他地区 2 人；在校 1 人。" in text
     assert "较昨日变化：5 人。" in text
     assert "湖北甲" in text and "所在地 北京 → 湖北 武汉" in text and "健康状况 正常 → 发热" in text
-    assert "当天未确认状态：2 人" in text
-    assert "- 李老师：3 项变化" in text and "- 张老师：2 项变化" in text
+    assert "当天已确认：6 / 8；未确认：2 人" in text
+    assert "- 李老师：3 项变化；已确认 4 人，未确认 1 人" in text
+    assert "- 张老师：2 项变化；已确认 2 人，未确认 1 人" in text
     english = client.get("/reports/board/college-report.txt?date=2020-03-03&lang=en")
     assert "Students: 8. In Hubei: 2; in Beijing: 4; elsewhere: 2. On campus: 1." in \
         english.get_data(as_text=True)
 
 
 def test_export_waits_until_every_report_is_approved(client, auth, college, clock):
-    daily.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
+    reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
     db.session.commit()
     auth.login(college.deputy)
     response = client.get("/reports/board/college-report.xlsx?date=2020-03-03",
@@ -387,7 +426,8 @@ def test_reports_send_emails_the_college_report_once(app, runner, college, appro
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "college-report-2020-03-03.xlsx"
     workbook = load_workbook(io.BytesIO(attachment.get_content()))
-    assert workbook.sheetnames == ["汇总", "较昨日变化", "全部学生"]
+    assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
     assert again.exit_code == 0 and "nothing new" in again.output
     assert len(empty_outbox) == 2
 
@@ -413,18 +453,18 @@ def render_card(app, **context) -> str:
 
 
 def test_landing_card_for_the_counsellor_and_the_deputy(app, college):
-    daily.record_status(college.own_student, college.counsellor, here("湖北", "武汉"),
+    statuses.record_status(college.own_student, college.counsellor, here("湖北", "武汉"),
                         at(MARCH_3, 9))
     db.session.commit()
-    card = render_card(app, daily_summary=daily.landing_summary(college.counsellor,
+    card = render_card(app, daily_summary=reports.landing_summary(college.counsellor,
                                                                 at(MARCH_3, 11, 30)))
     assert "今日上报" in card and "缺报" in card and "截止 11:00" in card
     assert "1 名学生尚未回复" in card and "较昨日 1 项变化" in card
     assert 'href="/reports/daily/"' in card and "记录并上报" in card
 
-    daily.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 11, 35))
+    reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 11, 35))
     db.session.commit()
-    card = render_card(app, daily_summary=daily.landing_summary(college.deputy,
+    card = render_card(app, daily_summary=reports.landing_summary(college.deputy,
                                                                 at(MARCH_3, 11, 40)))
     assert "已通过 0 / 2" in card and "1 份待审核" in card and "1 份未提交" in card
     assert 'href="/reports/board/"' in card
@@ -463,3 +503,62 @@ def test_the_inline_forms_carry_a_working_csrf_token(college, make_app, clock):
     assert client.post(f"/reports/daily/students/{grad.id}/confirm").status_code == 400
     cities = {r.student_id: r.city for r in db.session.scalars(select(DailyStatus))}
     assert cities == {me.id: "保定", grad.id: "北京"}
+
+
+# -- the audit and races ---------------------------------------------------------------------
+
+
+def _events(action: str) -> list:
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
+
+
+def test_opening_and_saving_a_status_are_audited_with_the_address(client, auth, college, clock):
+    auth.login(college.counsellor)
+    student = college.own_student
+    assert "陈小明" in text_of(client.get(f"/reports/daily/students/{student.id}/status"))
+    client.post(f"/reports/daily/students/{student.id}/status",
+                data={"province": "河北", "city": "保定", "health": "normal"})
+    [viewed] = _events("daily_status.view")
+    [recorded] = _events("daily_status.record")
+    for event in (viewed, recorded):
+        assert (event.student_id, event.user_id, event.ip) == (
+            student.id, college.counsellor.id, "127.0.0.1"
+        )
+    assert recorded.occurred_at == clock.now
+
+
+def test_both_college_report_downloads_are_audited(client, auth, college, approved_day):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.xlsx?date=2020-03-03")
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    events = _events("daily_report.export")
+    assert [e.detail for e in events] == ["format=xlsx day=2020-03-03",
+                                          "format=text day=2020-03-03"]
+    assert all(e.user_id == college.deputy.id and e.ip == "127.0.0.1" for e in events)
+
+
+def test_an_export_not_ready_is_not_audited(client, auth, college, clock):
+    auth.login(college.deputy)
+    client.get("/reports/board/college-report.txt?date=2020-03-03")
+    assert _events("daily_report.export") == []
+
+
+def test_a_report_changed_meanwhile_is_a_conflict(client, auth, college, clock, monkeypatch):
+    report = reports.submit_report(college.counsellor, MARCH_3, at(MARCH_3, 10))
+    db.session.commit()
+    review = reports.review_report
+
+    def reviewed_meanwhile(report, *args, **kwargs):
+        # Another window of the deputy returned it between the page's load and this save.
+        table = DailyReport.__table__
+        db.session.execute(update(table).where(table.c.id == report.id)
+                           .values(version_id=table.c.version_id + 1))
+        return review(report, *args, **kwargs)
+
+    monkeypatch.setattr(reports, "review_report", reviewed_meanwhile)
+    auth.login(college.deputy)
+    response = client.post(f"/reports/{report.id}/approve", data={"confirm": "1"})
+    assert response.status_code == 409
+    assert db.session.get(DailyReport, report.id).state == "submitted"

@@ -11,8 +11,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import DailyStatus, EntryKind, TimelineEntry
-from caretrack.services import daily
+from caretrack.models import AuditEvent, DailyStatus, EntryKind, TimelineEntry
+from caretrack.services.clock import local_today
+from caretrack.services.daily import carried, reports, values
 from tests.helpers import text_of
 
 #: 3 March 2020, 09:00 in Beijing.
@@ -22,7 +23,7 @@ MORNING = datetime(2020, 3, 3, 1, 0, tzinfo=UTC)
 @pytest.fixture
 def clock(monkeypatch):
     """Pin the pages' clock to 3 March 2020, 09:00 in Beijing."""
-    monkeypatch.setattr("caretrack.reports.views.now_utc", lambda: MORNING)
+    monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: MORNING)
     return MORNING
 
 
@@ -87,6 +88,9 @@ def test_good_sheet_previews_then_applies(client, signed_in):
         select(TimelineEntry).where(TimelineEntry.kind == EntryKind.STATUS_CHANGE)
     ).all()
     assert [e.student_id for e in entries] == [me.id]
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "daily_status.upload")).all()
+    assert (event.detail, event.user_id, event.ip) == ("rows:2", c.counsellor.id, "127.0.0.1")
 
 
 def test_xlsx_with_english_headers_a_location_column_and_lost_leading_zeros(client, signed_in):
@@ -100,9 +104,9 @@ def test_xlsx_with_english_headers_a_location_column_and_lost_leading_zeros(clie
     preview = upload(client, sheet, "check-in.xlsx")
     assert "2 项变化" in text_of(preview), text_of(preview)
     client.post("/reports/daily/upload/confirm", data={"token": token_of(preview)})
-    now = daily.statuses_for([me.id, grad.id], daily.local_today(MORNING))
-    assert now[me.id].values == daily.StatusValues("湖北", "Wuhan", False, "isolated_home")
-    assert now[grad.id].values == daily.StatusValues("北京", "北京", True, "isolated_centre")
+    now = carried.statuses_for([me.id, grad.id], local_today(MORNING))
+    assert now[me.id].values == values.StatusValues("湖北", "Wuhan", False, "isolated_home")
+    assert now[grad.id].values == values.StatusValues("北京", "北京", True, "isolated_centre")
 
 
 def test_gbk_csv_is_read(client, signed_in):
@@ -182,18 +186,21 @@ def test_a_forged_or_foreign_token_writes_nothing(client, signed_in, auth):
     assert statuses() == 0
 
 
-def test_a_change_after_the_report_is_submitted_is_refused(client, signed_in):
+def test_a_change_after_the_report_is_submitted_is_recorded_as_after_submission(client,
+                                                                                signed_in):
+    """The old rule refused a sheet with changes once the report was submitted; now the
+    changes are kept and the report shows them as changes since submission."""
     c = signed_in
-    daily.submit_report(c.counsellor, daily.local_today(MORNING), MORNING)
+    reports.submit_report(c.counsellor, local_today(MORNING), MORNING)
     db.session.commit()
     me, grad = c.own_student, c.graduate
-    changing = csv_sheet([["学号", "所在地", "健康状况"], [me.student_number, "河北保定", "正常"]])
-    assert "当天的上报已提交" in text_of(upload(client, changing))
-    # Confirming the unchanged is still welcome.
-    same = csv_sheet([["学号", "所在地", "健康状况"], [grad.student_number, "北京", "正常"]])
-    preview = upload(client, same)
+    changing = csv_sheet([["学号", "所在地", "健康状况"], [me.student_number, "河北保定", "正常"],
+                          [grad.student_number, "北京", "正常"]])
+    preview = upload(client, changing)
     client.post("/reports/daily/upload/confirm", data={"token": token_of(preview)})
-    assert statuses() == 1
+    assert statuses() == 2
+    page = text_of(client.get("/reports/daily/"))
+    assert "提交后有 1 项变化" in page
 
 
 def test_the_prefilled_sheet_reads_back_without_change(client, signed_in):

@@ -1,5 +1,6 @@
 """The college dashboard: its numbers equal independent counts, and stay cheap to compute."""
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,8 +30,7 @@ def _number(body: str, key: str) -> int:
     return int(re.search(rf'data-number="{re.escape(key)}">(\d+)<', body).group(1))
 
 
-def test_dashboard_numbers_equal_independent_counts_for_the_demo(app, client, auth, runner):
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+def test_dashboard_numbers_equal_independent_counts_for_the_demo(demo, client, auth):
     deputy = db.session.scalars(select(User).where(User.username == "deputy")).one()
     counsellor = db.session.scalars(select(User).where(User.username == "counsellor2")).one()
     now = now_utc()
@@ -121,3 +121,21 @@ def test_dashboard_queries_do_not_grow_with_data(client, auth, college):
         return counter.count
 
     assert measure(3) == measure(60)
+
+
+def test_todays_partial_day_is_drawn_and_listed_as_so_far(client, auth, college):
+    """Today is not over: the chart marks its point apart and the table says "so far", so an
+    empty morning does not read as a fall to zero."""
+    auth.login(college.counsellor)
+    body = client.get("/dashboard").get_data(as_text=True)
+    data = json.loads(re.search(
+        r'<script type="application/json" id="dashboard-data">(.*?)</script>', body, re.S
+    ).group(1))
+    labels = data["activity"]["labels"]
+    assert data["activity"]["partialIndex"] == len(labels) - 1 == 29
+    assert labels[-1].endswith("（今日截至目前）") and "今日" not in labels[-2]
+    page = text_of(client.get("/dashboard"))
+    assert "今日（截至" in page
+    assert body.count("data-partial-day") == 1
+    english = text_of(client.get("/dashboard?lang=en"))
+    assert "today (so far, until" in english

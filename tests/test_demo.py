@@ -8,10 +8,10 @@ from caretrack.extensions import db
 from caretrack.models import CareCategory, CategoryAssignment, Role, Student, User
 
 
-def test_seed_demo_builds_the_college_of_the_account(app, runner):
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    assert "caretrack-demo" in result.output
+def test_seed_demo_builds_the_college_of_the_account(demo):
+    # The session's demo database was built by `flask seed-demo` (tests/conftest.py).
+    assert demo.exit_code == 0, demo.output
+    assert "caretrack-demo" in demo.output
 
     students = db.session.scalars(select(Student)).all()
     assert len(students) == 2458

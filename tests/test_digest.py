@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from caretrack.extensions import db
 from caretrack.models import SentMessage
-from caretrack.services import mail, rechecks
+from caretrack.services import digest, mail, rechecks
 from tests import factories
 from tests.helpers import count_queries
 
@@ -134,7 +134,7 @@ def test_the_digest_reads_everything_in_two_queries(app, college):
         add(factories.StudentFactory(counsellor=college.counsellor), date(2020, 3, 1 + i % 3))
     db.session.commit()
     with count_queries() as counter:
-        digests = rechecks.digests(DAY)
+        digests = digest.digests(DAY)
     assert counter.count == 2
     with count_queries() as counter:
         lines = [r.student.name for d in digests for r in d.overdue + d.due_today]

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Recheck, TimelineEntry
-from caretrack.services import rechecks
+from caretrack.services import recheck_lists, rechecks
 from caretrack.services.cases import assign_category, end_category
 from caretrack.services.entries import record_follow_up
+from caretrack.services.errors import RuleError
 from tests import factories
 
 #: 2020-03-03 10:00 in Beijing.
@@ -217,7 +218,7 @@ def test_a_follow_up_with_nothing_due_records_the_scheduled_re_check(college):
 
 def test_a_follow_up_refuses_an_interval_out_of_range(college):
     entry = follow_up(college.own_student, college.counsellor, MORNING, None)
-    with pytest.raises(rechecks.RecheckError) as refused:
+    with pytest.raises(RuleError) as refused:
         rechecks.on_follow_up(college.own_student, entry, college.counsellor,
                               check_again_in_days=400, now=MORNING)
     assert refused.value.code == "interval"
@@ -263,12 +264,12 @@ def test_rescheduling_moves_the_day_and_lands_on_the_timeline(college):
 
 
 @pytest.mark.parametrize(
-    ("due_on", "code"), [(date(2020, 3, 2), "in-the-past"), (date(2020, 3, 3), "unchanged")]
+    ("due_on", "code"), [(date(2020, 3, 2), "in-the-past"), (date(2020, 3, 3), "recheck-unchanged")]
 )
 def test_rescheduling_refuses_the_past_and_the_same_day(college, due_on, code):
     recheck = rechecks.schedule(college.own_student, due_on=date(2020, 3, 3), reason="",
                                 by=college.counsellor, origin="manual", now=MORNING)
-    with pytest.raises(rechecks.RecheckError) as refused:
+    with pytest.raises(RuleError) as refused:
         rechecks.reschedule(recheck, college.counsellor, due_on=due_on, reason="x", now=MORNING)
     assert refused.value.code == code
     assert recheck.due_on == date(2020, 3, 3)
@@ -296,9 +297,9 @@ def test_a_closed_re_check_cannot_be_moved_or_cancelled(college):
         lambda: rechecks.reschedule(recheck, college.counsellor, due_on=date(2020, 3, 9),
                                     reason="x", now=MORNING),
     ):
-        with pytest.raises(rechecks.RecheckError) as refused:
+        with pytest.raises(RuleError) as refused:
             change()
-        assert refused.value.code == "not-open"
+        assert refused.value.code == "recheck-not-open"
 
 
 def test_a_re_check_added_by_hand_belongs_to_the_students_counsellor(college):
@@ -307,7 +308,7 @@ def test_a_re_check_added_by_hand_belongs_to_the_students_counsellor(college):
     assert (recheck.origin, recheck.owner_id, recheck.reason) == (
         "manual", college.counsellor.id, "约好视频"
     )
-    with pytest.raises(rechecks.RecheckError):
+    with pytest.raises(RuleError):
         rechecks.add_by_hand(college.own_student, college.counsellor,
                              due_on=date(2020, 3, 2), reason="x", now=MORNING)
 
@@ -347,10 +348,10 @@ def test_the_worklist_moves_at_midnight_in_beijing(college):
     def reasons(rows):
         return [r.reason for r in rows]
 
-    late = rechecks.worklist(counsellor, BEFORE_MIDNIGHT)
+    late = recheck_lists.worklist(counsellor, BEFORE_MIDNIGHT)
     assert reasons(late.overdue) == [] and reasons(late.due_today) == ["day 3"]
     assert reasons(late.upcoming) == ["day 4"]  # 03-04 to 03-10
-    early = rechecks.worklist(counsellor, AFTER_MIDNIGHT)
+    early = recheck_lists.worklist(counsellor, AFTER_MIDNIGHT)
     assert reasons(early.overdue) == ["day 3"] and reasons(early.due_today) == ["day 4"]
     assert reasons(early.upcoming) == ["day 11"]  # 03-05 to 03-11
     assert (early.overdue_count, early.due_today_count, early.upcoming_count) == (1, 1, 1)
@@ -362,7 +363,7 @@ def test_the_worklist_in_another_college_timezone(app, college):
         rechecks.schedule(college.own_student, due_on=date(2020, 3, 3), reason="",
                           by=college.counsellor, origin="manual", now=MORNING)
         # 16:01 UTC on 03-03 is still 03-03 for a college on UTC.
-        assert rechecks.worklist(college.counsellor, AFTER_MIDNIGHT).due_today_count == 1
+        assert recheck_lists.worklist(college.counsellor, AFTER_MIDNIGHT).due_today_count == 1
     finally:
         app.config["CARETRACK_TIMEZONE"] = "Asia/Shanghai"
 
@@ -372,9 +373,9 @@ def test_the_worklist_is_the_counsellors_own_students(college):
                       by=college.counsellor, origin="manual", now=MORNING)
     rechecks.schedule(college.other_student, due_on=date(2020, 3, 3), reason="theirs",
                       by=college.other_counsellor, origin="manual", now=MORNING)
-    mine = rechecks.worklist(college.counsellor, MORNING)
+    mine = recheck_lists.worklist(college.counsellor, MORNING)
     assert [r.reason for r in mine.due_today] == ["mine"]
-    assert rechecks.worklist(college.deputy, MORNING).due_today == []
+    assert recheck_lists.worklist(college.deputy, MORNING).due_today == []
 
 
 def test_the_caseload_filter_finds_students_with_an_overdue_re_check(college):

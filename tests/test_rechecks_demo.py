@@ -1,23 +1,17 @@
 """The demo college's re-checks: every state, some overdue on the day the demo is seeded."""
 
 from collections import Counter
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from caretrack.demo import seed_demo
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Recheck, Student, TimelineEntry, User
 from caretrack.services.clock import local_today
 
-#: 08:30 on 2020-03-03 in Beijing: the morning of the account.
-NOW = datetime(2020, 3, 3, 0, 30, tzinfo=UTC)
 
-
-def test_the_demo_has_re_checks_in_every_state_and_some_overdue_today(app):
-    seed_demo(now=NOW)
-    db.session.commit()
-    today = local_today(NOW)
+def test_the_demo_has_re_checks_in_every_state_and_some_overdue_today(demo):
+    # The session's demo, seeded by `flask seed-demo` at demo.now (tests/conftest.py).
+    today = local_today(demo.now)
     rows = db.session.execute(
         select(Recheck, Student.counsellor_id).join(Student, Student.id == Recheck.student_id)
     ).all()

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Notification, Recheck, TimelineEntry
-from caretrack.services.review import ReviewError, queue_query, review_student
+from caretrack.services.errors import RuleError
+from caretrack.services.review import queue_query, review_student
 from tests import factories
 from tests.helpers import count_queries, text_of
 
@@ -118,7 +119,7 @@ def test_asking_without_a_date_is_refused_next_to_the_field(client, auth, colleg
 
 
 def test_a_past_date_is_refused(app, college, queue):
-    with pytest.raises(ReviewError):
+    with pytest.raises(RuleError):
         review_student(queue[0], college.deputy, note="x", decision="ask_counsellor",
                        act_by=date(2020, 2, 19), now=NOW)
 

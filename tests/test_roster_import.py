@@ -188,6 +188,7 @@ def test_new_students_are_previewed_then_created_on_confirm(client, auth, colleg
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "roster.import")).one()
     assert event.user_id == college.admin.id and event.detail == "created=2 updated=0"
+    assert event.ip == "127.0.0.1"
 
 
 def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college, imports_folder):
@@ -343,7 +344,9 @@ def test_files_that_cannot_be_imported(client, auth, college, imports_folder, fi
     before = snapshot()
     auth.login(college.admin)
     response = upload(client, data, filename)
-    assert response.status_code == 200
+    # a file that cannot be read is a 400; one read but not a usable roster, a 422
+    unreadable = ("文件是空的", "无法读取", "旧版 Excel", "既不是 UTF-8")
+    assert response.status_code == (400 if message.startswith(unreadable) else 422)
     page = text_of(response)
     assert message in page
     assert snapshot() == before

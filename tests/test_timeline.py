@@ -375,7 +375,7 @@ def test_views_and_writes_are_audited_without_the_text(client, auth, college, co
     ]
     for event in events:
         assert secret not in event.detail
-        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1"
+        assert event.user_id == college.counsellor.id and event.ip == "127.0.0.1", event.action
     assert {e.student_id for e in events if e.action != "login"} == {student.id,
                                                                       college.graduate.id}
     follow_up = entries_of(student, EntryKind.FOLLOW_UP)[0]
@@ -622,3 +622,91 @@ def test_reviews_and_daily_status_changes_show_their_fields(client, auth, colleg
     assert "Ask the counsellor to act by a date · by 2020-02-20" in en and "请本周内家访" in en
     assert "Daily status of 2020-02-10" in en
     assert "Health Normal → Fever" in en and "On campus No → Yes" in en
+
+
+def test_a_follow_up_looks_its_submission_key_up_once(client, auth, college):
+    auth.login(college.counsellor)
+    url = f"/students/{college.own_student.id}/follow-ups/new"
+    with count_queries() as counter:
+        response = client.post(url, data={**FOLLOW_UP, "submission_key": "once"})
+    assert response.status_code == 302
+    lookups = [s for s in counter.statements if "submission_key =" in s and "SELECT" in s]
+    assert len(lookups) == 1, lookups
+
+
+def test_a_rule_refusal_is_shown_beside_its_field(client, auth, college):
+    auth.login(college.counsellor)
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/students/{college.own_student.id}/deliveries/new?lang=zh_CN",
+                           data={**DELIVERY, "occurred_at": tomorrow})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'is-invalid" id="occurred_at"[^>]*>\s*<div class="invalid-feedback">'
+                     r'这个时间还没有到', body)
+
+
+def test_a_repost_whose_choices_changed_answers_saved(client, auth, college, contact):
+    auth.login(college.counsellor)
+    url = f"/students/{college.own_student.id}/categories/new"
+    data = {"category_id": str(contact.id), "started_on": "2020-02-01", "reason": "接触",
+            "submission_key": "added-once"}
+    assert client.post(url, data=data).status_code == 302
+    # The category is held now, so it is no longer a choice: the form would not validate.
+    again = client.post(url, data=data)
+    assert again.status_code == 302 and again.location == f"/students/{college.own_student.id}"
+    assert count(CategoryAssignment) == 1
+
+
+# -- a follow-up that completes a re-check ---------------------------------------------------
+
+
+def _follow_up_completing_a_recheck(student, counsellor, due_on, at):
+    rechecks.schedule(student, due_on=due_on, reason="", origin="manual", by=counsellor,
+                      now=at - timedelta(days=1))
+    return entries.record_follow_up(student, counsellor, channel="phone", reached=True,
+                                    health="normal", body="电话回访", occurred_at=at, now=at,
+                                    check_again_in_days=2)
+
+
+def test_a_follow_up_that_completes_a_recheck_is_one_row(client, auth, college):
+    student = college.own_student
+    follow_up = _follow_up_completing_a_recheck(
+        student, college.counsellor, date(2020, 2, 10), datetime(2020, 2, 10, 3, tzinfo=UTC))
+    db.session.commit()
+    [done] = [e for e in entries_of(student, EntryKind.RECHECK_CHANGE)
+              if e.details["action"] == "completed"]  # the re-check's record is kept
+    auth.login(college.counsellor)
+    body = client.get(f"/students/{student.id}").get_data(as_text=True)
+    rows = re.findall(r'<article [^>]*data-entry-id="(\d+)" data-kind="(\w+)"', body)
+    assert (str(follow_up.id), "follow_up") in rows
+    assert str(done.id) not in [entry_id for entry_id, _ in rows]
+    page = text_of_html(body)
+    assert "已完成 2020-02-10 到期的复查" in page and "下次 2020-02-12" in page
+    assert "复查已完成" not in page
+    english = page_of(client, student, lang="en")
+    assert "Completed the re-check due on 2020-02-10" in english
+    # The re-check filter still lists the record, as a row of its own.
+    rechecks_only = page_of(client, student, kind="recheck_change")
+    assert "复查已完成" in rechecks_only
+    # A link to the re-check's entry opens the page with its follow-up.
+    linked = client.get(f"/students/{student.id}?entry={done.id}").get_data(as_text=True)
+    assert f'id="entry-{done.id}"' in linked
+
+
+def test_merged_rows_keep_the_pagination_and_the_query_count(client, auth, college):
+    def cost(student, n):
+        start = datetime(2020, 2, 1, 3, tzinfo=UTC)
+        for i in range(n):
+            at = start + timedelta(days=i)
+            _follow_up_completing_a_recheck(student, college.counsellor, at.date(), at)
+        db.session.commit()
+        with count_queries() as counter:
+            page = text_of(client.get(f"/students/{student.id}"))
+        return counter.count, page
+
+    auth.login(college.counsellor)
+    few, _ = cost(factories.StudentFactory(counsellor=college.counsellor), 2)
+    many, page = cost(factories.StudentFactory(counsellor=college.counsellor), 30)
+    assert few == many
+    # 30 follow-ups, each with its re-check scheduled and completed: 60 rows, not 90.
+    assert "60 条记录" in page

@@ -1,4 +1,4 @@
-"""The admin's audit log browser (routes on the admin blueprint). Read-only: the log is never
+"""The admin's audit log browser. Read-only: the log is never
 edited, so there is no route that changes it."""
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
-from caretrack.admin.views import bp
+from caretrack.admin import bp
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, Student, User
 from caretrack.services.clock import day_bounds
@@ -19,10 +19,19 @@ AUDIT_PER_PAGE = 50
 ACTION_LABELS = {
     "login": _l("Signed in"),
     "login.failed": _l("Failed sign-in"),
+    "login.throttled": _l("Sign-in refused: too many failures"),
+    "two_factor.failed": _l("Wrong second-factor code"),
+    "two_factor.enable": _l("Turned on two-factor sign-in"),
+    "two_factor.disable": _l("Turned off two-factor sign-in"),
+    "two_factor.recovery_codes": _l("Made new recovery codes"),
+    "student.refused": _l("Refused a look at a student"),
+    "upload.refused": _l("An upload was refused"),
     "logout": _l("Signed out"),
     "password.change": _l("Changed password"),
     "user.create": _l("Created an account"),
     "user.update": _l("Changed an account"),
+    "category.save": _l("Saved a care category"),
+    "roster.import": _l("Imported the roster"),
     "student.view": _l("Viewed a student page"),
     "follow_up.create": _l("Logged a follow-up"),
     "delivery.create": _l("Recorded a supply delivery"),

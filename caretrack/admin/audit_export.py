@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from caretrack.admin import bp
 from caretrack.admin.audit import ACTION_LABELS, AuditFilters, audit_query
-from caretrack.admin.views import bp
 from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, Student, now_utc

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -76,4 +77,28 @@ class CategoryForm(FlaskForm):
         description=_l("Leave empty when the category has no isolation window."),
     )
     active = BooleanField(_l("In use"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class StatusRuleForm(FlaskForm):
+    """What one trigger of a daily status does."""
+
+    concern_level = SelectField(_l("Raises the concern level to"), choices=choices("concern"))
+    category_code = SelectField(_l("Suggests the care category"), choices=[],
+                                validate_choice=False)
+    schedules_recheck = BooleanField(_l("Schedules a re-check due the same day"))
+    active = BooleanField(_l("In use"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class RiskAreaForm(FlaskForm):
+    """A province, or a city of it, on the college's risk-area list."""
+
+    province = StringField(_l("Province"), validators=[DataRequired(), Length(max=50)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=50)],
+                       description=_l("Leave empty for the whole province."))
+    from_date = DateField(_l("On the list from"), validators=[DataRequired()])
+    to_date = DateField(_l("On the list until"), validators=[Optional()],
+                        description=_l("Leave empty while it stays on the list."))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))

@@ -1,25 +1,17 @@
-"""The admin's pages: accounts and the roster. The admin never reads case timelines."""
+"""The admin's accounts: the list, opening one, changing one."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from flask_login import current_user
+from sqlalchemy import select
 
-from caretrack.access import can_manage_roster, roster_students
+from caretrack.admin import bp
 from caretrack.admin.forms import UserForm
 from caretrack.extensions import db
-from caretrack.models import Student, User
-from caretrack.services.audit import record_event
-from caretrack.services.users import UsernameTaken, create_user, reset_password, update_user
-
-bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-@login_required
-def require_admin():
-    if not can_manage_roster(current_user):
-        abort(404)
+from caretrack.models import User, now_utc
+from caretrack.services.errors import RuleError
+from caretrack.services.users import change_account, open_account
+from caretrack.web import client_address, commit_write, show_rule_error
 
 
 @bp.get("/users")
@@ -33,22 +25,17 @@ def users():
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
-        if not form.password.data:
-            form.password.errors.append(_("A new account needs a password."))
+        try:
+            user = commit_write(lambda: open_account(
+                current_user, username=form.username.data, display_name=form.display_name.data,
+                role=form.role.data, password=form.password.data, email=form.email.data,
+                active=form.active.data, now=now_utc(), ip=client_address(),
+            )).result
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
-            try:
-                user = create_user(
-                    form.username.data, form.display_name.data, form.role.data,
-                    form.password.data, form.email.data or None,
-                )
-            except UsernameTaken:
-                form.username.errors.append(_("This username is taken."))
-            else:
-                user.active = form.active.data
-                record_event("user.create", current_user, detail=f"user:{user.id}")
-                db.session.commit()
-                flash(_("Account %(name)s created.", name=user.username), "success")
-                return redirect(url_for("admin.users"))
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -60,28 +47,15 @@ def edit_user(user_id: int):
     if request.method == "POST":
         form.username.data = user.username
     if form.validate_on_submit():
-        if user.id == current_user.id and not form.active.data:
-            form.active.errors.append(_("You cannot deactivate your own account."))
+        try:
+            commit_write(lambda: change_account(
+                current_user, user, display_name=form.display_name.data, role=form.role.data,
+                active=form.active.data, email=form.email.data, password=form.password.data,
+                now=now_utc(), ip=client_address(),
+            ))
+        except RuleError as error:
+            show_rule_error(form, error)
         else:
-            update_user(
-                user, display_name=form.display_name.data, role=form.role.data,
-                active=form.active.data, email=form.email.data,
-            )
-            if form.password.data:
-                reset_password(user, form.password.data)
-            record_event("user.update", current_user, detail=f"user:{user.id}")
-            db.session.commit()
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
-
-
-@bp.get("/roster")
-def roster():
-    q = request.args.get("q", "").strip()[:100]
-    query = roster_students(current_user).order_by(Student.student_number)
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(or_(Student.name.ilike(pattern), Student.student_number.ilike(pattern)))
-    page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("admin/roster.html", page=page, q=q)

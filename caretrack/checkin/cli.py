@@ -6,10 +6,10 @@ import sys
 import click
 from sqlalchemy import select, true
 
-from caretrack.access import caseload_filter
+from caretrack.access import caseload_filter, counsellor_accounts
 from caretrack.checkin import bp
 from caretrack.extensions import db
-from caretrack.models import Role, User, now_utc
+from caretrack.models import User, now_utc
 from caretrack.services import checkin
 
 
@@ -17,7 +17,7 @@ def _condition(username: str | None):
     if not username:
         return true()
     counsellor = db.session.scalars(
-        select(User).where(User.username == username, User.role == Role.COUNSELLOR)
+        select(User).where(User.username == username, counsellor_accounts())
     ).one_or_none()
     if counsellor is None:
         raise click.ClickException(f"no counsellor {username!r}")

@@ -2,32 +2,42 @@
 
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import exists, select
 
 from caretrack.access import get_class_link_or_404, get_student_by_checkin_link_or_404
 from caretrack.checkin import bp
 from caretrack.checkin.choices import city_options, province_options
 from caretrack.checkin.forms import CheckinForm, IdentityForm
-from caretrack.extensions import db
+from caretrack.extensions import db, limiter
 from caretrack.messages import message
 from caretrack.models import CheckIn, LinkKind, Student, now_utc
+from caretrack.security import address_key, config_limit, failed
 from caretrack.services import checkin
 from caretrack.services.clock import local_today
 from caretrack.services.errors import RuleError
 from caretrack.web import client_address, commit_write, show_rule_error
+
+#: On top of the database's count of wrong identities per student and per link: at most
+#: CHECKIN_FAILURE_LIMIT wrong identities or unknown links per address.
+throttled = limiter.limit(
+    config_limit("CHECKIN_FAILURE_LIMIT"), key_func=address_key, scope="checkin",
+    deduct_when=lambda response: failed() or response.status_code == 404,
+)
 
 #: How long a phone remembers the student (until the class link is rotated, at most this).
 REMEMBER = timedelta(days=180)
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
+@throttled
 def personal(token: str):
     """Check in by one's personal link."""
     return _checkin_page(get_student_by_checkin_link_or_404(token), LinkKind.PERSONAL)
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
+@throttled
 def class_link(token: str):
     """Check in by the class's link: the phone remembers the student, or they say who they
     are first."""
@@ -41,6 +51,7 @@ def class_link(token: str):
 
 
 @bp.post("/c/<token>/verify")
+@throttled
 def verify(token: str):
     """Check the student number and phone digits; remember the student on this phone."""
     link = get_class_link_or_404(token)
@@ -57,6 +68,7 @@ def verify(token: str):
                 httponly=True, samesite="Lax", secure=request.is_secure,
             )
             return response
+        g.failed_try = True
         form.form_errors.append(message(found.code))
     return render_template("checkin/identify.html", form=form, token=token)
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from caretrack.extensions import db
 from caretrack.models import CareCategory, Programme, Role, Student, User
 from caretrack.services.cases import assign_category, change_concern_level
+from caretrack.services.status_rules import seed_default_rules
 from caretrack.services.users import create_user
 
 DEMO_PASSWORD = "caretrack-demo"  # noqa: S105 - published demo password, refused in production
@@ -147,6 +148,7 @@ def build_college(ctx) -> DemoSummary:
         for i in range(1, 25)
     ]
     categories = {c.code: c for c in seed_categories()}
+    seed_default_rules()
 
     # Units of (programme, cohort), each kept whole under one counsellor, balanced by size.
     units: list[tuple[str, int, int]] = []

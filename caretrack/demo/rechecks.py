@@ -15,6 +15,7 @@ from caretrack.extensions import db
 from caretrack.models import Recheck, RecheckState, Student
 from caretrack.services import entries, rechecks
 from caretrack.services.clock import day_bounds, local_datetime, local_today
+from caretrack.services.grouping import group_by_student
 
 SEED = 20200304
 #: Students per counsellor left with an overdue re-check.
@@ -43,7 +44,7 @@ def _open_by_student(counsellor) -> dict[int, list[Recheck]]:
         .where(Student.counsellor_id == counsellor.id, Recheck.state == RecheckState.OPEN)
         .order_by(Recheck.due_on, Recheck.id)
     )
-    return rechecks.rechecks_by_student(list(rows))
+    return group_by_student(rows)
 
 
 def _catch_up(rng, counsellor, students, today) -> None:

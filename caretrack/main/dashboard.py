@@ -6,24 +6,19 @@ from datetime import date
 from flask import abort, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from caretrack.access import has_dashboard, requires
 from caretrack.extensions import db
 from caretrack.labels import label
-from caretrack.main.views import bp
-from caretrack.models import CategoryAssignment, EntryKind, Role, TimelineEntry, now_utc
+from caretrack.main import bp
+from caretrack.models import CategoryAssignment, EntryKind, TimelineEntry, now_utc
 from caretrack.services import dashboard as numbers
 from caretrack.services.clock import local_today
 from caretrack.templating import category_name, local_date
 
-DASHBOARD_ROLES = (Role.DEPUTY_SECRETARY, Role.COUNSELLOR)
 ACTIVITY_KINDS = ("follow_up", "delivery", "new_category")
-
-
-def require_dashboard_role() -> None:
-    if current_user.role not in DASHBOARD_ROLES:
-        abort(404)
 
 
 AGE_LABELS = {
@@ -52,7 +47,12 @@ def chart_data(board: numbers.Dashboard) -> dict:
             "values": [n for _, n in board.by_concern],
         },
         "activity": {
-            "labels": [local_date(d, "MM-dd") for d in act.days],
+            "labels": [
+                gettext("%(day)s (today so far)", day=local_date(d, "MM-dd"))
+                if act.is_partial(d) else local_date(d, "MM-dd") for d in act.days
+            ],
+            #: The index of the day still under way, drawn apart (dashed, hollow point).
+            "partialIndex": next((i for i, d in enumerate(act.days) if act.is_partial(d)), None),
             "series": [
                 {"label": gettext("Follow-ups"), "values": act.follow_ups},
                 {"label": gettext("Supply deliveries"), "values": act.deliveries},
@@ -73,8 +73,7 @@ def chart_data(board: numbers.Dashboard) -> dict:
 
 def render_dashboard(daily_summary=None):
     """The dashboard page of the signed-in user (with the daily report card on the deputy
-    secretary's landing page)."""
-    require_dashboard_role()
+    secretary's landing page); the caller checks :func:`has_dashboard`."""
     board = numbers.build(current_user, now_utc())
     return render_template(
         "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS,
@@ -83,16 +82,15 @@ def render_dashboard(daily_summary=None):
 
 
 @bp.get("/dashboard")
-@login_required
+@requires(has_dashboard)
 def dashboard():
     return render_dashboard()
 
 
 @bp.get("/dashboard/activity/<kind>")
-@login_required
+@requires(has_dashboard)
 def activity(kind: str):
     """The entries behind one activity number: one kind, one day."""
-    require_dashboard_role()
     if kind not in ACTIVITY_KINDS:
         abort(404)
     try:

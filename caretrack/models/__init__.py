@@ -4,6 +4,13 @@ from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.rules import (
+    RiskArea,
+    StatusRule,
+    StatusSuggestion,
+    StatusTrigger,
+    SuggestionKind,
+)
 from caretrack.models.student import (
     CareCategory,
     CategoryAssignment,
@@ -23,7 +30,7 @@ from caretrack.models.timeline import (
     TimelineEntry,
     Urgency,
 )
-from caretrack.models.user import Role, User
+from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -48,10 +55,16 @@ __all__ = [
     "Referral",
     "ReferralState",
     "ReportState",
+    "RecoveryCode",
+    "RiskArea",
     "Role",
     "SentMessage",
+    "StatusRule",
     "StatusSource",
+    "StatusSuggestion",
+    "StatusTrigger",
     "Student",
+    "SuggestionKind",
     "TimelineEntry",
     "UTCDateTime",
     "Urgency",

@@ -1,9 +1,19 @@
 """Daily status of each student and each counsellor's daily report."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -44,10 +54,17 @@ class DailyStatus(db.Model):
     #: One of :class:`Health`.
     health: Mapped[str] = mapped_column(String(20), default=Health.NORMAL)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: Body temperature in °C, when the status gave one (the students' check-in asks it).
+    temperature: Mapped[Decimal | None] = mapped_column(Numeric(3, 1))
+    #: Contact with Hubei or a risk area in the last 14 days was reported with this status.
+    risk_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     #: One of :class:`StatusSource`.
     source: Mapped[str] = mapped_column(String(20), default=StatusSource.COUNSELLOR)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The state of the counsellor's report of the day (submitted or approved) when this
+    #: status last changed, or None for a change before the report (or while returned).
+    changed_after: Mapped[str | None] = mapped_column(String(10))
 
     student: Mapped[Student] = relationship()
 
@@ -72,6 +89,12 @@ class DailyReport(db.Model):
     #: True when the counsellor reported that nothing changed.
     is_zero: Mapped[bool] = mapped_column(Boolean, default=False)
     changes_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Students with a status recorded on the day, at the (last) submission; None for the
+    #: reports submitted before it was counted (unknown).
+    confirmed_count: Mapped[int | None] = mapped_column(Integer)
+    #: Students whose status was only carried forward (unconfirmed), at the (last) submission;
+    #: None when unknown.
+    unconfirmed_count: Mapped[int | None] = mapped_column(Integer)
     #: First submission; it decides whether the report is late.
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: Submitted after the day's deadline in the college's timezone.
@@ -82,6 +105,8 @@ class DailyReport(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_comment: Mapped[str] = mapped_column(Text, default="")
+    #: Students still unconfirmed when the deputy secretary approved (None: not counted).
+    approved_unconfirmed: Mapped[int | None] = mapped_column(Integer)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])

@@ -114,6 +114,8 @@ class RecheckOrigin(StrEnum):
     ISOLATION = "isolation"
     REVIEW = "review"
     MANUAL = "manual"
+    #: A status rule: a worrying daily status asks for a re-check the same day.
+    STATUS = "status"
 
 
 class Recheck(db.Model):

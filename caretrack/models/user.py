@@ -4,11 +4,9 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from caretrack.extensions import db
 from caretrack.models.base import UTCDateTime, now_utc
@@ -45,6 +43,10 @@ class User(UserMixin, db.Model):
     #: Secret path segment of the user's personal calendar feed.
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The TOTP secret (base32) once two-factor sign-in is turned on; None while it is off.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The 30-second step of the last TOTP code accepted, so a code works only once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -57,11 +59,14 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        from caretrack.services.passwords import hash_password
+
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        from caretrack.services.passwords import check_password
+
+        return check_password(self.password_hash, password)
 
     def end_sessions(self) -> None:
         """Invalidate every login cookie issued to this user so far."""
@@ -69,3 +74,14 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that signs in instead of the authenticator app; kept hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(256))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,8 +5,8 @@ from flask.cli import AppGroup
 
 from caretrack.extensions import db
 from caretrack.models import now_utc
-from caretrack.services import rechecks
 from caretrack.services.clock import local_today
+from caretrack.services.digest import digests, send_digest
 
 rechecks_cli = AppGroup("rechecks", help="Re-check reminders.")
 
@@ -20,14 +20,14 @@ def digest_command(day):
     """Email each counsellor their overdue and due-today re-checks; once per counsellor a day."""
     day = day.date() if day else local_today(now_utc())
     sent = already = skipped = failed = 0
-    for digest in rechecks.digests(day):
+    for digest in digests(day):
         counsellor = digest.counsellor
         if not counsellor.email:
             click.echo(f"{counsellor.username}: no email address, skipped", err=True)
             skipped += 1
             continue
         try:
-            was_sent = rechecks.send_digest(digest, day)
+            was_sent = send_digest(digest, day)
             db.session.commit()
         except Exception as exc:  # noqa: BLE001 - report, go on with the next counsellor
             db.session.rollback()

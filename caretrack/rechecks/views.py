@@ -1,56 +1,37 @@
 """The re-check list, and adding, rescheduling and cancelling a re-check."""
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from caretrack.access import can_read_cases, can_record_for, get_student_or_404
+from caretrack.access import (
+    can_read_cases,
+    get_recordable_student_or_404,
+    requires,
+    sees_whole_college,
+    works_rechecks,
+)
 from caretrack.auth.services import is_safe_next
 from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.labels import label
-from caretrack.models import Recheck, Role, now_utc
-from caretrack.navigation import BADGE_PROVIDERS
+from caretrack.messages import message
+from caretrack.models import Recheck, RecheckState, now_utc
+from caretrack.rechecks import bp
 from caretrack.rechecks.forms import CancelForm, NewRecheckForm, RescheduleForm
 from caretrack.services import rechecks
 from caretrack.services.clock import local_today
+from caretrack.services.errors import RuleError
 from caretrack.services.exports import ExportColumn
 from caretrack.services.notifications import mark_seen
+from caretrack.services.recheck_lists import RecheckFilters, counts_by_counsellor, list_query
 from caretrack.services.students import active_assignments_by_student, active_categories
-from caretrack.services.timeline import DuplicateSubmission, find_submission
 from caretrack.templating import category_name
+from caretrack.web import commit_write, show_rule_error
 
-bp = Blueprint("rechecks", __name__)
-
-#: What a refused change says, by the code the service raises.
-ERRORS = {
-    "not-open": _l("This re-check is closed already."),
-    "in-the-past": _l("Choose today or a later day."),
-    "unchanged": _l("That is the day it is due already."),
-}
 PER_PAGE = 50
-
-
-def overdue_badge(user) -> dict[str, int]:
-    """Show the counsellor's overdue re-checks as a badge on the navigation."""
-    if user.role != Role.COUNSELLOR:
-        return {}
-    return {"rechecks.index": rechecks.overdue_count(user, now_utc())}
-
-
-if overdue_badge not in BADGE_PROVIDERS:
-    BADGE_PROVIDERS.append(overdue_badge)
 
 
 @bp.app_template_global()
@@ -66,11 +47,31 @@ def college_today():
     return local_today(now_utc())
 
 
+@bp.app_template_global()
+def is_overdue(recheck: Recheck) -> bool:
+    """Whether the re-check is open and due before the college's today."""
+    return rechecks.is_overdue(recheck, now_utc())
+
+
+@bp.app_template_global()
+def is_due_today(recheck: Recheck) -> bool:
+    """Whether the re-check is open and due on the college's today."""
+    return rechecks.is_due_today(recheck, now_utc())
+
+
+@bp.app_template_global()
+def days_overdue(recheck: Recheck) -> int:
+    """How many days ago an overdue re-check was due."""
+    return rechecks.days_overdue(recheck, now_utc())
+
+
+bp.add_app_template_global(RecheckState, "RecheckState")
+
+
 @bp.before_request
-@login_required
+@requires(can_read_cases)
 def require_case_reader():
-    if not can_read_cases(current_user):
-        abort(404)
+    """Every re-check page is for the roles that read cases."""
 
 
 def _next_url(default: str) -> str:
@@ -86,25 +87,8 @@ def _recheck_to_change(recheck_id: int) -> Recheck:
     recheck = db.session.get(Recheck, recheck_id)
     if recheck is None:
         abort(404)
-    student = get_student_or_404(recheck.student_id, current_user)
-    if not can_record_for(current_user, student):
-        abort(404)
+    get_recordable_student_or_404(recheck.student_id, current_user)
     return recheck
-
-
-def _commit(submission_key: str | None) -> None:
-    """Commit a change; a racing second post of the same form is taken as the first.
-
-    :raise DuplicateSubmission: if the same form was recorded meanwhile.
-    """
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = find_submission(submission_key)
-        if existing is None:
-            raise
-        raise DuplicateSubmission(existing) from None
 
 
 def _render_form(form, student, recheck, action: str):
@@ -115,33 +99,47 @@ def _render_form(form, student, recheck, action: str):
     )
 
 
+def _filters() -> RecheckFilters:
+    filters = RecheckFilters.from_args(request.args)
+    if not sees_whole_college(current_user):
+        filters.counsellor = None
+    return filters
+
+
 @bp.get("/")
+@requires(works_rechecks)
 def index():
     """List re-checks with filters: a counsellor's own, or every counsellor's for the deputy."""
-    if current_user.role not in (Role.COUNSELLOR, Role.DEPUTY_SECRETARY):
-        abort(404)
     now = now_utc()
-    filters = rechecks.RecheckFilters.from_args(request.args)
-    whole_college = current_user.role == Role.DEPUTY_SECRETARY
-    if not whole_college:
-        filters.counsellor = None
-    page = db.paginate(
-        rechecks.list_query(current_user, filters, now),
-        per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False,
-    )
+    filters = _filters()
+    whole_college = sees_whole_college(current_user)
+    if not whole_college:  # the review requests are seen: their badge clears
+        commit_write(lambda: mark_seen(current_user, kinds=("review.request", "status.alert"),
+                                       now=now))
+    page = db.paginate(list_query(current_user, filters, now),
+                       per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     items = list(page.items)
-    if not whole_college and mark_seen(current_user, kinds=("review.request",)):
-        db.session.commit()  # the review requests are seen: their badge clears
     return render_template(
-        "rechecks/index.html",
-        page=page,
-        rechecks=items,
+        "rechecks/index.html", page=page, rechecks=items, filters=filters,
         assignments=active_assignments_by_student(sorted({r.student_id for r in items})),
-        filters=filters,
         categories=active_categories(),
-        loads=rechecks.counts_by_counsellor(now) if whole_college else [],
-        today=local_today(now),
+        loads=counts_by_counsellor(now) if whole_college else [], today=local_today(now),
     )
+
+
+def _write(form, change, default_field: str | None = "due_on") -> str | None:
+    """Commit ``change`` for a valid form: "saved", "duplicate" (saved before), "closed" (the
+    re-check was closed meanwhile, said in a flash), or None (refused beside its field)."""
+    key = form.submission_key.data or None
+    try:
+        written = commit_write(lambda: change(key), submission_key=key)
+    except RuleError as error:
+        if error.code == "recheck-not-open":
+            flash(message(error.code), "warning")
+            return "closed"
+        show_rule_error(form, error, default_field)
+        return None
+    return "duplicate" if written.duplicate else "saved"
 
 
 @bp.route("/students/<int:student_id>/new", methods=["GET", "POST"])
@@ -150,24 +148,14 @@ def new(student_id: int):
 
     :raise 404: unless the user is the student's counsellor.
     """
-    student = get_student_or_404(student_id, current_user)
-    if not can_record_for(current_user, student):
-        abort(404)
+    student = get_recordable_student_or_404(student_id, current_user)
     form = NewRecheckForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            rechecks.add_by_hand(
-                student, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
-                submission_key=form.submission_key.data,
-            )
-            _commit(form.submission_key.data)
-        except rechecks.RecheckError as error:
-            form.due_on.errors.append(ERRORS[error.code])
-        except DuplicateSubmission:
-            return redirect(_next_url(url_for("students.detail", student_id=student.id)))
-        else:
+    if form.validate_on_submit() and (saved := _write(form, lambda key: rechecks.add_by_hand(
+            student, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
+            submission_key=key))):
+        if saved == "saved":
             flash(_("Re-check added for %(date)s.", date=form.due_on.data.isoformat()), "success")
-            return redirect(_next_url(url_for("students.detail", student_id=student.id)))
+        return redirect(_next_url(url_for("students.detail", student_id=student.id)))
     return _render_form(form, student, None, "new")
 
 
@@ -178,25 +166,13 @@ def reschedule(recheck_id: int):
     :raise 404: unless the user is the student's counsellor.
     """
     recheck = _recheck_to_change(recheck_id)
-    back = url_for("students.detail", student_id=recheck.student_id)
     form = RescheduleForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            rechecks.reschedule(
-                recheck, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
-                submission_key=form.submission_key.data,
-            )
-            _commit(form.submission_key.data)
-        except rechecks.RecheckError as error:
-            if error.code == "not-open":
-                flash(ERRORS["not-open"], "warning")
-                return redirect(_next_url(back))
-            form.due_on.errors.append(ERRORS[error.code])
-        except DuplicateSubmission:
-            return redirect(_next_url(back))
-        else:
+    if form.validate_on_submit() and (saved := _write(form, lambda key: rechecks.reschedule(
+            recheck, current_user, due_on=form.due_on.data, reason=form.reason.data.strip(),
+            submission_key=key))):
+        if saved == "saved":
             flash(_("Re-check moved to %(date)s.", date=form.due_on.data.isoformat()), "success")
-            return redirect(_next_url(back))
+        return redirect(_next_url(url_for("students.detail", student_id=recheck.student_id)))
     return _render_form(form, recheck.student, recheck, "reschedule")
 
 
@@ -207,20 +183,13 @@ def cancel(recheck_id: int):
     :raise 404: unless the user is the student's counsellor.
     """
     recheck = _recheck_to_change(recheck_id)
-    back = url_for("students.detail", student_id=recheck.student_id)
     form = CancelForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            rechecks.cancel(recheck, current_user, reason=form.reason.data.strip(),
-                            submission_key=form.submission_key.data)
-            _commit(form.submission_key.data)
-        except rechecks.RecheckError:
-            flash(ERRORS["not-open"], "warning")
-        except DuplicateSubmission:
-            pass
-        else:
+    if form.validate_on_submit() and (saved := _write(form, lambda key: rechecks.cancel(
+            recheck, current_user, reason=form.reason.data.strip(), submission_key=key),
+            default_field="reason")):
+        if saved == "saved":
             flash(_("Re-check cancelled."), "success")
-        return redirect(_next_url(back))
+        return redirect(_next_url(url_for("students.detail", student_id=recheck.student_id)))
     return _render_form(form, recheck.student, recheck, "cancel")
 
 
@@ -242,16 +211,12 @@ EXPORT_COLUMNS = [
 
 
 @bp.get("/export/<any(xlsx, csv):fmt>")
+@requires(works_rechecks)
 def export(fmt: str):
     """Download the re-check list with its current filters (exactly what the user may see)."""
-    if current_user.role not in (Role.COUNSELLOR, Role.DEPUTY_SECRETARY):
-        abort(404)
     now = now_utc()
-    filters = rechecks.RecheckFilters.from_args(request.args)
-    if current_user.role != Role.DEPUTY_SECRETARY:
-        filters.counsellor = None
     rows = db.session.scalars(
-        rechecks.list_query(current_user, filters, now).options(
+        list_query(current_user, _filters(), now).options(
             joinedload(Recheck.owner), joinedload(Recheck.category)
         )
     ).unique().all()

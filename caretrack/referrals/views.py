@@ -1,30 +1,30 @@
 """The supervisor's referral inbox and each referral's thread; the counsellor's and the deputy
 secretary's view of the same referrals."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from caretrack.access import can_read_cases, get_referral_or_404
+from caretrack.access import can_read_cases, get_referral_or_404, requires
 from caretrack.downloads import export_response
 from caretrack.extensions import db
-from caretrack.labels import label
-from caretrack.models import Role, now_utc
+from caretrack.labels import REFERRAL_STATE_BADGE, label
+from caretrack.models import EntryKind, ReferralState, Urgency, now_utc
+from caretrack.referrals import bp
 from caretrack.referrals.forms import DeclineForm, RespondForm, RevokeForm, StepForm
 from caretrack.services import referrals as lifecycle
-from caretrack.services.audit import record_event
+from caretrack.services.errors import RuleError
 from caretrack.services.exports import ExportColumn
-from caretrack.services.notifications import mark_seen
 from caretrack.services.referral_inbox import (
     STATE_FILTERS,
+    age_in_days,
     inbox_query,
     thread,
     unseen_referral_ids,
 )
-from caretrack.services.timeline import DuplicateSubmission
-
-bp = Blueprint("referrals", __name__)
+from caretrack.services.referrals import ReferralStep
+from caretrack.web import client_address, commit_write, show_rule_error, status_of
 
 STEP_LABELS = {
     "accepted": _l("accepted the referral"),
@@ -33,134 +33,112 @@ STEP_LABELS = {
     "done": _l("marked the referral done"),
     "revoked": _l("revoked the referral"),
 }
-ERRORS = {
-    "no-reason": _l("Say why."),
-    "empty": _l("Write what you did."),
-}
 
 
 @bp.before_request
-@login_required
+@requires(can_read_cases)
 def require_case_reader():
-    if not can_read_cases(current_user):
-        abort(404)
+    """Every referral page is for the roles that read cases."""
+
+
+def _filters() -> tuple[str, str]:
+    state = request.args.get("state", "")
+    return (state if state in STATE_FILTERS else ""), request.args.get("age", "")
 
 
 @bp.get("/")
 def index():
-    state = request.args.get("state", "")
-    state = state if state in STATE_FILTERS else ""
-    age = request.args.get("age", "")
-    page = db.paginate(
-        inbox_query(current_user, state=state, age=age, now=now_utc()),
-        per_page=50, error_out=False,
-    )
+    state, age = _filters()
+    now = now_utc()
+    page = db.paginate(inbox_query(current_user, state=state, age=age, now=now),
+                       per_page=50, error_out=False)
     referrals = list(page.items)
     return render_template(
         "referrals/index.html", page=page, referrals=referrals, state=state, age=age,
-        states=STATE_FILTERS, now=now_utc(),
+        states=STATE_FILTERS, ages={r.id: age_in_days(r, now) for r in referrals},
         unseen=unseen_referral_ids(current_user, [r.id for r in referrals]),
+        state_badge=REFERRAL_STATE_BADGE, Urgency=Urgency,
     )
 
 
-def _forms():
-    return {
-        "accept_form": StepForm(prefix="accept"),
-        "decline_form": DeclineForm(prefix="decline"),
-        "respond_form": RespondForm(prefix="respond"),
-        "done_form": StepForm(prefix="done"),
-        "revoke_form": RevokeForm(prefix="revoke"),
-    }
+#: Each step's form, by the step it takes.
+STEP_FORMS = {
+    ReferralStep.ACCEPTED: ("accept_form", lambda: StepForm(prefix="accept")),
+    ReferralStep.DECLINED: ("decline_form", lambda: DeclineForm(prefix="decline")),
+    ReferralStep.RESPONDED: ("respond_form", lambda: RespondForm(prefix="respond")),
+    ReferralStep.DONE: ("done_form", lambda: StepForm(prefix="done")),
+    ReferralStep.REVOKED: ("revoke_form", lambda: RevokeForm(prefix="revoke")),
+}
 
 
 def _render(referral, forms, status=200):
     return render_template(
         "referrals/detail.html", referral=referral, thread=thread(referral),
-        is_supervisor=current_user.id == referral.supervisor_id,
-        can_revoke=lifecycle.can_revoke(referral, current_user), step_labels=STEP_LABELS,
-        **forms,
+        step_labels=STEP_LABELS, state_badge=REFERRAL_STATE_BADGE,
+        EntryKind=EntryKind, ReferralState=ReferralState, Urgency=Urgency, **forms,
     ), status
 
 
 @bp.get("/<int:referral_id>")
 def detail(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
-    mark_seen(current_user, referral_id=referral.id)
-    record_event("referral.view", current_user, referral.student_id,
-                 detail=f"referral:{referral.id}")
-    db.session.commit()
-    return _render(referral, _forms())
+    commit_write(lambda: lifecycle.record_view(referral, current_user, now=now_utc(),
+                                               ip=client_address()))
+    return _render(referral, {name: make() for name, make in STEP_FORMS.values()})
 
 
-#: Each step's form and the field that carries its text.
-TEXT_FIELD = {
-    "accept_form": "note",
-    "decline_form": "reason",
-    "respond_form": "body",
-    "done_form": "note",
-    "revoke_form": "reason",
-}
+def _step(referral_id: int, step: ReferralStep, text_field: str):
+    """Validate one step's form, take the step, commit; re-render with the errors.
 
-
-def _step(referral_id: int, form_name: str, run):
-    """Validate one step's form, run the lifecycle step, commit; re-render with errors.
-
-    A step the user's role may not take is a 404; a step the referral's state no longer
-    allows (someone acted meanwhile) is a 409.
+    :raise 404: if the user does not take this step of the referral.
+    :raise 409: if the referral's state no longer allows it (someone acted meanwhile).
     """
     referral = get_referral_or_404(referral_id, current_user)
-    forms = _forms()
-    form = forms[form_name]
+    if not lifecycle.may_take_step(current_user, referral, step):
+        abort(404)
+    forms = {name: make() for name, make in STEP_FORMS.values()}
+    form = forms[STEP_FORMS[step][0]]
     if form.validate_on_submit():
+        key = form.submission_key.data or None
         try:
-            run(referral, form)
-        except DuplicateSubmission:
-            return redirect(url_for("referrals.detail", referral_id=referral.id))
-        except lifecycle.ReferralError as exc:
-            db.session.rollback()
-            if exc.code in ERRORS:
-                form[TEXT_FIELD[form_name]].errors.append(str(ERRORS[exc.code]))
-            elif exc.code in ("not-the-supervisor", "not-allowed"):
-                abort(404)
-            else:
-                abort(409)
+            written = commit_write(lambda: lifecycle.take_step(
+                referral, current_user, step, text=form[text_field].data or "",
+                now=now_utc(), ip=client_address(), submission_key=key,
+            ), submission_key=key, show_conflicts=True)
+        except RuleError as error:
+            show_rule_error(form, error, default_field=text_field)
+            # someone acted meanwhile: 409, the page as it is now, the typed text kept
+            return _render(referral, forms, status=status_of(error) if error.conflict else 400)
         else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+            if not written.duplicate:
+                flash(_("Saved."), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id))
     return _render(referral, forms, status=400)
 
 
 @bp.post("/<int:referral_id>/accept")
 def accept(referral_id: int):
-    return _step(referral_id, "accept_form", lambda r, f: lifecycle.accept(
-        r, current_user, note=f.note.data or "", submission_key=f.submission_key.data))
+    return _step(referral_id, ReferralStep.ACCEPTED, "note")
 
 
 @bp.post("/<int:referral_id>/decline")
 def decline(referral_id: int):
-    return _step(referral_id, "decline_form", lambda r, f: lifecycle.decline(
-        r, current_user, reason=f.reason.data, submission_key=f.submission_key.data))
+    return _step(referral_id, ReferralStep.DECLINED, "reason")
 
 
 @bp.post("/<int:referral_id>/respond")
 def respond(referral_id: int):
-    return _step(referral_id, "respond_form", lambda r, f: lifecycle.respond(
-        r, current_user, body=f.body.data, submission_key=f.submission_key.data))
+    return _step(referral_id, ReferralStep.RESPONDED, "body")
 
 
 @bp.post("/<int:referral_id>/done")
 def done(referral_id: int):
-    return _step(referral_id, "done_form", lambda r, f: lifecycle.mark_done(
-        r, current_user, note=f.note.data or "", submission_key=f.submission_key.data))
+    return _step(referral_id, ReferralStep.DONE, "note")
 
 
 @bp.post("/<int:referral_id>/revoke")
 def revoke(referral_id: int):
-    if current_user.role == Role.SUPERVISOR:
-        abort(404)
-    return _step(referral_id, "revoke_form", lambda r, f: lifecycle.revoke(
-        r, current_user, reason=f.reason.data or "", submission_key=f.submission_key.data))
+    return _step(referral_id, ReferralStep.REVOKED, "reason")
 
 
 EXPORT_COLUMNS = [
@@ -180,13 +158,10 @@ EXPORT_COLUMNS = [
 @bp.get("/export/<any(xlsx, csv):fmt>")
 def export(fmt: str):
     """Download the referral list with its current filters (exactly what the user may see)."""
-    state = request.args.get("state", "")
+    state, age = _filters()
     now = now_utc()
-    rows = db.session.scalars(
-        inbox_query(current_user, state=state if state in STATE_FILTERS else "",
-                    age=request.args.get("age", ""), now=now)
-    ).unique().all()
-    response = export_response("referrals", fmt, EXPORT_COLUMNS, rows, current_user,
+    rows = db.session.scalars(inbox_query(current_user, state=state, age=age, now=now)).unique()
+    response = export_response("referrals", fmt, EXPORT_COLUMNS, rows.all(), current_user,
                                title=_("Referrals"), now=now)
     db.session.commit()
     return response

@@ -10,7 +10,8 @@ from flask_babel import force_locale
 from caretrack.extensions import db
 from caretrack.models import now_utc
 from caretrack.services.clock import local_today
-from caretrack.services.daily import DailyRuleError, send_college_report
+from caretrack.services.daily.college import send_college_report
+from caretrack.services.errors import RuleError
 
 reports_cli = AppGroup("reports", help="The college's daily report.")
 
@@ -29,7 +30,7 @@ def send_command(day):
     with force_locale(current_app.config["CARETRACK_LOCALE"]):
         try:
             sent = send_college_report(day, now, recipients)
-        except DailyRuleError as exc:
+        except RuleError as exc:
             raise click.ClickException(
                 f"the college report of {day.isoformat()} is not ready: not every counsellor's "
                 "report is approved"

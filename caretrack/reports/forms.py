@@ -3,10 +3,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from caretrack.labels import choices
+from caretrack.labels import CHANNEL, choices
+from caretrack.services.daily.chase import CHANNELS
+from caretrack.services.daily.values import DayStatus, StatusValues
+from caretrack.students.forms import new_submission_key
 
 
 class StatusForm(FlaskForm):
@@ -26,6 +36,20 @@ class StatusForm(FlaskForm):
             self.province.errors.append(_l("Enter the province, or tick “On campus”."))
             return False
         return True
+
+    @classmethod
+    def for_status(cls, status: DayStatus, next: str = "") -> "StatusForm":
+        """The form filled with the student's status (the posted data wins)."""
+        values = status.values
+        return cls(data={
+            "province": values.province, "city": values.city, "on_campus": values.on_campus,
+            "health": values.health, "note": status.note, "next": next,
+        })
+
+    def values(self) -> StatusValues:
+        """The status the form describes."""
+        return StatusValues(self.province.data or "", self.city.data or "",
+                            bool(self.on_campus.data), self.health.data)
 
 
 class UploadForm(FlaskForm):
@@ -53,6 +77,8 @@ class SubmitReportForm(FlaskForm):
     day = HiddenField(validators=[DataRequired()])
     note = TextAreaField(_l("Note to the deputy secretary"),
                          validators=[Optional(), Length(max=2000)])
+    #: "1" once the counsellor has been told how many students are unconfirmed.
+    confirm = HiddenField()
 
 
 class ActionForm(FlaskForm):
@@ -65,4 +91,35 @@ class ReviewForm(FlaskForm):
     """Approve or return a report."""
 
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    next = HiddenField()
+    #: "1" once the deputy secretary has been told how many students are unconfirmed.
+    confirm = HiddenField()
+
+
+# -- the chase list -------------------------------------------------------------------------
+
+
+def _chase_channels():
+    return [(str(c), CHANNEL[c]) for c in CHANNELS]
+
+
+class ChaseContactForm(FlaskForm):
+    """One contact from the chase list: the channel, what it found (the button pressed), a
+    note."""
+
+    channel = SelectField(_l("Contacted by"), choices=_chase_channels, default="phone")
+    outcome = HiddenField()
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    submission_key = HiddenField(validators=[Optional(), Length(max=48)])
+    next = HiddenField()
+
+
+class ChaseConfirmForm(FlaskForm):
+    """Several students reached by one channel, each confirmed with no change."""
+
+    selected = SelectMultipleField(coerce=int, validate_choice=False)
+    channel = SelectField(_l("Contacted by"), choices=_chase_channels, default="phone")
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    submission_key = HiddenField(default=new_submission_key,
+                                 validators=[Optional(), Length(max=48)])
     next = HiddenField()

@@ -1,80 +1,74 @@
 """The deputy secretary's review queue of high-concern students."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from caretrack.access import can_record_for, get_student_or_404
+from caretrack.access import (
+    can_review,
+    get_recordable_student_or_404,
+    get_student_or_404,
+    requires,
+)
 from caretrack.extensions import db
-from caretrack.models import Role, now_utc
+from caretrack.messages import message
+from caretrack.models import now_utc
+from caretrack.review import bp
 from caretrack.review.forms import FlagForm, ReviewForm
-from caretrack.services.audit import record_event
+from caretrack.services.errors import RuleError
 from caretrack.services.review import (
-    ReviewError,
+    concern_reasons,
     flag_for_review,
     latest_entries,
     overdue_rechecks,
     queue_query,
+    record_review_view,
     review_student,
+    statuses_today,
 )
 from caretrack.services.students import active_assignments_by_student
-from caretrack.services.timeline import DuplicateSubmission
-
-bp = Blueprint("review", __name__)
-
-REVIEW_ERRORS = {
-    "act-by-required": _l("Give the date by which the counsellor should act."),
-    "act-by-past": _l("The date cannot be in the past."),
-}
-
-
-def require_deputy() -> None:
-    if current_user.role != Role.DEPUTY_SECRETARY:
-        abort(404)
+from caretrack.web import client_address, commit_write, show_rule_error
 
 
 @bp.get("/")
-@login_required
+@requires(can_review)
 def index():
-    require_deputy()
     page = db.paginate(queue_query(current_user), per_page=20, error_out=False)
     students = list(page.items)
     ids = [s.id for s in students]
+    now = now_utc()
     return render_template(
         "review/index.html",
         page=page,
         students=students,
         assignments=active_assignments_by_student(ids),
         entries=latest_entries(ids),
-        overdue=overdue_rechecks(ids, now_utc()),
+        overdue=overdue_rechecks(ids, now),
+        reasons=concern_reasons(ids),
+        statuses=statuses_today(ids, now),
     )
 
 
 @bp.route("/<int:student_id>", methods=["GET", "POST"])
-@login_required
+@requires(can_review)
 def review(student_id: int):
-    require_deputy()
     student = get_student_or_404(student_id, current_user)
     form = ReviewForm()
     if form.validate_on_submit():
+        key = form.submission_key.data or None
         try:
-            review_student(
+            written = commit_write(lambda: review_student(
                 student, current_user, note=form.note.data, decision=form.decision.data,
-                act_by=form.act_by.data, submission_key=form.submission_key.data,
-            )
-        except DuplicateSubmission:
-            return redirect(url_for("review.index"))
-        except ReviewError as exc:
-            db.session.rollback()
-            form.act_by.errors.append(str(REVIEW_ERRORS[str(exc)]))
+                act_by=form.act_by.data, now=now_utc(), ip=client_address(), submission_key=key,
+            ), submission_key=key)
+        except RuleError as error:
+            show_rule_error(form, error, default_field="act_by")
         else:
-            record_event("review.create", current_user, student.id)
-            db.session.commit()
-            flash(_("Review of %(name)s recorded.", name=student.name), "success")
+            if not written.duplicate:
+                flash(_("Review of %(name)s recorded.", name=student.name), "success")
             return redirect(url_for("review.index"))
-    record_event("student.view", current_user, student.id, detail="review")
-    db.session.commit()
+    commit_write(lambda: record_review_view(student, current_user, now=now_utc(),
+                                            ip=client_address()))
     return render_template(
         "review/review.html",
         student=student,
@@ -88,19 +82,21 @@ def review(student_id: int):
 @bp.post("/flag/<int:student_id>")
 @login_required
 def flag(student_id: int):
-    student = get_student_or_404(student_id, current_user)
-    if not can_record_for(current_user, student):
-        abort(404)
+    """A counsellor puts one of their students in the review queue.
+
+    :raise 404: unless the user is the student's counsellor.
+    """
+    student = get_recordable_student_or_404(student_id, current_user)
+    back = url_for("students.detail", student_id=student.id)
     form = FlagForm()
     if not form.validate_on_submit():
         flash(_("Say why the student should be reviewed."), "danger")
-        return redirect(url_for("students.detail", student_id=student.id))
+        return redirect(back)
     try:
-        flag_for_review(student, current_user, reason=form.reason.data)
-    except ReviewError:
-        flash(_("This student is already in the review queue."), "info")
-        return redirect(url_for("students.detail", student_id=student.id))
-    record_event("review.flag", current_user, student.id)
-    db.session.commit()
+        commit_write(lambda: flag_for_review(student, current_user, reason=form.reason.data,
+                                             now=now_utc(), ip=client_address()))
+    except RuleError as error:
+        flash(message(error.code), "info")
+        return redirect(back)
     flash(_("%(name)s is in the deputy secretary's review queue.", name=student.name), "success")
-    return redirect(url_for("students.detail", student_id=student.id))
+    return redirect(back)

@@ -1,4 +1,5 @@
-"""Care categories and concern level of a student, each change kept as history."""
+"""Care categories and concern level of a student, each change kept as history: a timeline
+entry and an audit event for every change."""
 
 from datetime import date, datetime
 
@@ -16,11 +17,9 @@ from caretrack.models import (
     now_utc,
 )
 from caretrack.services import rechecks
+from caretrack.services.audit import record_event
+from caretrack.services.errors import RuleError
 from caretrack.services.timeline import add_entry
-
-
-class CaseRuleError(ValueError):
-    """A change that the case rules refuse; the message is shown to the user."""
 
 
 def assign_category(
@@ -31,11 +30,12 @@ def assign_category(
     started_on: date,
     reason: str = "",
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> CategoryAssignment:
     """Give the student a care category from ``started_on``.
 
-    :raise CaseRuleError: if the student holds the category already.
+    :raise RuleError: if the student holds the category already.
     """
     now = now or now_utc()
     already = db.session.scalars(
@@ -46,7 +46,7 @@ def assign_category(
         )
     ).first()
     if already:
-        raise CaseRuleError("already-assigned")
+        raise RuleError("already-assigned", "category_id")
     assignment = CategoryAssignment(
         student_id=student.id, category_id=category.id, category=category, started_on=started_on,
         reason=reason, set_by_id=by.id, created_at=now,
@@ -64,6 +64,8 @@ def assign_category(
         },
     )
     rechecks.on_category_assigned(assignment, by, now)
+    record_event("category.add", by, student.id, detail=f"assignment:{assignment.id}", now=now,
+                 ip=ip)
     return assignment
 
 
@@ -74,17 +76,18 @@ def end_category(
     ended_on: date,
     reason: str = "",
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> CategoryAssignment:
     """End a student's care category on ``ended_on``; the assignment stays as history.
 
-    :raise CaseRuleError: if it has ended already or would end before it started.
+    :raise RuleError: if it has ended already or would end before it started.
     """
     now = now or now_utc()
     if assignment.ended_on is not None:
-        raise CaseRuleError("already-ended")
+        raise RuleError("already-ended", "ended_on")
     if ended_on < assignment.started_on:
-        raise CaseRuleError("ends-before-start")
+        raise RuleError("ends-before-start", "ended_on")
     assignment.ended_on = ended_on
     assignment.end_reason = reason
     assignment.ended_by_id = by.id
@@ -100,6 +103,8 @@ def end_category(
         },
     )
     rechecks.on_category_ended(assignment, by, now)
+    record_event("category.end", by, assignment.student_id, detail=f"assignment:{assignment.id}",
+                 now=now, ip=ip)
     return assignment
 
 
@@ -110,16 +115,18 @@ def change_concern_level(
     *,
     reason: str = "",
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> ConcernChange:
     """Set the student's concern level, keeping the change and its reason as history.
 
-    :raise CaseRuleError: if the level is unknown or unchanged.
+    :raise RuleError: if the level is unchanged.
+    :raise ValueError: if the level is unknown.
     """
     now = now or now_utc()
     level = ConcernLevel(level)
     if level == student.concern_level:
-        raise CaseRuleError("unchanged")
+        raise RuleError("concern-unchanged", "level")
     change = ConcernChange(
         student_id=student.id, level=level, previous_level=student.concern_level,
         reason=reason, set_by_id=by.id, created_at=now,
@@ -132,4 +139,5 @@ def change_concern_level(
         submission_key=submission_key,
         details={"from": change.previous_level, "to": level},
     )
+    record_event("concern.change", by, student.id, detail=f"concern:{change.id}", now=now, ip=ip)
     return change

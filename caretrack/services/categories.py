@@ -1,13 +1,13 @@
 """Managing the care categories (the admin's)."""
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import CareCategory
-
-
-class CategoryCodeTaken(ValueError):
-    pass
+from caretrack.models import CareCategory, User
+from caretrack.services.audit import record_event
+from caretrack.services.errors import RuleError
 
 
 def all_categories() -> list[CareCategory]:
@@ -16,16 +16,19 @@ def all_categories() -> list[CareCategory]:
     )
 
 
-def save_category(category: CareCategory | None, **fields) -> CareCategory:
-    """Create a category (``category`` None) or change one; codes are unique.
+def save_category(
+    category: CareCategory | None, admin: User | None, *, now: datetime | None = None,
+    ip: str = "", **fields,
+) -> CareCategory:
+    """Create a category (``category`` None) or change one, and audit it; codes are unique.
 
-    :raise CategoryCodeTaken: if another category has the code.
+    :raise RuleError: "category-code-taken" if another category has the code.
     """
     taken = db.session.scalars(
         select(CareCategory.id).where(CareCategory.code == fields["code"])
     ).first()
     if taken is not None and (category is None or taken != category.id):
-        raise CategoryCodeTaken(fields["code"])
+        raise RuleError("category-code-taken", "code")
     if category is None:
         next_order = db.session.scalar(select(func.coalesce(func.max(CareCategory.sort_order), 0)))
         category = CareCategory(sort_order=next_order + 1)
@@ -33,4 +36,5 @@ def save_category(category: CareCategory | None, **fields) -> CareCategory:
     for name, value in fields.items():
         setattr(category, name, value)
     db.session.flush()
+    record_event("category.save", admin, detail=f"category:{category.id}", now=now, ip=ip)
     return category

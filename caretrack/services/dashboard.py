@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select, true
 
-from caretrack.access import sees_whole_college, student_filter
+from caretrack.access import counsellor_accounts, sees_whole_college, student_filter
 from caretrack.extensions import db
 from caretrack.models import (
     CareCategory,
@@ -17,7 +17,6 @@ from caretrack.models import (
     RecheckState,
     Referral,
     ReferralState,
-    Role,
     Student,
     TimelineEntry,
     User,
@@ -36,6 +35,13 @@ class Activity:
     follow_ups: list[int]
     deliveries: list[int]
     new_categories: list[int]
+    #: The last day, still under way: its counts run only until ``as_of``.
+    partial_day: date | None = None
+    as_of: datetime | None = None
+
+    def is_partial(self, day: date) -> bool:
+        """Whether ``day``'s counts are of a day not over yet (today so far)."""
+        return day == self.partial_day
 
 
 @dataclass
@@ -96,6 +102,7 @@ def activity(user: User, now: datetime) -> Activity:
         new_categories=_per_day(
             CategoryAssignment.created_at, days, visible(CategoryAssignment.student_id)
         ),
+        partial_day=today, as_of=now,
     )
 
 
@@ -141,7 +148,7 @@ def overdue_by_counsellor(user: User, now: datetime) -> list[tuple[User, int]]:
             Recheck.state == RecheckState.OPEN,
             Recheck.due_on < local_today(now),
             student_filter(user),
-            User.role == Role.COUNSELLOR,
+            counsellor_accounts(active_only=False),
         )
         .group_by(User.id)
         .order_by(func.count(Recheck.id).desc(), User.display_name)

@@ -11,7 +11,8 @@ from caretrack.extensions import db
 from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
 from caretrack.services import rechecks
 from caretrack.services.audit import record_event
-from caretrack.services.timeline import add_entry, check_not_recorded
+from caretrack.services.errors import RuleError
+from caretrack.services.timeline import add_entry
 
 
 class Channel(StrEnum):
@@ -44,27 +45,18 @@ CORRECTABLE_KINDS = frozenset(
 CLOCK_SLACK = timedelta(minutes=5)
 
 
-class EntryRuleError(ValueError):
-    """An entry the timeline rules refuse; the code names the reason shown to the user."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
 def _check_recorder(student: Student, by: User) -> None:
     if not can_record_for(by, student):
-        raise EntryRuleError("not-allowed")
+        raise RuleError("not-allowed")
 
 
 def _check_when(occurred_at: datetime, now: datetime) -> None:
     if occurred_at > now + CLOCK_SLACK:
-        raise EntryRuleError("in-future")
+        raise RuleError("in-future", "occurred_at")
 
 
-def _audit(action: str, by: User, entry: TimelineEntry, now: datetime) -> None:
-    event = record_event(action, by, entry.student_id, detail=f"entry:{entry.id}")
-    event.occurred_at = now
+def _audit(action: str, by: User, entry: TimelineEntry, now: datetime, ip: str) -> None:
+    record_event(action, by, entry.student_id, detail=f"entry:{entry.id}", now=now, ip=ip)
 
 
 def record_follow_up(
@@ -78,11 +70,12 @@ def record_follow_up(
     occurred_at: datetime | None = None,
     check_again_in_days: int | None = None,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
     """Record a follow-up contact, then let the re-check rules complete and schedule re-checks.
 
-    :raise EntryRuleError: if ``by`` is not the student's counsellor or the contact is in the
+    :raise RuleError: if ``by`` is not the student's counsellor or the contact is in the
         future.
     :raise DuplicateSubmission: if the form was recorded already.
     """
@@ -91,7 +84,7 @@ def record_follow_up(
     _check_recorder(student, by)
     _check_when(occurred_at, now)
     if check_again_in_days is not None and check_again_in_days < 0:
-        raise EntryRuleError("negative-interval")
+        raise RuleError("negative-interval", "check_again_in_days")
     entry = add_entry(
         student, EntryKind.FOLLOW_UP, by, body=body, occurred_at=occurred_at, now=now,
         submission_key=submission_key,
@@ -103,7 +96,7 @@ def record_follow_up(
         },
     )
     rechecks.on_follow_up(student, entry, by, check_again_in_days=check_again_in_days, now=now)
-    _audit("follow_up.create", by, entry, now)
+    _audit("follow_up.create", by, entry, now, ip)
     return entry
 
 
@@ -119,11 +112,12 @@ def record_delivery(
     body: str = "",
     occurred_at: datetime | None = None,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
     """Record a supply delivery: the items and quantities, where, received or not, by whom.
 
-    :raise EntryRuleError: if ``by`` is not the student's counsellor, there is no item, a
+    :raise RuleError: if ``by`` is not the student's counsellor, there is no item, a
         quantity is not positive, or the delivery is in the future.
     :raise DuplicateSubmission: if the form was recorded already.
     """
@@ -133,9 +127,9 @@ def record_delivery(
     _check_when(occurred_at, now)
     lines = [(name.strip(), int(quantity)) for name, quantity in items if name.strip()]
     if not lines:
-        raise EntryRuleError("no-items")
+        raise RuleError("no-items", "items")
     if any(quantity < 1 for _, quantity in lines):
-        raise EntryRuleError("bad-quantity")
+        raise RuleError("bad-quantity", "items")
     entry = add_entry(
         student, EntryKind.DELIVERY, by, body=body, occurred_at=occurred_at, now=now,
         submission_key=submission_key,
@@ -147,7 +141,7 @@ def record_delivery(
             "delivered_by": delivered_by.strip(),
         },
     )
-    _audit("delivery.create", by, entry, now)
+    _audit("delivery.create", by, entry, now, ip)
     return entry
 
 
@@ -157,20 +151,21 @@ def record_note(
     *,
     body: str,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
     """Add a free-text note to the student's timeline.
 
-    :raise EntryRuleError: if ``by`` is not the student's counsellor or the note is empty.
+    :raise RuleError: if ``by`` is not the student's counsellor or the note is empty.
     :raise DuplicateSubmission: if the form was recorded already.
     """
     now = now or now_utc()
     _check_recorder(student, by)
     if not body.strip():
-        raise EntryRuleError("empty")
+        raise RuleError("empty", "body")
     entry = add_entry(student, EntryKind.NOTE, by, body=body, now=now,
                       submission_key=submission_key)
-    _audit("note.create", by, entry, now)
+    _audit("note.create", by, entry, now, ip)
     return entry
 
 
@@ -187,30 +182,29 @@ def record_correction(
     *,
     body: str,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
     """Correct an entry with a new one that points at it; the original stays as it was.
 
-    :raise EntryRuleError: if ``by`` is not the student's counsellor, the entry's kind is not
+    :raise RuleError: if ``by`` is not the student's counsellor, the entry's kind is not
         corrected this way, it has a correction already, or the text is empty.
     :raise DuplicateSubmission: if the form was recorded already.
     """
     now = now or now_utc()
     student = entry.student
     _check_recorder(student, by)
-    # A second post of the same form is a duplicate, not an "already corrected" error.
-    check_not_recorded(submission_key)
     if entry.kind not in CORRECTABLE_KINDS:
-        raise EntryRuleError("not-correctable")
+        raise RuleError("not-correctable")
     if correction_of(entry) is not None:
-        raise EntryRuleError("already-corrected")
+        raise RuleError("already-corrected", "body")
     if not body.strip():
-        raise EntryRuleError("empty")
+        raise RuleError("empty", "body")
     correction = add_entry(
         student, EntryKind.CORRECTION, by, body=body, now=now, corrects_id=entry.id,
         submission_key=submission_key,
         details={"corrects_kind": entry.kind,
                  "corrects_occurred_at": entry.occurred_at.isoformat()},
     )
-    _audit("correction.create", by, correction, now)
+    _audit("correction.create", by, correction, now, ip)
     return correction

@@ -15,7 +15,7 @@ class RuleError(ValueError):
         super().__init__(code)
         self.code = code
         self.field = field
-        self.conflict = conflict
+        self.conflict = conflict or code == "stale" or code.endswith("-stale")
         self.values = values
 
     def __repr__(self) -> str:

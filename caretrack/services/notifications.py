@@ -13,6 +13,8 @@ KIND_ENDPOINT = {
     "referral.response": "referrals.index",
     "referral.revoked": "referrals.index",
     "review.request": "rechecks.index",
+    #: A status rule fired for a student of the counsellor (a re-check due today with it).
+    "status.alert": "rechecks.index",
 }
 
 

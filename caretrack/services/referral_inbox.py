@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from caretrack.access import visible_referrals
 from caretrack.extensions import db
-from caretrack.models import Referral, ReferralState, TimelineEntry, User
+from caretrack.models import Notification, Referral, ReferralState, TimelineEntry, Urgency, User
 from caretrack.services.dashboard import REFERRAL_AGES
 from caretrack.services.referrals import ACTIVE_STATES
 
@@ -35,10 +35,15 @@ def inbox_query(
             query = query.where(Referral.created_at > now - timedelta(days=high))
     return query.order_by(
         Referral.state.in_(ACTIVE_STATES).desc(),
-        (Referral.urgency == "urgent").desc(),
+        (Referral.urgency == Urgency.URGENT).desc(),
         Referral.created_at,
         Referral.id,
     )
+
+
+def age_in_days(referral: Referral, now: datetime) -> int:
+    """Return the whole days since the referral was made."""
+    return int((now - referral.created_at).total_seconds() // 86400)
 
 
 def thread(referral: Referral) -> list[TimelineEntry]:
@@ -54,8 +59,6 @@ def thread(referral: Referral) -> list[TimelineEntry]:
 
 def unseen_referral_ids(user: User, referral_ids: list[int]) -> set[int]:
     """Which of these referrals have a notification the user has not seen yet."""
-    from caretrack.models import Notification
-
     if not referral_ids:
         return set()
     return set(

@@ -6,8 +6,8 @@
 
 Every step is a timeline entry of the student (the referral itself: ``EntryKind.REFERRAL``,
 each later step: ``EntryKind.REFERRAL_STEP``, both with ``referral_id`` set), an audit event
-and a notification for the other side. A refused step raises :class:`ReferralError` and
-changes nothing.
+and a notification for the other side. A refused step raises :class:`RuleError` and changes
+nothing.
 """
 
 from datetime import datetime
@@ -16,13 +16,17 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from caretrack.access import can_record_for
+from caretrack.access import (
+    can_record_for,
+    is_referral_revoker,
+    is_referral_supervisor,
+    is_supervisor_account,
+)
 from caretrack.extensions import db
 from caretrack.models import (
     EntryKind,
     Referral,
     ReferralState,
-    Role,
     Student,
     TimelineEntry,
     Urgency,
@@ -30,8 +34,9 @@ from caretrack.models import (
     now_utc,
 )
 from caretrack.services.audit import record_event
-from caretrack.services.notifications import notify
-from caretrack.services.timeline import add_entry, check_not_recorded
+from caretrack.services.errors import RuleError
+from caretrack.services.notifications import mark_seen, notify
+from caretrack.services.timeline import add_entry, refusal
 
 
 class ReferralStep(StrEnum):
@@ -48,14 +53,6 @@ class ReferralStep(StrEnum):
 ACTIVE_STATES = (ReferralState.OPEN, ReferralState.ACCEPTED)
 
 
-class ReferralError(ValueError):
-    """A referral step the lifecycle refuses; the code names the reason shown to the user."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
 def referrals_of(student: Student) -> list[Referral]:
     """Return the student's referrals, newest first, with both people loaded."""
     return list(
@@ -68,16 +65,18 @@ def referrals_of(student: Student) -> list[Referral]:
     )
 
 
-def can_revoke(referral: Referral, user: User) -> bool:
-    """Whether ``user`` may revoke ``referral`` now: its counsellor or the deputy, while open."""
-    return referral.state == ReferralState.OPEN and (
-        user.id == referral.referred_by_id or user.role == Role.DEPUTY_SECRETARY
-    )
+def _audit(action: str, by: User, referral: Referral, now: datetime, ip: str) -> None:
+    record_event(action, by, referral.student_id, detail=f"referral:{referral.id}", now=now,
+                 ip=ip)
 
 
-def _audit(action: str, by: User, referral: Referral, now: datetime) -> None:
-    event = record_event(action, by, referral.student_id, detail=f"referral:{referral.id}")
-    event.occurred_at = now
+def record_view(referral: Referral, user: User, *, now: datetime | None = None,
+                ip: str = "") -> None:
+    """Record that ``user`` opened the referral's thread: its notifications are seen, the
+    audit has the view."""
+    now = now or now_utc()
+    mark_seen(user, referral_id=referral.id, now=now)
+    _audit("referral.view", user, referral, now, ip)
 
 
 def refer(
@@ -88,23 +87,23 @@ def refer(
     reason: str,
     urgency: str = Urgency.NORMAL,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> Referral:
     """Refer the student to a supervisor (any supervisor; usually the student's own).
 
-    :raise ReferralError: if ``by`` is not the student's counsellor, ``supervisor`` is not an
+    :raise RuleError: if ``by`` is not the student's counsellor, ``supervisor`` is not an
         active supervisor, the reason is empty, or the student has an open or accepted
         referral to the same supervisor.
     :raise DuplicateSubmission: if the form was recorded already.
     """
     now = now or now_utc()
-    check_not_recorded(submission_key)
     if not can_record_for(by, student):
-        raise ReferralError("not-allowed")
-    if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
-        raise ReferralError("not-a-supervisor")
+        raise RuleError("not-allowed")
+    if not is_supervisor_account(supervisor):
+        raise RuleError("not-a-supervisor", "supervisor_id")
     if not reason.strip():
-        raise ReferralError("no-reason")
+        raise RuleError("no-reason", "reason")
     active = db.session.scalars(
         select(Referral.id).where(
             Referral.student_id == student.id,
@@ -113,7 +112,7 @@ def refer(
         )
     ).first()
     if active is not None:
-        raise ReferralError("already-referred")
+        raise refusal("already-referred", "supervisor_id", submission_key=submission_key)
     referral = Referral(
         student_id=student.id, referred_by_id=by.id, supervisor_id=supervisor.id,
         reason=reason, urgency=Urgency(urgency), state=ReferralState.OPEN,
@@ -127,154 +126,107 @@ def refer(
         details={"supervisor_id": supervisor.id, "urgency": str(referral.urgency)},
     )
     notify(supervisor.id, "referral.new", student_id=student.id, referral_id=referral.id, now=now)
-    _audit("referral.create", by, referral, now)
+    _audit("referral.create", by, referral, now, ip)
     return referral
 
 
-def _step(
+#: Each step: the state it needs, the code that refuses it in another state, the state it
+#: leads to (None: unchanged), and the form field its text is written in.
+STEP_RULES = {
+    ReferralStep.ACCEPTED: (ReferralState.OPEN, "referral-not-open", ReferralState.ACCEPTED,
+                            "note"),
+    ReferralStep.DECLINED: (ReferralState.OPEN, "referral-not-open", ReferralState.DECLINED,
+                            "reason"),
+    ReferralStep.RESPONDED: (ReferralState.ACCEPTED, "referral-not-accepted", None, "body"),
+    ReferralStep.DONE: (ReferralState.ACCEPTED, "referral-not-accepted", ReferralState.DONE,
+                        "note"),
+    ReferralStep.REVOKED: (ReferralState.OPEN, "referral-not-open", ReferralState.REVOKED,
+                           "reason"),
+}
+CLOSING_STATES = (ReferralState.DECLINED, ReferralState.DONE, ReferralState.REVOKED)
+
+
+def may_take_step(user: User, referral: Referral, step: ReferralStep) -> bool:
+    """Whether ``user`` is the one who takes ``step`` of the referral (in any state): its
+    supervisor, or for revoking the counsellor who referred or the deputy secretary."""
+    if step == ReferralStep.REVOKED:
+        return is_referral_revoker(user, referral)
+    return is_referral_supervisor(user, referral)
+
+
+def take_step(
     referral: Referral,
     by: User,
     step: ReferralStep,
     *,
-    body: str,
-    to_state: str | None,
-    notify_user_id: int,
-    now: datetime,
-    submission_key: str | None,
+    text: str = "",
+    now: datetime | None = None,
+    ip: str = "",
+    submission_key: str | None = None,
 ) -> TimelineEntry:
-    """Move the referral to ``to_state`` (None: unchanged) and record the step everywhere."""
+    """Take one step of the referral and record it everywhere: the timeline entry, the
+    notification of the other side, the audit.
+
+    :raise RuleError: "not-the-supervisor" / "not-allowed" if ``by`` does not take this step;
+        "referral-not-open" / "referral-not-accepted" (a conflict: someone acted meanwhile)
+        if the referral's state no longer allows it; "no-reason" / "no-response" for a
+        decline or a response without text.
+    :raise DuplicateSubmission: if the same form was recorded already.
+    """
+    now = now or now_utc()
+    needed, not_in_state, to_state, field = STEP_RULES[step]
+    if not may_take_step(by, referral, step):
+        raise RuleError("not-allowed" if step == ReferralStep.REVOKED else "not-the-supervisor")
+    if referral.state != needed:
+        raise refusal(not_in_state, field, submission_key=submission_key, conflict=True)
+    if step == ReferralStep.DECLINED and not text.strip():
+        raise RuleError("no-reason", field)
+    if step == ReferralStep.RESPONDED and not text.strip():
+        raise RuleError("no-response", field)
     previous = referral.state
+    entry = add_entry(
+        referral.student, EntryKind.REFERRAL_STEP, by, body=text, now=now,
+        referral_id=referral.id, submission_key=submission_key,
+        details={"action": str(step), "from": str(previous), "to": str(to_state or previous)},
+    )
     if to_state is not None:
         referral.state = to_state
-        if to_state in (ReferralState.DECLINED, ReferralState.DONE, ReferralState.REVOKED):
+        if to_state in CLOSING_STATES:
             referral.closed_at = now
     referral.updated_at = now
     db.session.flush()
-    entry = add_entry(
-        referral.student, EntryKind.REFERRAL_STEP, by, body=body, now=now,
-        referral_id=referral.id, submission_key=submission_key,
-        details={"action": str(step), "from": str(previous), "to": str(referral.state)},
-    )
-    kind = "referral.revoked" if step == ReferralStep.REVOKED else "referral.response"
-    notify(notify_user_id, kind, student_id=referral.student_id, referral_id=referral.id, now=now)
-    _audit(f"referral.{step}", by, referral, now)
+    if step == ReferralStep.REVOKED:
+        notify(referral.supervisor_id, "referral.revoked", student_id=referral.student_id,
+               referral_id=referral.id, now=now)
+    else:
+        notify(referral.referred_by_id, "referral.response", student_id=referral.student_id,
+               referral_id=referral.id, now=now)
+    _audit(f"referral.{step}", by, referral, now, ip)
     return entry
 
 
-def _check_supervisor(referral: Referral, by: User) -> None:
-    if by.id != referral.supervisor_id:
-        raise ReferralError("not-the-supervisor")
+def accept(referral: Referral, by: User, *, note: str = "", **options) -> TimelineEntry:
+    """The supervisor takes the open referral on (see :func:`take_step`)."""
+    return take_step(referral, by, ReferralStep.ACCEPTED, text=note, **options)
 
 
-def _check_state(referral: Referral, *allowed: str) -> None:
-    if referral.state not in allowed:
-        raise ReferralError(f"not-{'-or-'.join(allowed)}")
+def decline(referral: Referral, by: User, *, reason: str, **options) -> TimelineEntry:
+    """The supervisor declines the open referral, saying why (see :func:`take_step`)."""
+    return take_step(referral, by, ReferralStep.DECLINED, text=reason, **options)
 
 
-def accept(
-    referral: Referral,
-    by: User,
-    *,
-    note: str = "",
-    now: datetime | None = None,
-    submission_key: str | None = None,
-) -> TimelineEntry:
-    """The supervisor takes the referral on.
-
-    :raise ReferralError: if ``by`` is not its supervisor or it is not open.
-    """
-    now = now or now_utc()
-    check_not_recorded(submission_key)
-    _check_supervisor(referral, by)
-    _check_state(referral, ReferralState.OPEN)
-    return _step(referral, by, ReferralStep.ACCEPTED, body=note, to_state=ReferralState.ACCEPTED,
-                 notify_user_id=referral.referred_by_id, now=now, submission_key=submission_key)
+def respond(referral: Referral, by: User, *, body: str, **options) -> TimelineEntry:
+    """The supervisor reports what they did (e.g. an online thesis session), as often as
+    needed while the referral is accepted (see :func:`take_step`)."""
+    return take_step(referral, by, ReferralStep.RESPONDED, text=body, **options)
 
 
-def decline(
-    referral: Referral,
-    by: User,
-    *,
-    reason: str,
-    now: datetime | None = None,
-    submission_key: str | None = None,
-) -> TimelineEntry:
-    """The supervisor declines the referral, saying why.
-
-    :raise ReferralError: if ``by`` is not its supervisor, it is not open, or the reason is
-        empty.
-    """
-    now = now or now_utc()
-    check_not_recorded(submission_key)
-    _check_supervisor(referral, by)
-    _check_state(referral, ReferralState.OPEN)
-    if not reason.strip():
-        raise ReferralError("no-reason")
-    return _step(referral, by, ReferralStep.DECLINED, body=reason,
-                 to_state=ReferralState.DECLINED, notify_user_id=referral.referred_by_id,
-                 now=now, submission_key=submission_key)
+def mark_done(referral: Referral, by: User, *, note: str = "", **options) -> TimelineEntry:
+    """The supervisor closes the accepted referral as done (see :func:`take_step`)."""
+    return take_step(referral, by, ReferralStep.DONE, text=note, **options)
 
 
-def respond(
-    referral: Referral,
-    by: User,
-    *,
-    body: str,
-    now: datetime | None = None,
-    submission_key: str | None = None,
-) -> TimelineEntry:
-    """The supervisor reports what they did (e.g. an online thesis session); as often as needed.
-
-    :raise ReferralError: if ``by`` is not its supervisor, it is not accepted, or the text is
-        empty.
-    """
-    now = now or now_utc()
-    check_not_recorded(submission_key)
-    _check_supervisor(referral, by)
-    _check_state(referral, ReferralState.ACCEPTED)
-    if not body.strip():
-        raise ReferralError("empty")
-    return _step(referral, by, ReferralStep.RESPONDED, body=body, to_state=None,
-                 notify_user_id=referral.referred_by_id, now=now, submission_key=submission_key)
-
-
-def mark_done(
-    referral: Referral,
-    by: User,
-    *,
-    note: str = "",
-    now: datetime | None = None,
-    submission_key: str | None = None,
-) -> TimelineEntry:
-    """The supervisor closes an accepted referral as done.
-
-    :raise ReferralError: if ``by`` is not its supervisor or it is not accepted (a declined,
-        revoked or open referral cannot be marked done).
-    """
-    now = now or now_utc()
-    check_not_recorded(submission_key)
-    _check_supervisor(referral, by)
-    _check_state(referral, ReferralState.ACCEPTED)
-    return _step(referral, by, ReferralStep.DONE, body=note, to_state=ReferralState.DONE,
-                 notify_user_id=referral.referred_by_id, now=now, submission_key=submission_key)
-
-
-def revoke(
-    referral: Referral,
-    by: User,
-    *,
-    reason: str = "",
-    now: datetime | None = None,
-    submission_key: str | None = None,
-) -> TimelineEntry:
-    """Withdraw an open referral: only the referring counsellor or the deputy secretary.
-
-    :raise ReferralError: if ``by`` may not revoke it or it is no longer open.
-    """
-    now = now or now_utc()
-    check_not_recorded(submission_key)
-    if by.id != referral.referred_by_id and by.role != Role.DEPUTY_SECRETARY:
-        raise ReferralError("not-allowed")
-    _check_state(referral, ReferralState.OPEN)
-    return _step(referral, by, ReferralStep.REVOKED, body=reason, to_state=ReferralState.REVOKED,
-                 notify_user_id=referral.supervisor_id, now=now, submission_key=submission_key)
+def revoke(referral: Referral, by: User, *, reason: str = "", **options) -> TimelineEntry:
+    """The referring counsellor or the deputy secretary withdraws the open referral (see
+    :func:`take_step`)."""
+    return take_step(referral, by, ReferralStep.REVOKED, text=reason, **options)

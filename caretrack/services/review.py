@@ -6,7 +6,6 @@ and a decision – keep high, lower to elevated or to normal, or ask the counsel
 date (which schedules a re-check owned by the counsellor).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,6 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from caretrack.access import student_filter
 from caretrack.extensions import db
 from caretrack.models import (
+    ConcernChange,
     ConcernLevel,
     EntryKind,
     Recheck,
@@ -27,8 +27,13 @@ from caretrack.models import (
     now_utc,
 )
 from caretrack.services import rechecks
+from caretrack.services.audit import record_event
 from caretrack.services.cases import change_concern_level
 from caretrack.services.clock import local_today
+from caretrack.services.daily.carried import statuses_for
+from caretrack.services.daily.values import DayStatus
+from caretrack.services.errors import RuleError
+from caretrack.services.grouping import group_by_student
 from caretrack.services.notifications import notify
 from caretrack.services.timeline import add_entry
 
@@ -38,10 +43,6 @@ class Decision(StrEnum):
     LOWER_ELEVATED = "lower_elevated"
     LOWER_NORMAL = "lower_normal"
     ASK_COUNSELLOR = "ask_counsellor"
-
-
-class ReviewError(ValueError):
-    """A review the rules refuse; ``code`` names why."""
 
 
 @dataclass
@@ -64,7 +65,8 @@ def queue_query(user: User) -> Select[tuple[Student]]:
 
 
 def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, list]:
-    """The newest ``per_student`` timeline entries of each student, in one query."""
+    """The newest ``per_student`` timeline entries of each student (re-check rows left out:
+    the overdue ones show on their own), in one query."""
     if not student_ids:
         return {}
     rank = (
@@ -76,7 +78,10 @@ def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, li
         .label("rank")
     )
     ranked = (
-        select(TimelineEntry.id, rank).where(TimelineEntry.student_id.in_(student_ids)).subquery()
+        select(TimelineEntry.id, rank).where(
+            TimelineEntry.student_id.in_(student_ids),
+            TimelineEntry.kind != EntryKind.RECHECK_CHANGE,  # the re-checks show apart
+        ).subquery()
     )
     entries = db.session.scalars(
         select(TimelineEntry)
@@ -84,17 +89,33 @@ def latest_entries(student_ids: list[int], per_student: int = 3) -> dict[int, li
         .where(ranked.c.rank <= per_student)
         .order_by(TimelineEntry.student_id, TimelineEntry.occurred_at.desc())
     )
-    result: dict[int, list] = defaultdict(list)
-    for entry in entries:
-        result[entry.student_id].append(entry)
-    return result
+    return group_by_student(entries)
+
+
+def concern_reasons(student_ids: list[int]) -> dict[int, ConcernChange]:
+    """The latest concern change of each student: why they are at their level (one query)."""
+    if not student_ids:
+        return {}
+    rank = func.row_number().over(
+        partition_by=ConcernChange.student_id,
+        order_by=(ConcernChange.created_at.desc(), ConcernChange.id.desc()),
+    ).label("rank")
+    ranked = select(ConcernChange.id, rank).where(
+        ConcernChange.student_id.in_(student_ids)).subquery()
+    return {c.student_id: c for c in db.session.scalars(
+        select(ConcernChange).join(ranked, ranked.c.id == ConcernChange.id)
+        .where(ranked.c.rank == 1))}
+
+
+def statuses_today(student_ids: list[int], now: datetime) -> dict[int, DayStatus]:
+    """Each student's daily status today (confirmed or carried forward)."""
+    return statuses_for(student_ids, local_today(now)) if student_ids else {}
 
 
 def overdue_rechecks(student_ids: list[int], now: datetime) -> dict[int, list[Recheck]]:
     """Open re-checks due before the college's today, per student, in one query."""
-    result: dict[int, list[Recheck]] = defaultdict(list)
     if not student_ids:
-        return result
+        return {}
     rows = db.session.scalars(
         select(Recheck)
         .where(
@@ -104,26 +125,32 @@ def overdue_rechecks(student_ids: list[int], now: datetime) -> dict[int, list[Re
         )
         .order_by(Recheck.due_on)
     )
-    for recheck in rows:
-        result[recheck.student_id].append(recheck)
-    return result
+    return group_by_student(rows)
+
+
+def record_review_view(student: Student, user: User, *, now: datetime | None = None,
+                       ip: str = "") -> None:
+    """Audit that ``user`` opened the student's review page."""
+    record_event("student.view", user, student.id, detail="review", now=now, ip=ip)
 
 
 def flag_for_review(
-    student: Student, by: User, *, reason: str, now: datetime | None = None
+    student: Student, by: User, *, reason: str, now: datetime | None = None, ip: str = ""
 ) -> TimelineEntry:
     """Put the student in the review queue without raising the concern level.
 
-    :raise ReviewError: if the student is in the queue already.
+    :raise RuleError: "already-queued" if the student is in the queue already.
     """
     now = now or now_utc()
     if student.flagged_for_review or student.concern_level == ConcernLevel.HIGH:
-        raise ReviewError("already-queued")
+        raise RuleError("already-queued")
     student.flagged_for_review = True
-    return add_entry(
+    entry = add_entry(
         student, EntryKind.REVIEW, by, body=reason, occurred_at=now, now=now,
         details={"action": "flagged"},
     )
+    record_event("review.flag", by, student.id, now=now, ip=ip)
+    return entry
 
 
 def review_student(
@@ -134,20 +161,22 @@ def review_student(
     decision: str,
     act_by: date | None = None,
     now: datetime | None = None,
+    ip: str = "",
     submission_key: str | None = None,
 ) -> Review:
-    """Record the deputy secretary's review and carry out its decision.
+    """Record the deputy secretary's review, carry out its decision, and audit it.
 
-    :raise ReviewError: "act-by-required" or "act-by-past" for a request to the counsellor
-        without a date or with a date before today.
+    :raise RuleError: "act-by-required" or "act-by-past" (on ``act_by``) for a request to the
+        counsellor without a date or with a date before today.
+    :raise DuplicateSubmission: if the same form was recorded already.
     """
     now = now or now_utc()
     decision = Decision(decision)
     if decision == Decision.ASK_COUNSELLOR:
         if act_by is None:
-            raise ReviewError("act-by-required")
+            raise RuleError("act-by-required", "act_by")
         if act_by < local_today(now):
-            raise ReviewError("act-by-past")
+            raise RuleError("act-by-past", "act_by")
     details = {"action": "reviewed", "decision": str(decision), "level": student.concern_level}
     if act_by is not None and decision == Decision.ASK_COUNSELLOR:
         details["act_by"] = act_by.isoformat()
@@ -169,4 +198,5 @@ def review_student(
     student.last_reviewed_at = now
     student.flagged_for_review = False
     db.session.flush()
+    record_event("review.create", by, student.id, now=now, ip=ip)
     return Review(entry=entry, recheck=recheck)

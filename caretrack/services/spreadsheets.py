@@ -7,13 +7,16 @@ spreadsheet program would run as formulas.
 
 import csv
 import io
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app, has_app_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
 #: First characters that make a spreadsheet program run a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -23,6 +26,15 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Starts of common files that are not spreadsheets (PDF, PNG, JPEG, GIF).
 OTHER_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 CSV_DELIMITERS = (",", "\t", ";")
+#: The reasons that mean a file could not be read at all (answered 400; any other refusal of
+#: a file that was read is a 422).
+UNREADABLE = frozenset({"empty", "not-a-spreadsheet", "old-excel", "encoding",
+                        "unpacked-too-large", "compression-ratio"})
+
+
+def refusal_status(codes: Iterable[str]) -> int:
+    """400 when a file could not be read at all, else 422 (read, but not usable)."""
+    return 400 if any(code in UNREADABLE for code in codes) else 422
 
 
 class SpreadsheetError(ValueError):
@@ -73,7 +85,50 @@ def _csv_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an uploaded spreadsheet may unpack to, checked before it is parsed: the sum of
+    its parts' sizes, the ratio of that sum to the file's size, and its rows. The defaults
+    fit a roster of 50,000 students with room to spare."""
+
+    unpacked_bytes: int = 200 * 1024 * 1024
+    ratio: int = 100
+    rows: int = 60_000
+
+    @classmethod
+    def configured(cls) -> "UploadLimits":
+        if not has_app_context():
+            return cls()
+        config = current_app.config
+        return cls(config.get("UPLOAD_MAX_UNPACKED_BYTES", cls.unpacked_bytes),
+                   config.get("UPLOAD_MAX_RATIO", cls.ratio),
+                   config.get("UPLOAD_MAX_ROWS", cls.rows))
+
+
+def _check_zip(data: bytes, limits: UploadLimits) -> None:
+    """Refuse a zip that would unpack to too much, before any of it is unpacked. A part's
+    declared size bounds what Python's zipfile will ever inflate for it, so a part that lies
+    about its size fails its read instead of inflating further."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SpreadsheetError("not-a-spreadsheet") from exc
+    if unpacked > limits.unpacked_bytes:
+        raise SpreadsheetError("unpacked-too-large", str(limits.unpacked_bytes // 2**20))
+    if unpacked > limits.ratio * max(len(data), 1):
+        raise SpreadsheetError("compression-ratio", str(limits.ratio))
+
+
+def _bounded(rows: Iterable, limits: UploadLimits) -> Iterator:
+    for count, row in enumerate(rows, start=1):
+        if count > limits.rows:
+            raise SpreadsheetError("too-many-rows", str(limits.rows))
+        yield row
+
+
+def _read_xlsx(data: bytes, limits: UploadLimits) -> list[list[str]]:
+    _check_zip(data, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -81,44 +136,51 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             # The <dimension> a file declares may be wrong (some programs write "A1"), which
             # would cut rows off: read every row the sheet really has.
             sheet.reset_dimensions()
-            return [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            return [[_text(v) for v in row]
+                    for row in _bounded(sheet.iter_rows(values_only=True), limits)]
         finally:
             workbook.close()
+    except SpreadsheetError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure here means the file is unreadable
         raise SpreadsheetError("not-a-spreadsheet") from exc
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes, limits: UploadLimits) -> list[list[str]]:
     text = _decode_csv(data)
     if "\x00" in text:
         raise SpreadsheetError("not-a-spreadsheet")
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text))
-        return [[cell.strip() for cell in row] for row in reader]
+        return [[cell.strip() for cell in row] for row in _bounded(reader, limits)]
     except csv.Error as exc:
         raise SpreadsheetError("not-a-spreadsheet") from exc
 
 
-def read_table(filename: str, data: bytes) -> Table:
-    """Read the first sheet of an XLSX file, or a CSV file in UTF-8 or GBK.
+def read_table(filename: str, data: bytes, limits: UploadLimits | None = None) -> Table:
+    """Read the first sheet of an XLSX file, or a CSV file in UTF-8 or GBK, within ``limits``
+    (default: the configured ones).
 
     :raise SpreadsheetError: "empty", "not-a-spreadsheet", "old-excel" (a binary .xls) or
-        "encoding" (a CSV neither in UTF-8, GBK/GB18030 nor UTF-16 with a byte-order mark).
+        "encoding" (a CSV neither in UTF-8, GBK/GB18030 nor UTF-16 with a byte-order mark);
+        "unpacked-too-large" or "compression-ratio" (an XLSX refused before it is parsed),
+        "too-many-rows".
     """
+    limits = limits or UploadLimits.configured()
     if not data.strip():
         raise SpreadsheetError("empty")
     if data.startswith(b"PK\x03\x04"):
-        raw = _read_xlsx(data)
+        raw = _read_xlsx(data, limits)
     elif data.startswith(OLE_MAGIC):
         raise SpreadsheetError("old-excel")
     elif data.startswith(OTHER_MAGIC):
         raise SpreadsheetError("not-a-spreadsheet")
     elif data.startswith(UTF16_BOMS):
-        raw = _read_csv(data)
+        raw = _read_csv(data, limits)
     elif filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or b"\x00" in data[:1024]:
         raise SpreadsheetError("not-a-spreadsheet")
     else:
-        raw = _read_csv(data)
+        raw = _read_csv(data, limits)
     numbered = [(n, row) for n, row in enumerate(raw, start=1) if any(row)]
     if not numbered:
         raise SpreadsheetError("empty")
@@ -204,12 +266,18 @@ def _xlsx_cell(sheet, value) -> WriteOnlyCell:
     return cell
 
 
-def xlsx_bytes(sheets: list[tuple[str, list[str], Iterable[Iterable]]]) -> bytes:
-    """An XLSX workbook of (title, headers, rows) sheets; every text cell is stored as text,
-    never as a formula. Aware datetimes are written as their wall-clock time."""
+def xlsx_bytes(sheets: list[tuple], *, freeze_header: bool = False) -> bytes:
+    """An XLSX workbook of (title, headers, rows) or (title, headers, rows, widths) sheets;
+    ``widths`` are the columns' widths in characters. With ``freeze_header`` the header row
+    stays in view while scrolling. Every text cell is stored as text, never as a formula.
+    Aware datetimes are written as their wall-clock time."""
     workbook = Workbook(write_only=True)
-    for title, headers, rows in sheets:
+    for title, headers, rows, *rest in sheets:
         sheet = workbook.create_sheet(title=_sheet_title(str(title)))
+        for index, width in enumerate(rest[0] if rest else [], start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        if freeze_header:
+            sheet.freeze_panes = "A2"
         sheet.append([_xlsx_cell(sheet, str(h)) for h in headers])
         for row in rows:
             sheet.append([_xlsx_cell(sheet, value) for value in row])

@@ -1,15 +1,18 @@
-"""Caseload queries: the filtered student list, counts per category, a student's categories."""
+"""Caseload queries: the filtered student list, counts per category, a student's categories
+and referrals."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from caretrack.access import student_filter, visible_students
 from caretrack.extensions import db
-from caretrack.models import CareCategory, CategoryAssignment, Student, User, now_utc
+from caretrack.models import CareCategory, CategoryAssignment, Referral, Student, User, now_utc
 from caretrack.services.clock import local_today
+from caretrack.services.grouping import group_by_student
 from caretrack.services.rechecks import has_overdue_recheck
 
 
@@ -123,9 +126,8 @@ def active_categories() -> list[CareCategory]:
 
 def active_assignments_by_student(student_ids: list[int]) -> dict[int, list[CategoryAssignment]]:
     """Return the open category assignments of several students, in one query."""
-    result: dict[int, list[CategoryAssignment]] = defaultdict(list)
     if not student_ids:
-        return result
+        return defaultdict(list)
     rows = db.session.scalars(
         select(CategoryAssignment)
         .where(
@@ -134,9 +136,25 @@ def active_assignments_by_student(student_ids: list[int]) -> dict[int, list[Cate
         )
         .order_by(CategoryAssignment.started_on)
     )
-    for assignment in rows:
-        result[assignment.student_id].append(assignment)
-    return result
+    return defaultdict(list, group_by_student(rows))
+
+
+def get_assignment(student: Student, assignment_id: int) -> CategoryAssignment | None:
+    """Return one of the student's category assignments, or None if it is not theirs."""
+    return db.session.scalars(
+        select(CategoryAssignment).where(
+            CategoryAssignment.id == assignment_id, CategoryAssignment.student_id == student.id
+        )
+    ).first()
+
+
+def get_referral_of(student: Student, referral_id: int) -> Referral | None:
+    """Return one of the student's referrals with both people, or None if it is not theirs."""
+    return db.session.scalars(
+        select(Referral)
+        .where(Referral.id == referral_id, Referral.student_id == student.id)
+        .options(joinedload(Referral.supervisor), joinedload(Referral.referred_by))
+    ).first()
 
 
 def filter_options(user: User) -> dict[str, list]:

@@ -1,7 +1,5 @@
 """Exports of the caseload list (routes on the students blueprint)."""
 
-from collections import defaultdict
-
 from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,8 +12,9 @@ from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import CareCategory, CategoryAssignment, Student, now_utc
 from caretrack.services.exports import ExportColumn
+from caretrack.services.grouping import group_by_student
 from caretrack.services.students import CaseloadFilters, caseload_query
-from caretrack.students.views import bp
+from caretrack.students import bp
 
 
 def _person(user) -> str:
@@ -52,11 +51,11 @@ def categories_by_student(query) -> dict[int, list[str]]:
         .where(CategoryAssignment.student_id.in_(ids), CategoryAssignment.ended_on.is_(None))
         .order_by(CareCategory.sort_order, CareCategory.id)
     )
-    chinese = str(get_locale()).startswith("zh")
-    names: dict[int, list[str]] = defaultdict(list)
-    for student_id, name_zh, name_en in rows:
-        names[student_id].append(name_zh if chinese else name_en)
-    return names
+    name = 1 if str(get_locale()).startswith("zh") else 2
+    return {
+        student_id: [row[name] for row in held]
+        for student_id, held in group_by_student(rows, lambda row: row[0]).items()
+    }
 
 
 @bp.get("/export/<any(xlsx, csv):fmt>")

@@ -2,6 +2,7 @@
 
 import secrets
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -76,6 +77,14 @@ class FollowUpForm(EntryForm):
     next = HiddenField()
     submit = SubmitField(_l("Save follow-up"))
 
+    @staticmethod
+    def defaults(*, reached: bool, suggestion: dict, next_url: str, now) -> dict:
+        """What a new follow-up form shows: reached or not (as the link asked), its health,
+        now, the suggested interval and the way back."""
+        return {"reached": "1" if reached else "0", "health": "normal" if reached else "unknown",
+                "occurred_at": now, "next": next_url,
+                "check_again_in_days": suggestion["reached" if reached else "not_reached"]}
+
 
 class ItemLine(Form):
     """One line of a supply delivery: what, and how many."""
@@ -135,6 +144,14 @@ class ReferralForm(EntryForm):
     urgency = RadioField(_l("Urgency"), choices=choices("urgency"), default="normal")
     submit = SubmitField(_l("Refer"))
 
+    def offer(self, supervisors, student_supervisor_id: int | None) -> None:
+        """Offer ``supervisors``, marking the student's own."""
+        self.supervisor_id.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(str(s.id), s.display_name + (" · " + _("the student's supervisor")
+                                                      if s.id == student_supervisor_id else ""))
+            for s in supervisors
+        ]
+
 
 class NoteForm(EntryForm):
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=TEXT_MAX)],
@@ -157,6 +174,18 @@ class AddCategoryForm(EntryForm):
                            render_kw={"rows": 3})
     submit = SubmitField(_l("Add category"))
 
+    def offer(self, categories, locale: str) -> None:
+        """Offer ``categories`` by their names in ``locale``, with their isolation window."""
+        self.category_id.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(str(c.id), c.name_for(locale) + _isolation_hint(c)) for c in categories
+        ]
+
+
+def _isolation_hint(category) -> str:
+    if not category.isolation_days:
+        return ""
+    return " · " + _("%(days)d-day isolation window", days=category.isolation_days)
+
 
 class EndCategoryForm(EntryForm):
     ended_on = DateField(_l("Ended on"), validators=[DataRequired()])
@@ -176,3 +205,7 @@ class RevokeReferralForm(EntryForm):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=TEXT_MAX)],
                            render_kw={"rows": 3})
     submit = SubmitField(_l("Revoke referral"))
+
+
+class SuggestionForm(FlaskForm):
+    """Apply or dismiss a status rule's suggestion in one click (only the CSRF token)."""

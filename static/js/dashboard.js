@@ -28,11 +28,21 @@
 
   var activity = document.getElementById("chart-activity");
   if (activity) {
+    // Today is not over: its point is hollow and only a faint dotted line leads to it, so it
+    // reads as "so far", not as a fall.
+    var partial = data.activity.partialIndex;
+    var isPartial = function (index) { return partial !== null && index === partial; };
     new Chart(activity, {
       type: "line",
       data: { labels: data.activity.labels, datasets: data.activity.series.map(function (s, i) {
         return { label: s.label, data: s.values, borderColor: palette[i], backgroundColor: palette[i],
-                 tension: 0.25, pointRadius: 2 };
+                 tension: 0.25,
+                 pointRadius: s.values.map(function (_, j) { return isPartial(j) ? 4 : 2; }),
+                 pointBackgroundColor: s.values.map(function (_, j) { return isPartial(j) ? "#fff" : palette[i]; }),
+                 segment: {
+                   borderDash: function (ctx) { return isPartial(ctx.p1DataIndex) ? [2, 6] : undefined; },
+                   borderColor: function (ctx) { return isPartial(ctx.p1DataIndex) ? palette[i] + "40" : undefined; }
+                 } };
       }) },
       options: { interaction: { mode: "index", intersect: false },
                  scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }

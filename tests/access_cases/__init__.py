@@ -5,6 +5,11 @@ which roles may use it at all. ``args(world, role)`` returns the URL arguments f
 the role may see and for one it may not (either may be None when the role has no such
 object); by default they come from the URL's placeholders: ``{student}`` is a student the
 role may / may not see, ``{user}`` the signed-in user.
+
+The allowed side is checked too: an allowed GET of a student's page shows that student's
+number; a list or an export (``shows``) shows the students the role may see and none of the
+others (``prepare`` first makes rows for every student, so a list without its visibility
+filter would show them); an allowed POST writes a row to ``writes``.
 """
 
 import importlib
@@ -25,6 +30,36 @@ class Case:
     #: Statuses that mean "answered" for an allowed role and a visible object.
     ok: tuple[int, ...] = (200,)
     args: Callable | None = None
+    #: ``shows(world, role) -> (students, students)``: the students a list or an export must
+    #: show to the role, and those it must not.
+    shows: Callable | None = None
+    #: ``prepare(world)`` makes the rows a list shows, for every student, before the call.
+    prepare: Callable | None = None
+    #: The table an allowed POST on a visible object writes a row to.
+    writes: str | None = None
+
+
+def seen_and_unseen(world, role) -> tuple[list, list]:
+    """The role's visible student, and the student it may not see (real students only)."""
+    students = (world.visible_student(role), world.invisible_student(role))
+    real = [s if hasattr(s, "student_number") else None for s in students]
+    return [s for s in real[:1] if s], [s for s in real[1:] if s]
+
+
+def counsellor_sees_own(world, role) -> tuple[list, list]:
+    """A counsellor's list: their student and not another counsellor's; the deputy: both."""
+    c = world.college
+    if role == "counsellor":
+        return [c.own_student], [c.other_student]
+    if role == "deputy":
+        return [c.own_student, c.other_student], []
+    return [], []
+
+
+def every_student(world, role) -> tuple[list, list]:
+    """The roster: every student of the college."""
+    c = world.college
+    return [c.own_student, c.other_student, c.graduate], []
 
 
 def default_args(case: Case, world, role: str) -> tuple[dict | None, dict | None]:
@@ -47,3 +82,36 @@ def all_cases() -> dict[str, Case]:
         assert not overlap, f"endpoints with two cases: {overlap}"
         cases.update(module.CASES)
     return cases
+
+
+def rechecks_for_everyone(world) -> None:
+    """An open re-check due today for each of the college's students, owned by their
+    counsellor, so a list without its visibility filter would show them all."""
+    from datetime import UTC, datetime
+
+    from caretrack.extensions import db
+    from caretrack.models import Recheck
+    from caretrack.services.clock import local_today
+
+    today = local_today(datetime.now(UTC))
+    c = world.college
+    for student in (c.own_student, c.other_student, c.graduate):
+        db.session.add(Recheck(student_id=student.id, owner_id=student.counsellor_id,
+                               due_on=today, reason="约好回电", origin="manual",
+                               created_by_id=student.counsellor_id))
+
+
+def follow_ups_for_everyone(world, on: str = "2020-02-10") -> None:
+    """A follow-up on ``on`` (10:00 college time) for each of the college's students."""
+    from datetime import datetime, timedelta, timezone
+
+    from caretrack.models import EntryKind
+    from caretrack.services.timeline import add_entry
+
+    when = datetime.fromisoformat(on + "T10:00").replace(tzinfo=timezone(timedelta(hours=8)))
+    c = world.college
+    for student in (c.own_student, c.other_student, c.graduate):
+        add_entry(student, EntryKind.FOLLOW_UP, student.counsellor, body="电话联系",
+                  occurred_at=when, now=when,
+                  details={"channel": "phone", "reached": True, "health": "normal",
+                           "check_again_in_days": None})

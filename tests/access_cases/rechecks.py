@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from caretrack.extensions import db
 from caretrack.services import rechecks
-from tests.access_cases import ROLES, Case
+from tests.access_cases import ROLES, Case, counsellor_sees_own, rechecks_for_everyone
 
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()
 
@@ -21,9 +21,11 @@ def recheck_args(world, role):
 
 
 CASES = {
-    "rechecks.index": Case("/rechecks/", {"counsellor", "deputy"}),
+    "rechecks.index": Case("/rechecks/", {"counsellor", "deputy"},
+                           prepare=rechecks_for_everyone, shows=counsellor_sees_own),
     "rechecks.new": Case("/rechecks/students/{student}/new", {"counsellor"}, method="POST",
-                         data={"due_on": IN_A_MONTH, "reason": "约好视频通话"}, ok=(302,)),
+                         data={"due_on": IN_A_MONTH, "reason": "约好视频通话"}, ok=(302,),
+                         writes="rechecks"),
     "rechecks.reschedule": Case("/rechecks/{recheck}/reschedule", {"counsellor"}, method="POST",
                                 data={"due_on": IN_A_MONTH, "reason": "学生在实习"}, ok=(302,),
                                 args=recheck_args),
@@ -32,4 +34,5 @@ CASES = {
     "calendar.regenerate_token": Case("/calendar/token", set(ROLES), method="POST", ok=(302,)),
 }
 
-CASES["rechecks.export"] = Case("/rechecks/export/csv", {"counsellor", "deputy"})
+CASES["rechecks.export"] = Case("/rechecks/export/csv", {"counsellor", "deputy"},
+                                prepare=rechecks_for_everyone, shows=counsellor_sees_own)

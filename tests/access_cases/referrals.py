@@ -23,22 +23,40 @@ def referral_args(world, role):
     return {"referral": mine.id}, {"referral": theirs.id}
 
 
-def step(url, roles, data, ok=(302,)):
-    return Case(url, roles, method="POST", data=data, ok=ok, args=referral_args)
+def referred_and_not(world, role):
+    """The referrals list: the world's referral (of the graduate), never another counsellor's
+    student's; the deputy sees both."""
+    c = world.college
+    if role == "deputy":
+        return [c.graduate, c.other_student], []
+    return [c.graduate], [c.other_student]
+
+
+def another_referral(world):
+    factories.ReferralFactory(student=world.college.other_student,
+                              referred_by=world.college.other_counsellor,
+                              supervisor=factories.SupervisorFactory())
+
+
+def step(url, roles, data, ok=(302,), writes=None):
+    return Case(url, roles, method="POST", data=data, ok=ok, args=referral_args, writes=writes)
 
 
 CASES = {
-    "referrals.index": Case("/referrals/", CASE_READERS),
+    "referrals.index": Case("/referrals/", CASE_READERS, prepare=another_referral,
+                            shows=referred_and_not),
     "referrals.detail": Case("/referrals/{referral}", CASE_READERS, args=referral_args),
-    "referrals.accept": step("/referrals/{referral}/accept", {"supervisor"}, {"accept-note": ""}),
+    "referrals.accept": step("/referrals/{referral}/accept", {"supervisor"}, {"accept-note": ""},
+                             writes="timeline_entries"),
     "referrals.decline": step("/referrals/{referral}/decline", {"supervisor"},
-                              {"decline-reason": "本周出差，无法指导"}),
+                              {"decline-reason": "本周出差，无法指导"}, writes="timeline_entries"),
     # Responding and closing need an accepted referral: on an open one the state refuses (409).
     "referrals.respond": step("/referrals/{referral}/respond", {"supervisor"},
                               {"respond-body": "已线上指导"}, ok=(409,)),
     "referrals.done": step("/referrals/{referral}/done", {"supervisor"}, {"done-note": ""},
                            ok=(409,)),
     "referrals.revoke": step("/referrals/{referral}/revoke", {"counsellor", "deputy"},
-                             {"revoke-reason": "学生情况好转"}),
+                             {"revoke-reason": "学生情况好转"}, writes="timeline_entries"),
 }
-CASES["referrals.export"] = Case("/referrals/export/xlsx", CASE_READERS)
+CASES["referrals.export"] = Case("/referrals/export/xlsx", CASE_READERS,
+                                 prepare=another_referral, shows=referred_and_not)

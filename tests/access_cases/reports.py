@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from caretrack.extensions import db
 from caretrack.models import DailyReport
-from tests.access_cases import Case
+from tests.access_cases import Case, counsellor_sees_own, seen_and_unseen
 
 COUNSELLOR = {"counsellor"}
 DEPUTY = {"deputy"}
@@ -24,22 +24,29 @@ def counsellor_args(world, role):
 
 
 CASES = {
-    "reports.daily": Case("/reports/daily/", COUNSELLOR),
+    "reports.daily": Case("/reports/daily/", COUNSELLOR, shows=seen_and_unseen),
     "reports.record_status": Case("/reports/daily/students/{student}/status", COUNSELLOR),
     "reports.confirm_status": Case("/reports/daily/students/{student}/confirm", COUNSELLOR,
-                                   method="POST", ok=(302,)),
+                                   method="POST", ok=(302,), writes="daily_statuses"),
     "reports.upload": Case("/reports/daily/upload", COUNSELLOR),
     "reports.apply_upload": Case("/reports/daily/upload/confirm", COUNSELLOR, method="POST",
                                  data={"token": "not-a-token"}, ok=(302,)),
-    "reports.checkin_sheet": Case("/reports/daily/check-in-sheet.xlsx", COUNSELLOR),
+    "reports.checkin_sheet": Case("/reports/daily/check-in-sheet.xlsx", COUNSELLOR,
+                                  shows=seen_and_unseen),
     "reports.submit": Case("/reports/daily/submit", COUNSELLOR, method="POST",
-                           data={"day": "2020-03-03"}, ok=(302,)),
+                           data={"day": "2020-03-03", "confirm": "1"}, ok=(302,),
+                           writes="daily_reports"),
     "reports.zero_report": Case("/reports/daily/zero", COUNSELLOR, method="POST",
-                                data={"day": "2020-03-03"}, ok=(302,)),
+                                data={"day": "2020-03-03", "confirm": "1"}, ok=(302,)),
     "reports.board": Case("/reports/board/", DEPUTY),
+    "reports.board_students": Case("/reports/board/students?what=students", DEPUTY,
+                                   shows=counsellor_sees_own),
     "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", DEPUTY,
-                                   args=counsellor_args),
+                                   args=counsellor_args,
+                                   shows=lambda world, role: ([world.college.own_student],
+                                                              [world.college.other_student])),
     "reports.approve": Case("/reports/{report}/approve", DEPUTY, method="POST", ok=(302,),
+                            data={"confirm": "1"},
                             args=report_args),
     "reports.return_report": Case("/reports/{report}/return", DEPUTY, method="POST",
                                   data={"comment": "请补充未回复学生的情况"}, ok=(302,),

@@ -6,7 +6,7 @@ from flask import current_app
 
 from caretrack.models import now_utc
 from caretrack.services.roster_import import stage_upload
-from tests.access_cases import CASE_READERS, Case
+from tests.access_cases import CASE_READERS, Case, every_student, seen_and_unseen
 
 
 def _upload_args(world, role):
@@ -29,7 +29,7 @@ CASES = {
     "admin.roster_import_confirm": Case("/admin/roster/import/{token}", {"admin"},
                                         method="POST", ok=(302,), args=_upload_args),
     "admin.roster_template": Case("/admin/roster/template.xlsx", {"admin"}),
-    "admin.roster_export": Case("/admin/roster/export/xlsx", {"admin"}),
+    "admin.roster_export": Case("/admin/roster/export/xlsx", {"admin"}, shows=every_student),
     "admin.audit_export": Case("/admin/audit/export/csv", {"admin"}),
-    "students.export": Case("/students/export/xlsx", CASE_READERS),
+    "students.export": Case("/students/export/xlsx", CASE_READERS, shows=seen_and_unseen),
 }

@@ -54,29 +54,34 @@ def _referral(world, student):
 
 CASES = {
     "students.follow_up": Case("/students/{student}/follow-ups/new", RECORDER, method="POST",
-                               data=FOLLOW_UP, ok=(302,)),
+                               data=FOLLOW_UP, ok=(302,), writes="timeline_entries"),
     "students.delivery": Case("/students/{student}/deliveries/new", RECORDER, method="POST",
-                              data=DELIVERY, ok=(302,)),
+                              data=DELIVERY, ok=(302,), writes="timeline_entries"),
     # The supervisor's id is not known here; the POST is covered in tests/test_timeline.py.
     "students.referral": Case("/students/{student}/referrals/new", RECORDER),
     "students.note": Case("/students/{student}/notes/new", RECORDER, method="POST",
-                          data={"body": "家长来电询问返校安排"}, ok=(302,)),
+                          data={"body": "家长来电询问返校安排"}, ok=(302,),
+                          writes="timeline_entries"),
     "students.correction": Case(
         "/students/{student}/entries/{entry}/correct", RECORDER, method="POST",
         data={"body": "应为：电话已接通"}, ok=(302,), args=_args_with("entry", _entry),
+        writes="timeline_entries",
     ),
     "students.add_category": Case("/students/{student}/categories/new", RECORDER),
     "students.end_category": Case(
         "/students/{student}/categories/{assignment}/end", RECORDER, method="POST",
         data={"ended_on": "2020-02-20", "reason": "隔离期满，无症状"}, ok=(302,),
-        args=_args_with("assignment", _assignment),
+        args=_args_with("assignment", _assignment), writes="timeline_entries",
     ),
+    "students.close_suggestion": Case("/students/{student}/suggestions/999999/dismiss",
+                                      RECORDER, method="POST", ok=(302,)),
     "students.concern": Case("/students/{student}/concern", RECORDER, method="POST",
-                             data={"level": "high", "reason": "发热"}, ok=(302,)),
+                             data={"level": "high", "reason": "发热"}, ok=(302,),
+                             writes="concern_changes"),
     "students.revoke_referral": Case(
         "/students/{student}/referrals/{referral}/revoke", {"counsellor", "deputy"},
         method="POST", data={"reason": "学生已联系导师"}, ok=(302,),
-        args=_args_with("referral", _referral),
+        args=_args_with("referral", _referral), writes="timeline_entries",
     ),
     "admin.audit": Case("/admin/audit", {"admin"}),
 }

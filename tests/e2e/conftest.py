@@ -1,13 +1,11 @@
-"""Browser tests: the app served on 127.0.0.1 from a thread, on a freshly migrated and seeded
-demo college, driven by Playwright in Debian's Chromium, in the Chinese interface.
+"""Browser tests: the app served on 127.0.0.1 from a thread, on a copy of the demo college,
+driven by Playwright in Debian's Chromium, in the Chinese interface.
 
 Without Chromium these tests are skipped with a clear message – unless CARETRACK_E2E_REQUIRED
 is set (as in CI), where a missing browser is a failure.
 """
 
 import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -59,43 +57,55 @@ def _browser_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """The demo college, migrated from empty and seeded, served on a free local port."""
-    from flask_migrate import upgrade
+def live_server(demo_template):
+    """A copy of the demo college (migrated from empty and seeded once per session, see
+    tests/conftest.py) served on a free local port."""
     from werkzeug.serving import make_server
 
-    from caretrack import create_app
-    from caretrack.demo import seed_demo
     from caretrack.extensions import db
 
-    folder = tempfile.mkdtemp(prefix="caretrack-e2e-")
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/e2e.db",
-        WTF_CSRF_ENABLED=True,
-        PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
-    )
-    migrations = Path(__file__).resolve().parents[2] / "migrations"
-    with app.app_context():
-        upgrade(directory=str(migrations))
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app_for_tests = app
-    yield server
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
+    with demo_template.copy_app(
+        "e2e", WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
+    ) as app:
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        server.app_for_tests = app
+        yield server
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def base_url(live_server):
     return f"http://127.0.0.1:{live_server.server_port}"
+
+
+@pytest.fixture
+def console_errors():
+    """Every console error and uncaught exception of the test's pages (a refusal of the
+    Content-Security-Policy is one); the test fails if there is any."""
+    errors: list[str] = []
+    yield errors
+    assert not errors, f"console errors: {errors}"
+
+
+def watch_console(page, errors: list[str]) -> None:
+    """Collect the page's console errors; a 4xx page the test asks for is not one (the
+    browser logs its status as "Failed to load resource")."""
+    page.on("console", lambda m: errors.append(f"{m.text} ({page.url})")
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None)
+    page.on("pageerror", lambda e: errors.append(f"{e} ({page.url})"))
+
+
+@pytest.fixture
+def page(page, console_errors):
+    watch_console(page, console_errors)
+    return page
 
 
 @pytest.fixture
@@ -124,7 +134,7 @@ def app_db(live_server):
 
 
 @pytest.fixture
-def sign_in(browser, base_url):
+def sign_in(browser, base_url, console_errors):
     """Open a browser window of its own for a demo user and sign in through the login form.
 
     Several users can be signed in at once in one test (the supervisor, then the counsellor);
@@ -136,6 +146,7 @@ def sign_in(browser, base_url):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         contexts.append(context)
         page = context.new_page()
+        watch_console(page, console_errors)
         page.goto(f"{base_url}/login")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(DEMO_PASSWORD)

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from caretrack.models import Student, User
+from tests.e2e.conftest import watch_console
 
 
 def _student_of(app_db, username):
@@ -25,10 +26,12 @@ def test_typing_another_counsellors_student_url_shows_the_404_page(login, base_u
 
 
 @pytest.fixture
-def phone(browser):
+def phone(browser, console_errors):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True)
-    yield context.new_page()
+    page = context.new_page()
+    watch_console(page, console_errors)
+    yield page
     context.close()
 
 

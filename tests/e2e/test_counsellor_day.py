@@ -179,6 +179,13 @@ def test_refer_a_thesis_pressure_student_to_their_supervisor(sign_in, app_db):
     )).one()
 
 
+def answer_unconfirmed(page):
+    """Submit anyway when asked how many students are unconfirmed (asked only while some are)."""
+    page.wait_for_load_state()
+    if page.locator("[data-confirm-question]").count():
+        page.get_by_role("button", name="仍然提交").click()
+
+
 def test_daily_report_with_a_change_then_a_zero_report_of_another_day(sign_in, app_db):
     counsellor = user(app_db, COUNSELLOR)
     day = today()
@@ -214,6 +221,7 @@ def test_daily_report_with_a_change_then_a_zero_report_of_another_day(sign_in, a
     expect(page.locator(f'table.daily-table tr[data-student-id="{student.id}"]')).to_contain_text(
         moved_to)
     page.get_by_role("button", name=f"提交上报（{changes} 项变化）").click()
+    answer_unconfirmed(page)
     expect(flash(page)).to_contain_text(f"已提交上报，共 {changes} 项变化。")
     report_card = page.locator("[data-report-card]")
     expect(report_card.locator("[data-report-state]")).to_have_text("已提交")
@@ -233,6 +241,9 @@ def test_daily_report_with_a_change_then_a_zero_report_of_another_day(sign_in, a
     expect(page.get_by_role("heading", level=1)).to_contain_text(other_day.isoformat())
     expect(page.locator('[data-total="changes"]')).to_have_text("0")
     page.get_by_role("button", name="零报告：无变化").click()
+    # Nobody confirmed that day: asked once, with the number.
+    expect(page.locator("[data-confirm-question]")).to_contain_text("名学生今日未确认状态")
+    answer_unconfirmed(page)
     expect(flash(page)).to_contain_text("已提交零报告：无变化。")
     expect(page.get_by_role("heading", level=1)).to_contain_text(other_day.isoformat())
     report_card = page.locator("[data-report-card]")

@@ -12,16 +12,19 @@ from sqlalchemy import select
 from caretrack.models import DailyStatus, Student, User, now_utc
 from caretrack.services import checkin
 from caretrack.services.clock import local_today
+from tests.e2e.conftest import watch_console
 
 SHOTS = Path(os.environ.get("CARETRACK_SCREENSHOTS",
                             Path(tempfile.gettempdir()) / "caretrack-screenshots"))
 
 
 @pytest.fixture
-def phone(browser):
+def phone(browser, console_errors):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, locale="zh-CN")
-    yield context.new_page()
+    page = context.new_page()
+    watch_console(page, console_errors)
+    yield page
     context.close()
 
 

@@ -89,6 +89,23 @@ def link_url(kind: str, token: str) -> str:
     return f"{base}/checkin/{'p' if kind == LinkKind.PERSONAL else 'c'}/{token}"
 
 
+def existing_link_urls(student_ids: list[int], class_names: list[str]
+                       ) -> tuple[dict[int, str], dict[str, str]]:
+    """The absolute links that exist already (none is created): {student id: personal link}
+    and {class name: class link}, in two queries."""
+    personal: dict[int, str] = {}
+    classes: dict[str, str] = {}
+    if student_ids:
+        for link in db.session.scalars(select(CheckinLink).where(
+                CheckinLink.kind == LinkKind.PERSONAL, CheckinLink.student_id.in_(student_ids))):
+            personal[link.student_id] = link_url(LinkKind.PERSONAL, _link_token(link))
+    if class_names:
+        for link in db.session.scalars(select(CheckinLink).where(
+                CheckinLink.kind == LinkKind.CLASS, CheckinLink.class_name.in_(class_names))):
+            classes[link.class_name] = link_url(LinkKind.CLASS, _link_token(link))
+    return personal, classes
+
+
 def personal_links(condition, now: datetime, class_name: str | None = None
                    ) -> list[tuple[Student, str]]:
     """(student, absolute personal link) for the students matching ``condition`` (an access

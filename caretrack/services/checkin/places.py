@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from caretrack.services.daily import MUNICIPALITIES, normalise_city, normalise_province
+from caretrack.services.daily.values import MUNICIPALITIES, normalise_city, normalise_province
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data" / "china_division"
 #: What the check-in stores as the province of a student outside mainland China.

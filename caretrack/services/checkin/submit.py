@@ -17,10 +17,11 @@ from sqlalchemy import select, update
 
 from caretrack.extensions import db
 from caretrack.models import CheckIn, DailyStatus, Health, StatusSource, Student
-from caretrack.services import daily
 from caretrack.services.audit import record_event
 from caretrack.services.checkin.places import ABROAD, city_in, find_province
 from caretrack.services.clock import local_datetime, local_today
+from caretrack.services.daily.statuses import StatusInput, apply_statuses
+from caretrack.services.daily.values import CAMPUS_LOCATION, StatusValues
 from caretrack.services.errors import RuleError
 
 MIN_TEMPERATURE = Decimal("34.0")
@@ -72,7 +73,7 @@ def _place(values: CheckinValues) -> tuple[str, str, str]:
             raise RuleError("checkin-no-country", "country")
         return ABROAD, country[:50], country
     if values.on_campus and not values.province:
-        return (*daily.CAMPUS_LOCATION, "")
+        return (*CAMPUS_LOCATION, "")
     province = find_province(values.province)
     if province is None:
         raise RuleError("checkin-no-province", "province")
@@ -107,7 +108,7 @@ def _status_note(temperature: Decimal | None, risk_contact: bool, note: str) -> 
 def submit_checkin(student: Student, values: CheckinValues, via: str, now: datetime,
                    ip: str = "") -> CheckIn:
     """Record the student's check-in for today and make it the day's status (unless the
-    counsellor's or an upload's status of the day stands, or the report is locked).
+    counsellor's or an upload's status of the day stands).
 
     :raise RuleError: when an answer is missing or wrong, with its field.
     """
@@ -133,22 +134,18 @@ def submit_checkin(student: Student, values: CheckinValues, via: str, now: datet
     if todays_source in _STAFF_SOURCES:
         checkin.applied = False
     else:
-        status = daily.StatusValues(province, city, bool(values.on_campus), values.health)
-        try:
-            daily.apply_statuses(
-                student.counsellor,
-                [daily.StatusInput(student.id, status, _status_note(temperature,
-                                                                    checkin.risk_contact, note))],
-                now, source=StatusSource.SELF_REPORTED,
-            )
-        except ValueError as error:  # the daily rules' refusal
-            if getattr(error, "code", None) != "report-locked":
-                raise
-            checkin.applied = False
-        else:  # the student recorded it, not the counsellor
-            db.session.execute(update(DailyStatus).where(
-                DailyStatus.student_id == student.id, DailyStatus.day == day
-            ).values(recorded_by_id=None))
+        status = StatusValues(province, city, bool(values.on_campus), values.health)
+        apply_statuses(
+            student.counsellor,
+            [StatusInput(student.id, status,
+                         _status_note(temperature, checkin.risk_contact, note),
+                         temperature=temperature, risk_contact=checkin.risk_contact)],
+            now, source=StatusSource.SELF_REPORTED,
+        )
+        # the student recorded it, not the counsellor
+        db.session.execute(update(DailyStatus).where(
+            DailyStatus.student_id == student.id, DailyStatus.day == day
+        ).values(recorded_by_id=None))
     record_event("checkin.submit", None, student.id, now=now, ip=ip,
                  detail=f"via={via} late={int(checkin.late)} applied={int(checkin.applied)}")
     db.session.flush()
