@@ -12,7 +12,8 @@ inserts (one counsellor per ~490). Every student has the two previous days' stat
 page is prefilled and "same as yesterday" is offered as on a real morning.
 
 Then it serves the app with gunicorn (``--no-control-socket``, --workers sync workers, the
-production configuration with a SECRET_KEY generated for the run) on a free port of
+production configuration with a SECRET_KEY generated for the run and the throttling shared
+in Redis database 3 when Redis answers) on a free port of
 127.0.0.1, and --clients threads, each a phone with its own cookies, check in --checkins
 students (2,458 by default, as many as the account's college), each by their personal link:
 GET the page (reads the CSRF token from the form), then POST the check-in (most healthy where
@@ -54,6 +55,8 @@ sys.path.insert(0, str(ROOT))
 from caretrack.demo.college import TOTAL_STUDENTS  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+#: The workers' shared throttling, as production runs it (a database of its own: not 0).
+REDIS = "redis://127.0.0.1:6379/3"
 #: Students per counsellor in the account (2,458 students, five counsellors).
 CASELOAD = 490
 #: Rows per INSERT statement of the bulk roster.
@@ -259,13 +262,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, secret: str, port: int, workers: int, log: Path):
-    """Serve the app as production would (a generated secret key), on 127.0.0.1:``port``."""
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def start_gunicorn(url: str, secret: str, port: int, workers: int, log: Path, redis_url: str):
+    """Serve the app as production would (a generated secret key, the workers' throttling
+    shared in Redis), on 127.0.0.1:``port``."""
     import httpx
 
     env = {
         **os.environ, "CARETRACK_CONFIG": "production", "SECRET_KEY": secret,
         "DATABASE_URL": url, "CARETRACK_BASE_URL": f"http://127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers), "REDIS_URL": redis_url,
         # Plain HTTP on the loopback: no TLS proxy in front, so cookies may not be "Secure".
         "CARETRACK_INSECURE_COOKIES": "1",
     }
@@ -521,6 +535,8 @@ def main() -> int:
     parser.add_argument("--p95-ms", type=float, default=200.0, help="latency target")
     parser.add_argument("--max-seconds", type=float, default=1800.0,
                         help="stop the load after this long (and fail)")
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", REDIS),
+                        help="Redis for the workers' shared throttling (never database 0)")
     parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
     args = parser.parse_args()
 
@@ -547,9 +563,12 @@ def main() -> int:
               f"added to the demo's 2,458, {built['statuses']:,} previous statuses), "
               f"personal links in {built['links_s']:.1f} s", flush=True)
         port = free_port()
-        server = start_gunicorn(url, secret, port, args.workers, scratch / "gunicorn.log")
+        redis_url = args.redis if redis_reachable(args.redis) else ""
+        server = start_gunicorn(url, secret, port, args.workers, scratch / "gunicorn.log",
+                                redis_url)
         print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}, production "
-              f"configuration; {args.clients} clients check in {len(plans):,} students "
+              f"configuration, throttling in {redis_url or 'each worker (no Redis)'}; "
+              f"{args.clients} clients check in {len(plans):,} students "
               f"(think time {args.think_ms:.0f} ms) ...", flush=True)
         with app.app_context():
             day = local_today(datetime.now(UTC))
