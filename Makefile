@@ -52,6 +52,7 @@ lint: install-test
 
 screenshots: install-test translations
 	$(BIN)/python -m tests.e2e.screenshots
+	$(BIN)/python -m tests.e2e.checkin_screenshots
 
 bench: install-test translations
 	$(BIN)/python bench/roster_import.py

@@ -6,7 +6,7 @@ Serves a freshly migrated and seeded demo college on a local port and, in Chines
 English, on a phone (390x844) and at desktop width, photographs a student's way in by the class
 link (the identity check, a refused answer), the check-in page on their first visit (with the
 privacy notice), the confirmation after reporting a fever, and counsellor1's distribution
-pages (class links with the group message, the QR codes). Writes the few kept for the README
+pages (class links with the group message, the QR codes with one revoked link). Writes the few kept for the README
 (docs/screenshots/checkin-*.png), or every one with --all (to --out, for review).
 """
 
@@ -77,6 +77,12 @@ def main() -> None:
                     for s in first_timers(8)]
         class_urls = {name: f"/checkin/c/{checkin.class_token(name, now_utc())}"
                       for _, _, name in students}
+        # One revoked personal link on the QR page: its card offers to issue a new one.
+        counsellor = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
+        classmate = db.session.scalars(select(Student).where(
+            Student.class_name == students[0][2], Student.student_number != students[0][0])
+            .order_by(Student.student_number)).first()
+        checkin.revoke_student(classmate, counsellor, now_utc())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
