@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := caretrack
 CATALOG := caretrack/translations
 
-.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api clean
+.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api bench-checkin clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,7 @@ lint: install-test
 
 screenshots: install-test translations
 	$(BIN)/python -m tests.e2e.screenshots
+	$(BIN)/python -m tests.e2e.checkin_screenshots
 
 bench: install-test translations
 	$(BIN)/python bench/roster_import.py
@@ -65,6 +66,10 @@ bench-pages: install-test translations
 bench-api: install-test translations
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/api.py --postgres
+
+bench-checkin: install-test translations
+	$(BIN)/python bench/checkin.py
+	$(BIN)/python bench/checkin.py --postgres --students 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from caretrack.access import caseload_filter
 from caretrack.extensions import db
 from caretrack.models import (
     AuditEvent,
@@ -138,6 +139,56 @@ def test_unknown_wrong_and_rotated_links_answer_alike(client, student, college):
     # Alike but for the CSRF token and the language switch, which links to the path itself.
     texts = {re.sub(r'(content|href)="[^"]*"', "", r.text) for r in answers}
     assert len(texts) == 1
+
+
+def test_a_revoked_link_answers_like_an_unknown_one_until_a_new_one_is_issued(
+        client, auth, runner, student, college):
+    old = personal_url(student)
+    assert client.get(old).status_code == 200
+    auth.login(college.counsellor)
+    response = client.post(f"/checkin/links/students/{student.id}/revoke",
+                           data={"next": "/checkin/links/qr"})
+    assert response.status_code == 302 and response.headers["Location"] == "/checkin/links/qr"
+    qr = client.get("/checkin/links/qr")
+    assert re.search(rf'data-student-id="{student.id}" data-revoked', qr.text)
+    assert "链接已停用" in qr.text and "重新发放链接" in qr.text
+    auth.logout()
+    client.get("/checkin/p/nonsense")  # shows, and so clears, the "signed out" message
+    # The old link, and the link's current token while revoked, answer like an unknown one.
+    current = personal_url(student)
+    answers = [client.get(old), client.get(current), client.post(old, data=FEVER),
+               client.get("/checkin/p/" + "A" * 24)]
+    assert {r.status_code for r in answers} == {404}
+    assert len({re.sub(r'(content|href)="[^"]*"', "", r.text) for r in answers}) == 1
+    assert not db.session.scalars(select(CheckIn)).all()
+    # No link is handed out meanwhile (the class link still works for the student).
+    result = runner.invoke(args=["checkin", "links", "--counsellor", college.counsellor.username])
+    row = next(line for line in result.output.splitlines()
+               if line.startswith(student.student_number))
+    assert row.endswith(",") and "/checkin/p/" not in row
+    verify(client, class_url(student), student.student_number, "5678")
+    assert "陈同学" in client.get(class_url(student)).text
+    # Replacing the whole caseload's links keeps it revoked.
+    checkin.rotate_caseload(caseload_filter(college.counsellor), college.counsellor, MORNING)
+    db.session.commit()
+    assert client.get(personal_url(student)).status_code == 404
+    # The counsellor issues a new one: it works; the revoked ones never again.
+    auth.login(college.counsellor)
+    client.post(f"/checkin/links/students/{student.id}/rotate")
+    auth.logout()
+    assert client.get(personal_url(student)).status_code == 200
+    assert {client.get(u).status_code for u in (old, current)} == {404}
+    actions = list(db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.student_id == student.id, AuditEvent.action.like("checkin.r%"))))
+    assert actions == ["checkin.revoke_student", "checkin.rotate_student"]
+
+
+def test_revoking_needs_the_students_counsellor(client, auth, student, college):
+    url = personal_url(student)
+    auth.login(college.other_counsellor)
+    assert client.post(f"/checkin/links/students/{student.id}/revoke").status_code == 404
+    auth.logout()
+    assert client.get(url).status_code == 200
 
 
 def test_a_student_never_reaches_another_students_status(client, student, college):

@@ -28,12 +28,12 @@ def _condition(username: str | None):
 @click.option("--counsellor", "username", help="Only this counsellor's students.")
 @click.option("--class", "class_name", help="Only this class.")
 def links_command(username: str | None, class_name: str | None) -> None:
-    """Print every student's personal check-in link as CSV."""
+    """Print every student's personal check-in link as CSV (empty while revoked)."""
     rows = checkin.personal_links(_condition(username), now_utc(), class_name)
     db.session.commit()
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["学号", "姓名", "班级", "链接"])
-    writer.writerows((s.student_number, s.name, s.class_name, url) for s, url in rows)
+    writer.writerows((s.student_number, s.name, s.class_name, url or "") for s, url in rows)
 
 
 @bp.cli.command("class-links")

@@ -61,7 +61,7 @@ def links_xlsx():
     return xlsx_response(
         f"打卡链接-{class_name or current_user.display_name}.xlsx",
         [("打卡链接", XLSX_HEADERS,
-          [(s.student_number, s.name, s.class_name, url) for s, url in rows])],
+          [(s.student_number, s.name, s.class_name, url or "") for s, url in rows])],
     )
 
 
@@ -72,7 +72,7 @@ def qr_page():
     class_name = _class_arg()
     rows = checkin.personal_links(caseload_filter(current_user), now_utc(), class_name)
     db.session.commit()
-    cards = [(s, url, segno.make(url, error="m").svg_data_uri(scale=3, border=2))
+    cards = [(s, url, segno.make(url, error="m").svg_data_uri(scale=3, border=2) if url else None)
              for s, url in rows]
     return render_template("checkin/qr.html", cards=cards, class_name=class_name,
                            form=RotateForm())
@@ -93,6 +93,19 @@ def rotate_student(student_id: int):
                                                     ip=client_address()))
         flash(_("%(name)s's personal link is replaced; the old one no longer works.",
                 name=student.name), "success")
+    return redirect(_back())
+
+
+@bp.post("/links/students/<int:student_id>/revoke")
+@requires(distributes_checkin_links)
+def revoke_student(student_id: int):
+    """Revoke one student's personal link until a new one is issued."""
+    student = get_recordable_student_or_404(student_id, current_user)
+    if RotateForm().validate_on_submit():
+        commit_write(lambda: checkin.revoke_student(student, current_user, now_utc(),
+                                                    ip=client_address()))
+        flash(_("%(name)s's personal link is revoked: it no longer works, and there is none "
+                "until you issue a new one.", name=student.name), "success")
     return redirect(_back())
 
 

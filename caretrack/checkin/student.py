@@ -7,13 +7,13 @@ from sqlalchemy import exists, select
 
 from caretrack.access import get_class_link_or_404, get_student_by_checkin_link_or_404
 from caretrack.checkin import bp
+from caretrack.checkin.choices import city_options, province_options
 from caretrack.checkin.forms import CheckinForm, IdentityForm
 from caretrack.extensions import db, limiter
 from caretrack.messages import message
 from caretrack.models import CheckIn, LinkKind, Student, now_utc
 from caretrack.security import address_key, config_limit, failed
 from caretrack.services import checkin
-from caretrack.services.checkin.places import provinces
 from caretrack.services.clock import local_today
 from caretrack.services.errors import RuleError
 from caretrack.web import client_address, commit_write, show_rule_error
@@ -85,9 +85,9 @@ def forget(token: str):
 def _checkin_page(student: Student, via: str):
     now = now_utc()
     form = CheckinForm()
-    same = checkin.same_as_yesterday(student, now)
     if form.validate_on_submit():
-        values = same if form.same.data == "1" and same is not None else form.values()
+        same = checkin.same_as_yesterday(student, now) if form.same.data == "1" else None
+        values = same or form.values()
         try:
             commit_write(lambda: checkin.submit_checkin(student, values, via, now,
                                                         ip=client_address()))
@@ -95,13 +95,18 @@ def _checkin_page(student: Student, via: str):
             show_rule_error(form, error)
         else:
             return redirect(request.path + "#done")
-    elif request.method == "GET":
-        form.fill(checkin.prefill(student, now))
+    checkins = checkin.todays_checkins(student, now)
+    if request.method == "GET":
+        form.fill(checkin.prefill(student, now, checkins))
     today = local_today(now)
-    first_visit = not db.session.scalar(select(exists().where(CheckIn.student_id == student.id)))
+    first_visit = not checkins and not db.session.scalar(
+        select(exists().where(CheckIn.student_id == student.id)))
+    same = checkin.same_as_yesterday(student, now) if not checkins else None
+    cutoff = checkin.cutoff(today)
     return render_template(
         "checkin/page.html", form=form, student=student, via=via, today=today,
-        cutoff=checkin.cutoff(today), checkins=checkin.todays_checkins(student, now),
-        same=same, first_visit=first_visit, provinces=provinces(),
+        cutoff=cutoff, past_cutoff=now > cutoff, checkins=checkins, same=same,
+        first_visit=first_visit,
+        province_options=province_options, city_options=city_options,
         surname=student.name[:1],
     )

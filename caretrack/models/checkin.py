@@ -24,7 +24,8 @@ class CheckinLink(db.Model):
 
     The link's token is derived from the secret key, the scope and the generation; only its
     SHA-256 digest is stored, so the table holds no usable copy. Rotating the link increments
-    the generation: the old token no longer matches any digest.
+    the generation: the old token no longer matches any digest. Revoking it leaves no working
+    token at all until the next rotation.
     """
 
     __tablename__ = "checkin_links"
@@ -41,6 +42,9 @@ class CheckinLink(db.Model):
     #: Hex SHA-256 of the current token.
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Set when the counsellor revoked the link: it answers like an unknown one until a new
+    #: one is issued (a rotation, which clears it).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CheckIn(db.Model):

@@ -1,6 +1,8 @@
-/* Progressive: only the chosen province's cities. Without JavaScript every city is listed. */
+/* Progressive: only the chosen province's cities; the country only when abroad (and then no
+   province or city); the temperature only with a fever. Without JavaScript all is shown. */
 (function () {
-  var p = document.getElementById('province'), c = document.getElementById('city');
+  var $ = function (id) { return document.getElementById(id); };
+  var p = $('province'), c = $('city'), abroad = $('abroad'), t = $('temperature');
   if (!p || !c) return;
   function filter() {
     var groups = c.getElementsByTagName('optgroup'), keep = false;
@@ -16,5 +18,18 @@
       }
     }
   }
+  function show(id, on) { var f = $(id); if (f && !f.querySelector('.ck-error')) f.hidden = !on; }
+  function place() {
+    show('field-country', abroad.checked);
+    show('field-province', !abroad.checked); show('field-city', !abroad.checked);
+  }
+  function health() {
+    var fever = document.querySelector('input[name=health][value=fever]');
+    show('field-temperature', (fever && fever.checked) || (t && t.value !== ''));
+  }
   p.addEventListener('change', filter); filter();
+  abroad.addEventListener('change', place); place();
+  var radios = document.querySelectorAll('input[name=health]');
+  for (var k = 0; k < radios.length; k++) radios[k].addEventListener('change', health);
+  health();
 })();

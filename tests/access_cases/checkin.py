@@ -44,6 +44,8 @@ CASES = {
     "checkin.qr_page": Case("/checkin/links/qr", COUNSELLOR),
     "checkin.rotate_student": Case("/checkin/links/students/{student}/rotate", COUNSELLOR,
                                    method="POST", ok=(302,)),
+    "checkin.revoke_student": Case("/checkin/links/students/{student}/revoke", COUNSELLOR,
+                                   method="POST", ok=(302,)),
     "checkin.rotate_class": Case("/checkin/links/classes/rotate", COUNSELLOR, method="POST",
                                  data={"class_name": "2017级会计学1班"}, ok=(302,)),
     "checkin.rotate_caseload": Case("/checkin/links/rotate", COUNSELLOR, method="POST",

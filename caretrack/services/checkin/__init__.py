@@ -16,6 +16,7 @@ from caretrack.services.checkin.links import (
     link_url,
     personal_links,
     personal_token,
+    revoke_student,
     rotate_caseload,
     rotate_class,
     rotate_student,
@@ -33,8 +34,7 @@ from caretrack.services.checkin.submit import (
 __all__ = [
     "DEVICE_COOKIE", "CheckinValues", "Verification", "class_links", "class_token",
     "classes_of", "cutoff", "device_student", "device_token", "find_link", "latest_checkins",
-    "link_url",
-    "personal_links", "personal_token", "prefill", "rotate_caseload", "rotate_class",
-    "rotate_student", "same_as_yesterday", "submit_checkin", "todays_checkins",
-    "verify_identity",
+    "link_url", "personal_links", "personal_token", "prefill", "revoke_student",
+    "rotate_caseload", "rotate_class", "rotate_student", "same_as_yesterday", "submit_checkin",
+    "todays_checkins", "verify_identity",
 ]

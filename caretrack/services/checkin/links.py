@@ -3,7 +3,9 @@
 A token is HMAC-SHA256(SECRET_KEY, scope + generation), 144 bits in URL-safe base64; the
 database keeps only its SHA-256 digest (to find the link) and the generation (to derive it
 again for the counsellor's lists). Rotating increments the generation, so the old token finds
-nothing and answers like any unknown one.
+nothing and answers like any unknown one. Revoking a personal link also increments the
+generation and marks it revoked: no token of it works, and none is handed out, until the
+counsellor issues a new one (a rotation).
 """
 
 import base64
@@ -42,8 +44,8 @@ def _link_token(link: CheckinLink) -> str:
 
 
 def find_link(kind: str, token: str) -> CheckinLink | None:
-    """The current link of ``kind`` whose token is ``token``; None for an unknown, rotated or
-    malformed one (they are indistinguishable)."""
+    """The current link of ``kind`` whose token is ``token``; None for an unknown, rotated,
+    revoked or malformed one (they are indistinguishable)."""
     if not token or len(token) > 64:
         return None
     link = db.session.scalars(
@@ -51,7 +53,7 @@ def find_link(kind: str, token: str) -> CheckinLink | None:
     ).one_or_none()
     if link is None or not hmac.compare_digest(_link_token(link), token):
         return None
-    return link
+    return None if link.revoked_at is not None else link
 
 
 def _ensure(kind: str, keys: list, now: datetime) -> dict:
@@ -74,7 +76,8 @@ def _ensure(kind: str, keys: list, now: datetime) -> dict:
 
 
 def personal_token(student: Student, now: datetime) -> str:
-    """The student's current personal link token (created on first use)."""
+    """The student's current personal link token (created on first use); it answers 404 while
+    the link is revoked."""
     return _link_token(_ensure(LinkKind.PERSONAL, [student.id], now)[student.id])
 
 
@@ -97,7 +100,8 @@ def existing_link_urls(student_ids: list[int], class_names: list[str]
     classes: dict[str, str] = {}
     if student_ids:
         for link in db.session.scalars(select(CheckinLink).where(
-                CheckinLink.kind == LinkKind.PERSONAL, CheckinLink.student_id.in_(student_ids))):
+                CheckinLink.kind == LinkKind.PERSONAL, CheckinLink.student_id.in_(student_ids),
+                CheckinLink.revoked_at.is_(None))):
             personal[link.student_id] = link_url(LinkKind.PERSONAL, _link_token(link))
     if class_names:
         for link in db.session.scalars(select(CheckinLink).where(
@@ -107,15 +111,16 @@ def existing_link_urls(student_ids: list[int], class_names: list[str]
 
 
 def personal_links(condition, now: datetime, class_name: str | None = None
-                   ) -> list[tuple[Student, str]]:
-    """(student, absolute personal link) for the students matching ``condition`` (an access
-    filter), in class and number order."""
+                   ) -> list[tuple[Student, str | None]]:
+    """(student, absolute personal link, None while revoked) for the students matching
+    ``condition`` (an access filter), in class and number order."""
     query = select(Student).where(condition).order_by(Student.class_name, Student.student_number)
     if class_name:
         query = query.where(Student.class_name == class_name)
     students = db.session.scalars(query).all()
     links = _ensure(LinkKind.PERSONAL, [s.id for s in students], now)
-    return [(s, link_url(LinkKind.PERSONAL, _link_token(links[s.id]))) for s in students]
+    return [(s, None if links[s.id].revoked_at is not None
+             else link_url(LinkKind.PERSONAL, _link_token(links[s.id]))) for s in students]
 
 
 def classes_of(condition) -> list[str]:
@@ -140,9 +145,23 @@ def _rotate(links, now: datetime) -> None:
 
 
 def rotate_student(student: Student, by: User, now: datetime, ip: str = "") -> None:
-    """Replace the student's personal link; the old one answers 404 from now on."""
-    _rotate([_ensure(LinkKind.PERSONAL, [student.id], now)[student.id]], now)
+    """Issue the student a new personal link (also after a revocation); the old one answers
+    404 from now on."""
+    link = _ensure(LinkKind.PERSONAL, [student.id], now)[student.id]
+    _rotate([link], now)
+    link.revoked_at = None
     record_event("checkin.rotate_student", by, student.id, now=now, ip=ip)
+    db.session.flush()
+
+
+def revoke_student(student: Student, by: User, now: datetime, ip: str = "") -> None:
+    """Revoke the student's personal link: it answers 404, like an unknown one, and no new
+    one is handed out until :func:`rotate_student` issues it. The class link still works."""
+    link = _ensure(LinkKind.PERSONAL, [student.id], now)[student.id]
+    if link.revoked_at is None:
+        _rotate([link], now)  # the leaked token no longer even matches a digest
+        link.revoked_at = now
+        record_event("checkin.revoke_student", by, student.id, now=now, ip=ip)
     db.session.flush()
 
 
@@ -154,8 +173,8 @@ def rotate_class(class_name: str, by: User, now: datetime, ip: str = "") -> None
 
 
 def rotate_caseload(condition, by: User, now: datetime, ip: str = "") -> int:
-    """Replace every personal and class link of the students matching ``condition``; return
-    how many links changed."""
+    """Replace every personal and class link of the students matching ``condition`` (a revoked
+    personal link stays revoked); return how many links changed."""
     ids = list(db.session.scalars(select(Student.id).where(condition)))
     names = classes_of(condition)
     links = [*_ensure(LinkKind.PERSONAL, ids, now).values(),

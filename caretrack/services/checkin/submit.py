@@ -20,7 +20,6 @@ from caretrack.models import CheckIn, DailyStatus, Health, StatusSource, Student
 from caretrack.services.audit import record_event
 from caretrack.services.checkin.places import ABROAD, city_in, find_province
 from caretrack.services.clock import local_datetime, local_today
-from caretrack.services.daily.carried import statuses_for
 from caretrack.services.daily.statuses import StatusInput, apply_statuses
 from caretrack.services.daily.values import CAMPUS_LOCATION, StatusValues
 from caretrack.services.errors import RuleError
@@ -122,6 +121,14 @@ def submit_checkin(student: Student, values: CheckinValues, via: str, now: datet
         health=values.health, temperature=temperature, risk_contact=bool(values.risk_contact),
         note=note, late=now > cutoff(day), via=str(via), applied=True,
     )
+    # One student's submissions run one after the other (a double tap sends two at once), so
+    # the second sees the status the first recorded and updates it rather than inserting a
+    # second one: the student's row is locked where the database locks rows (PostgreSQL), and
+    # the submission is written before today's status is read (SQLite takes its one write lock
+    # at a transaction's first write).
+    db.session.execute(select(Student.id).where(Student.id == student.id).with_for_update())
+    db.session.add(checkin)
+    db.session.flush()
     todays_source = db.session.scalar(select(DailyStatus.source).where(
         DailyStatus.student_id == student.id, DailyStatus.day == day))
     if todays_source in _STAFF_SOURCES:
@@ -139,7 +146,6 @@ def submit_checkin(student: Student, values: CheckinValues, via: str, now: datet
         db.session.execute(update(DailyStatus).where(
             DailyStatus.student_id == student.id, DailyStatus.day == day
         ).values(recorded_by_id=None))
-    db.session.add(checkin)
     record_event("checkin.submit", None, student.id, now=now, ip=ip,
                  detail=f"via={via} late={int(checkin.late)} applied={int(checkin.applied)}")
     db.session.flush()
@@ -160,9 +166,11 @@ def _values_of(province: str, city: str, on_campus: bool, health: str) -> Checki
     return CheckinValues(province=province, city=city, on_campus=on_campus, health=health)
 
 
-def prefill(student: Student, now: datetime) -> CheckinValues:
-    """The answers to show: today's last check-in, else the student's last status."""
-    checkins = todays_checkins(student, now)
+def prefill(student: Student, now: datetime, todays: list[CheckIn] | None = None
+            ) -> CheckinValues:
+    """The answers to show: today's last check-in (``todays``, latest first, when the caller
+    has them), else the student's last status, else the roster's place."""
+    checkins = todays_checkins(student, now) if todays is None else todays
     if checkins:
         last = checkins[0]
         return replace(
@@ -170,8 +178,16 @@ def prefill(student: Student, now: datetime) -> CheckinValues:
             temperature=str(last.temperature or ""), risk_contact=last.risk_contact,
             note=last.note,
         )
-    status = statuses_for([student.id], local_today(now))[student.id].values
-    return _values_of(status.province, status.city, status.on_campus, status.health)
+    # The status carried to today is the latest one on or before it (one lookup by index).
+    row = db.session.execute(
+        select(DailyStatus.province, DailyStatus.city, DailyStatus.on_campus,
+               DailyStatus.health)
+        .where(DailyStatus.student_id == student.id, DailyStatus.day <= local_today(now))
+        .order_by(DailyStatus.day.desc()).limit(1)
+    ).first()
+    if row is None:
+        return _values_of(student.province, student.city, student.on_campus, Health.NORMAL)
+    return _values_of(*row)
 
 
 def same_as_yesterday(student: Student, now: datetime) -> CheckinValues | None:

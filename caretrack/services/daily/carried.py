@@ -2,8 +2,9 @@
 over a caseload or the college, and the lists of non-responders and changes."""
 
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from caretrack.access import caseload_filter
@@ -176,12 +177,20 @@ def chunks(items: list, size: int = 900):
         yield items[start:start + size]
 
 
+@lru_cache(maxsize=4)
+def _statuses_query(day: date) -> tuple[Carried, Select]:
+    """The carry-forward query of ``day``, built once (building it cost more than running it
+    for one student, as every check-in does)."""
+    carried = Carried(day)
+    return carried, carried.join(select(*carried.columns()))
+
+
 def statuses_for(student_ids: list[int], day: date) -> dict[int, DayStatus]:
     """Return the carried status on ``day`` of several students, in one query per 900."""
     result: dict[int, DayStatus] = {}
-    carried = Carried(day)
+    carried, statuses = _statuses_query(day)
     for chunk in chunks(list(student_ids)):
-        query = carried.join(select(*carried.columns())).where(Student.id.in_(chunk))
+        query = statuses.where(Student.id.in_(chunk))
         for row in db.session.execute(query):
             status = carried.status_of(row)
             result[status.student_id] = status
