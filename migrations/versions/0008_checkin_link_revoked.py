@@ -1,7 +1,7 @@
 """a counsellor revokes a student's personal check-in link
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-11
 
 """
@@ -12,8 +12,8 @@ import caretrack.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
