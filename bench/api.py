@@ -24,7 +24,6 @@ upsert is slower than that.
 """
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -36,47 +35,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+from bench.databases import (  # noqa: E402
+    PG_SERVER,
+    create_pg_database,
+    drop_pg_database,
+    insert_rows,
+    make_app,
+)
+
 CASELOAD = 490
 MAX_CASELOAD = 5000
-ROWS_PER_STATEMENT = 1000
 TARGET_UPSERT = 5.0
 PLACES = [("湖北", "武汉"), ("北京", ""), ("在校", ""), ("广东", "深圳"), ("上海", ""),
           ("浙江", "杭州")]
 HEALTH = ["正常", "normal", "发热", "咳嗽", "居家隔离", "健康"]
 
 
-def make_app(url: str):
-    from caretrack import create_app
-
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url)
 
 
-def create_pg_database(server: str) -> tuple[str, str]:
-    import sqlalchemy
-
-    name = f"caretrack_api_bench_{os.getpid()}_{int(time.time())}"
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{server}/{name}", name
 
 
-def drop_pg_database(server: str, name: str) -> None:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
-def _insert(table, rows: list[dict]) -> None:
-    from caretrack.extensions import db
-
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        db.session.execute(table.insert(), rows[start:start + ROWS_PER_STATEMENT])
 
 
 def build(students: int, now: datetime) -> dict:
@@ -111,10 +91,10 @@ def build(students: int, now: datetime) -> dict:
             "employed": False, "notes": "", "concern_level": "normal",
             "flagged_for_review": False, "created_at": now, "updated_at": now, "version_id": 1,
         })
-    _insert(Student.__table__, rows)
+    insert_rows(Student.__table__, rows)
     ids = db.session.execute(select(Student.id, Student.counsellor_id)).all()
     yesterday = local_today(now) - timedelta(days=1)
-    _insert(DailyStatus.__table__, [{
+    insert_rows(DailyStatus.__table__, [{
         "student_id": sid, "day": yesterday, "province": "北京", "city": "北京",
         "on_campus": False, "health": "normal", "note": "", "source": "counsellor",
         "recorded_by_id": cid, "recorded_at": now - timedelta(days=1),
@@ -264,7 +244,7 @@ def main() -> int:
     students = args.students or (50000 if args.postgres else 2458)
     scratch, pg_name = None, None
     if args.postgres:
-        url, pg_name = create_pg_database(PG_SERVER)
+        url, pg_name = create_pg_database(PG_SERVER, "api")
     else:
         scratch = tempfile.mkdtemp(prefix="caretrack-api-bench-")
         url = f"sqlite:///{scratch}/bench.db"

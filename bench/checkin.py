@@ -52,15 +52,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import (  # noqa: E402
+    PG_SERVER,
+    create_pg_database,
+    drop_pg_database,
+    insert_rows,
+    make_app,
+)
 from caretrack.demo.college import TOTAL_STUDENTS  # noqa: E402
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 #: The workers' shared throttling, as production runs it (a database of its own: not 0).
 REDIS = "redis://127.0.0.1:6379/3"
 #: Students per counsellor in the account (2,458 students, five counsellors).
 CASELOAD = 490
 #: Rows per INSERT statement of the bulk roster.
-ROWS_PER_STATEMENT = 5000
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 #: Seconds a request may take before it counts as an error.
 REQUEST_TIMEOUT = 30.0
@@ -69,40 +74,12 @@ REQUEST_TIMEOUT = 30.0
 # -- the database ----------------------------------------------------------------------------
 
 
-def make_app(url: str, secret: str):
-    from caretrack import create_app
-
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=secret)
 
 
-def create_pg_database(server: str) -> tuple[str, str]:
-    """Create a new, empty database on ``server``; return (its URL, its name)."""
-    import sqlalchemy
-
-    name = f"caretrack_checkin_{os.getpid()}_{int(time.time())}"
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{server}/{name}", name
 
 
-def drop_pg_database(server: str, name: str) -> None:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
-def _insert(model, rows: list[dict]) -> None:
-    from sqlalchemy import insert
-
-    from caretrack.extensions import db
-
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        db.session.execute(insert(model.__table__), rows[start:start + ROWS_PER_STATEMENT])
 
 
 def add_students(target: int, now: datetime, rng: random.Random) -> int:
@@ -132,7 +109,7 @@ def add_students(target: int, now: datetime, rng: random.Random) -> int:
         })
         counsellors.append(next_user)
         next_user += 1
-    _insert(User, accounts)
+    insert_rows(User, accounts)
     rows = []
     for n in range(extra):
         cohort = 2016 + n % 4
@@ -151,7 +128,7 @@ def add_students(target: int, now: datetime, rng: random.Random) -> int:
             "flagged_for_review": False, "last_reviewed_at": None, "created_at": now,
             "updated_at": now, "version_id": 1,
         })
-    _insert(Student, rows)
+    insert_rows(Student, rows)
     return extra
 
 
@@ -180,7 +157,7 @@ def add_previous_statuses(now: datetime, rng: random.Random) -> int:
             })
     from caretrack.models import DailyStatus
 
-    _insert(DailyStatus, rows)
+    insert_rows(DailyStatus, rows)
     return len(rows)
 
 
@@ -546,14 +523,14 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="caretrack-checkin-"))
     pg_name = None
     if args.postgres:
-        url, pg_name = create_pg_database(args.pg_server)
+        url, pg_name = create_pg_database(args.pg_server, "checkin")
     else:
         url = f"sqlite:///{scratch / 'checkin.db'}"
     engine_name = url.split(":", 1)[0].split("+", 1)[0]
     server = None
     ok = False
     try:
-        app = make_app(url, secret)
+        app = make_app(url, SECRET_KEY=secret)
         now = datetime.now(UTC)
         print(f"building the roster on {engine_name} ...", flush=True)
         built, plans = build(app, args.students, now)

@@ -47,7 +47,13 @@ from urllib.parse import quote, unquote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+from bench.databases import (  # noqa: E402
+    PG_SERVER,
+    create_pg_database,
+    drop_pg_database,
+    make_app,
+)
+
 #: Students per counsellor in the account (2,458 students, five counsellors).
 CASELOAD = 490
 #: Students per supervisor in the demo (24 supervisors).
@@ -61,31 +67,10 @@ ROWS_PER_STATEMENT = 1000
 # -- the database ----------------------------------------------------------------------------
 
 
-def make_app(url: str):
-    from caretrack import create_app
-
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url)
 
 
-def create_pg_database(server: str) -> tuple[str, str]:
-    """Create a new, empty database on ``server``; return (its URL, its name)."""
-    import sqlalchemy
-
-    name = f"caretrack_pages_{os.getpid()}_{int(time.time())}"
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{server}/{name}", name
 
 
-def drop_pg_database(server: str, name: str) -> None:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def seeded_until(app, at: str) -> datetime:
@@ -777,7 +762,7 @@ def main() -> int:
     if args.database:
         url = args.database
     elif args.postgres:
-        url, pg_name = create_pg_database(args.pg_server)
+        url, pg_name = create_pg_database(args.pg_server, "pages")
     else:
         scratch = Path(tempfile.mkdtemp(prefix="caretrack-pages-"))
         url = f"sqlite:///{scratch / 'pages.db'}"
