@@ -7,6 +7,7 @@ is set (as in CI), where a missing browser is a failure.
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,27 +57,37 @@ def _browser_home(tmp_path_factory):
     os.environ["XDG_CACHE_HOME"] = str(home)
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_template):
-    """A copy of the demo college (migrated from empty and seeded once per session, see
-    tests/conftest.py) served on a free local port."""
+@contextmanager
+def serve_demo_copy(demo_template, purpose: str):
+    """Serve a copy of the demo college (migrated from empty and seeded once per session, see
+    tests/conftest.py) on a free local port, with CSRF on; the server's ``app_for_tests`` is
+    the app."""
     from werkzeug.serving import make_server
 
     from caretrack.extensions import db
 
     with demo_template.copy_app(
-        "e2e", WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
+        purpose, WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
     ) as app:
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         server.app_for_tests = app
+        try:
+            yield server
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_template):
+    """The journeys' copy of the demo college, served on a free local port."""
+    with serve_demo_copy(demo_template, "e2e") as server:
         yield server
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

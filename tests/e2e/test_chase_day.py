@@ -9,7 +9,6 @@ report deadline (11:00).
 """
 
 import re
-import threading
 from datetime import UTC, time
 
 import pytest
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from caretrack.models import DailyReport, DailyStatus, EntryKind, Student, TimelineEntry
 from caretrack.services.clock import local_datetime
-from tests.e2e.conftest import QuietHandler
+from tests.e2e.conftest import serve_demo_copy
 from tests.e2e.steps import StudentRef, flash, nav_link, reread, today, user
 
 COUNSELLOR = "counsellor1"
@@ -28,23 +27,8 @@ DEPUTY = "deputy"
 @pytest.fixture(scope="module")
 def live_server(demo_template):
     """A copy of the demo college of this journey's own, served on a free local port."""
-    from werkzeug.serving import make_server
-
-    from caretrack.extensions import db
-
-    with demo_template.copy_app(
-        "e2e_chase", WTF_CSRF_ENABLED=True, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
-    ) as app:
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        server.app_for_tests = app
+    with serve_demo_copy(demo_template, "e2e_chase") as server:
         yield server
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
