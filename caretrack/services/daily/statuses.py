@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from caretrack.access import caseload_filter, keeps_caseload
 from caretrack.extensions import db
@@ -107,7 +108,7 @@ def apply_statuses(
     with_history = _with_history(ids, day)
     known_contacts = status_rules.known_risk_contacts(
         [item.student_id for item in items if item.risk_contact], day)
-    rule_inputs = []
+    rule_inputs, moves = [], []
     for item, values, status, changes in planned:
         note = status.note if item.note is None else item.note.strip()[:2000]
         row = {
@@ -129,8 +130,8 @@ def apply_statuses(
             confirmations.append({"id": status.row_id, **row})
         result.confirmed += 1
         student = students[item.student_id]
-        if item.student_id in with_history:
-            _follow_profile(student, values)
+        if item.student_id in with_history and _moved(student, values):
+            moves.append((student, values))
         rule_inputs.append(status_rules.RuleInput(
             student, status.values, values, item.temperature,
             bool(item.risk_contact) and item.student_id not in known_contacts,
@@ -157,6 +158,7 @@ def apply_statuses(
             for group in _by_keys(rows):
                 db.session.execute(update(DailyStatus), group)
         insert_entries(entries)  # the changes' timeline entries, in a few statements
+        _follow_profiles(moves)
         db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
@@ -174,16 +176,35 @@ def _with_history(ids: list[int], day) -> set[int]:
     return found
 
 
-def _follow_profile(student: Student, values: StatusValues) -> None:
-    """Move the student's profile location and on-campus flag to the new status.
+def _moved(student: Student, values: StatusValues) -> bool:
+    """Whether the status puts the student somewhere their profile does not say."""
+    return (student.province, student.city, student.on_campus) != (
+        values.province, values.city, values.on_campus)
 
-    Only for a student with a status before today: until then the profile is the roster's,
-    the baseline the carry-forward compares a first status with (its changes of the day).
+
+def _follow_profiles(moves: list[tuple[Student, StatusValues]]) -> None:
+    """Move the students' profile location and on-campus flag to their new status, in one
+    statement (a whole caseload may move at once); the loaded students say the same.
+
+    Only for students with a status before today (the caller checks): until then the profile
+    is the roster's, the baseline the carry-forward compares a first status with (its changes
+    of the day). The student's version is not bumped: a place is no edit of the record.
     """
-    if (student.province, student.city, student.on_campus) != (
-            values.province, values.city, values.on_campus):
-        student.province, student.city = values.province, values.city
-        student.on_campus = values.on_campus
+    if not moves:
+        return
+    table = Student.__table__
+    db.session.execute(
+        update(table).where(table.c.id == bindparam("student_id")).values(
+            province=bindparam("new_province"), city=bindparam("new_city"),
+            on_campus=bindparam("new_on_campus")),
+        [{"student_id": student.id, "new_province": values.province,
+          "new_city": values.city, "new_on_campus": values.on_campus}
+         for student, values in moves],
+    )
+    for student, values in moves:
+        set_committed_value(student, "province", values.province)
+        set_committed_value(student, "city", values.city)
+        set_committed_value(student, "on_campus", values.on_campus)
 
 
 def _by_keys(rows: list[dict]) -> list[list[dict]]:
