@@ -43,9 +43,12 @@ run: translations
 	@echo "CareTrack on http://127.0.0.1:$(PORT)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on two workers (this machine's two cores): PYTEST_WORKERS=0 runs it in one
+# process. The tests of one browser journey stay on one worker (--dist loadgroup).
+PYTEST_WORKERS ?= 2
 # pytest's exit code 5 ("no tests collected", e.g. PYTEST_ARGS="-k nothing") is not a failure.
 test: install-test translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,16 +4,24 @@ A test that asks for ``demo`` runs instead on its own copy of the demo college, 
 ``flask seed-demo`` builds once per session into a template database.
 """
 
+import json
 import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from caretrack import create_app
@@ -22,6 +30,7 @@ from caretrack.services.status_rules import seed_default_rules
 from tests import factories
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +44,40 @@ def _app(tmp_path_factory):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        if not POSTGRES:
+            SNAPSHOTS.save("empty")
     yield app
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+class Snapshots:
+    """Saved states of the SQLite test database, kept in memory: each test starts from a
+    copy of one (the empty tables, or the small college), written back into the open
+    database with SQLite's backup API. Much faster than emptying every table and building
+    the college again."""
+
+    def __init__(self):
+        self.saved: dict[str, sqlite3.Connection] = {}
+        #: The small college's people: attribute -> (model, id).
+        self.college: dict[str, tuple[type, int]] = {}
+
+    def save(self, name: str) -> None:
+        db.session.remove()
+        snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+        with db.engine.connect() as connection:
+            connection.connection.driver_connection.backup(snapshot)
+        self.saved[name] = snapshot
+
+    def restore(self, name: str) -> None:
+        db.session.remove()
+        with db.engine.connect() as connection:
+            self.saved[name].backup(connection.connection.driver_connection)
+
+
+SNAPSHOTS = Snapshots()
 
 
 def _empty_tables() -> None:
@@ -68,7 +106,12 @@ def app(request, _app):
             db.session.remove()
         return
     with _app.app_context():
-        _empty_tables()
+        if POSTGRES:
+            _empty_tables()
+        elif "college" in request.fixturenames and "college" in SNAPSHOTS.saved:
+            SNAPSHOTS.restore("college")
+        else:
+            SNAPSHOTS.restore("empty")
         yield _app
         db.session.remove()
 
@@ -98,7 +141,8 @@ class DemoTemplate:
             shutil.copyfile(url.database, copy)
             return f"sqlite:///{copy}"
         engine = self._admin_engine()
-        with engine.connect() as connection:
+        # PostgreSQL copies a template only while no other session is connected to it.
+        with FileLock(_shared_dir() / "demo-copy.lock"), engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
         engine.dispose()
@@ -118,7 +162,7 @@ class DemoTemplate:
     def copy_app(self, purpose: str = "copy", **overrides):
         """An app of its own on a fresh copy of the demo; the copy is dropped after."""
         stem = Path(make_url(self.url).database).stem
-        url = self.copy_url(f"{stem}_{purpose}")
+        url = self.copy_url(f"{stem}_{purpose}_{WORKER}")
         made = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **overrides)
         made.test_client_class = IsolatedClient
         try:
@@ -132,34 +176,126 @@ class DemoTemplate:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """Migrate a template database from empty and run ``flask seed-demo`` on it, once."""
-    from flask_migrate import upgrade
+    """The template database of the demo college, seeded by its own process (started when
+    the tests were collected, see ``pytest_collection_modifyitems``); this waits for it."""
+    result_path = _start_demo_seed()
+    deadline = time.monotonic() + DEMO_SEED_TIMEOUT
+    while not result_path.exists():
+        if not _seeder_alive() and not result_path.exists():
+            log = (_shared_dir() / "demo-seed.log").read_text(encoding="utf-8", errors="replace")
+            pytest.fail(f"seeding the demo college failed:\n{log}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"seeding the demo college took more than {DEMO_SEED_TIMEOUT} s")
+        time.sleep(0.2)
+    outcome = json.loads(result_path.read_text(encoding="utf-8"))
+    print(f"demo college seeded in {outcome.get('cpu_seconds')} s of CPU", file=sys.stderr)
+    template = DemoTemplate(
+        _demo_template_url(), outcome["output"], outcome["exit_code"],
+        datetime.fromisoformat(outcome["now"]), tmp_path_factory.mktemp("demo"),
+    )
+    assert template.exit_code == 0, template.output
+    return template
 
-    folder = tmp_path_factory.mktemp("demo")
+
+# -- the demo seed in a process of its own, shared by the workers of a parallel run ----------
+
+#: How long a test waits for the demo college before it fails.
+DEMO_SEED_TIMEOUT = 900
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _shared_dir() -> Path:
+    return Path(os.environ["CARETRACK_TEST_SHARED"])
+
+
+def _base_database_url() -> str:
+    return os.environ.get("CARETRACK_TEST_BASE_URL") or os.environ.get("DATABASE_URL", "")
+
+
+def _demo_template_url() -> str:
     if POSTGRES:
-        base = make_url(os.environ["DATABASE_URL"])
-        url = base.set(database=f"{base.database}_demo").render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{folder / 'demo.db'}"
-    template = DemoTemplate(url, "", 1, datetime.now(UTC), folder)
-    if POSTGRES:
-        template.drop(url)
-        engine = template._admin_engine()
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{make_url(url).database}"'))
-        engine.dispose()
-    seeder = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
-    with seeder.app_context():
-        upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
-        template.now = datetime.now(UTC)
-        result = seeder.test_cli_runner().invoke(args=["seed-demo"])
-        template.output, template.exit_code = result.output, result.exit_code
-        db.session.remove()
-        db.engine.dispose()
-    assert result.exit_code == 0, result.output
-    yield template
-    if POSTGRES:
-        template.drop(url)
+        base = make_url(_base_database_url())
+        return base.set(database=f"{base.database}_demo").render_as_string(hide_password=False)
+    return f"sqlite:///{_shared_dir() / 'demo.db'}"
+
+
+def _seeder_alive() -> bool:
+    pid_file = _shared_dir() / "demo-seed.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    return True
+
+
+def _start_demo_seed() -> Path:
+    """Start the demo seed once for the whole run (whichever worker asks first); return the
+    path of the result file it writes when done."""
+    shared = _shared_dir()
+    result_path = shared / "demo-seed.json"
+    with FileLock(shared / "demo-seed.lock"):
+        if not (shared / "demo-seed.pid").exists():
+            launched = subprocess.run(  # noqa: S603 - our own module, our own arguments
+                [sys.executable, "-m", "tests.demo_seed", _demo_template_url(),
+                 str(result_path), str(shared / "demo-seed.log")],
+                cwd=ROOT, check=True, capture_output=True, text=True,
+            )
+            (shared / "demo-seed.pid").write_text(launched.stdout.strip())
+    return result_path
+
+
+def _needs_demo(item) -> bool:
+    return "demo_template" in getattr(item, "fixturenames", ())
+
+
+def pytest_configure(config):
+    """The first process of a run makes the folder its workers share; on PostgreSQL each
+    worker of a parallel run gets a database of its own."""
+    if "CARETRACK_TEST_SHARED" not in os.environ:
+        os.environ["CARETRACK_TEST_SHARED"] = tempfile.mkdtemp(prefix="caretrack-tests-")
+        os.environ["CARETRACK_TEST_BASE_URL"] = os.environ.get("DATABASE_URL", "")
+        config.caretrack_owns_shared = True
+    if POSTGRES and WORKER != "main":
+        base = make_url(_base_database_url())
+        url = base.set(database=f"{base.database}_{WORKER}")
+        _recreate_database(url)
+        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+
+
+def _recreate_database(url, *, drop_only: bool = False) -> None:
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        if not drop_only:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Run the tests that need the demo college last, and start seeding it now, so that it is
+    ready by the time they run. A browser journey's tests stay on one worker."""
+    items.sort(key=_needs_demo)
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    if any(_needs_demo(item) for item in items):
+        _start_demo_seed()
+
+
+def pytest_unconfigure(config):
+    if POSTGRES and WORKER != "main":
+        _recreate_database(make_url(os.environ["DATABASE_URL"]), drop_only=True)
+    if not getattr(config, "caretrack_owns_shared", False):
+        return
+    shared = _shared_dir()
+    if _seeder_alive():
+        os.kill(int((shared / "demo-seed.pid").read_text()), signal.SIGTERM)
+    if POSTGRES and (shared / "demo-seed.pid").exists():
+        _recreate_database(make_url(_demo_template_url()), drop_only=True)
+    shutil.rmtree(shared, ignore_errors=True)
 
 
 @pytest.fixture
@@ -215,14 +351,23 @@ def auth(client):
     return AuthActions(client)
 
 
+#: The small college's people, by attribute.
+COLLEGE_PEOPLE = ("counsellor", "other_counsellor", "supervisor", "deputy", "admin",
+                  "own_student", "other_student", "graduate")
+
+
 @pytest.fixture
 def college(app):
-    """A small college: two counsellors with students, a supervisor, the deputy, the admin."""
+    """A small college: two counsellors with students, a supervisor, the deputy, the admin.
+
+    On SQLite it is built once per process and each test starts from a copy of it."""
 
     class College:
         pass
 
     c = College()
+    if not POSTGRES and "college" in SNAPSHOTS.saved:
+        return _college_from_snapshot(c)
     c.counsellor = factories.CounsellorFactory(display_name="李老师")
     c.other_counsellor = factories.CounsellorFactory(display_name="张老师")
     c.supervisor = factories.SupervisorFactory(display_name="王教授")
@@ -235,6 +380,23 @@ def college(app):
     )
     seed_default_rules()
     db.session.commit()
+    if not POSTGRES:
+        SNAPSHOTS.college = {name: (type(getattr(c, name)), getattr(c, name).id)
+                             for name in COLLEGE_PEOPLE}
+        SNAPSHOTS.save("college")
+        return _college_from_snapshot(c)
+    return c
+
+
+def _college_from_snapshot(c):
+    by_model: dict[type, dict[int, object]] = {}
+    for model, key in SNAPSHOTS.college.values():
+        by_model.setdefault(model, {})[key] = None
+    for model, rows in by_model.items():
+        for row in db.session.scalars(select(model).where(model.id.in_(rows))):
+            rows[row.id] = row
+    for attribute, (model, key) in SNAPSHOTS.college.items():
+        setattr(c, attribute, by_model[model][key])
     return c
 
 
