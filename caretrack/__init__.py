@@ -2,12 +2,15 @@
 
 import os
 from collections.abc import Mapping
+from functools import cached_property, lru_cache
 
-from flask import Flask, current_app, has_request_context, jsonify, request, session
+from babel import support
+from flask import Flask, Request, current_app, has_request_context, jsonify, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event, text
+from wtforms.i18n import messages_path
 
 from caretrack.extensions import babel, csrf, db, login_manager, migrate
 from config import load_config
@@ -24,6 +27,7 @@ def create_app(
     env = os.environ if env is None else env
     config_name = config_name or env.get("CARETRACK_CONFIG", "development")
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.request_class = CareTrackRequest
     app.config.update(load_config(config_name, env))
     app.config.update(overrides)
     app.config["CARETRACK_CONFIG_NAME"] = config_name
@@ -38,6 +42,21 @@ def create_app(
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class CareTrackRequest(Request):
+    """The request, with WTForms' own messages (e.g. "Not a valid choice") in the request's
+    language read from a per-process cache: Flask-WTF looks for ``wtforms_translations`` on
+    the request and would otherwise read the catalog from disk for every form."""
+
+    @cached_property
+    def wtforms_translations(self) -> support.Translations:
+        return _wtforms_catalog(str(get_locale()))
 
 
 def engine_options(config: Mapping) -> dict:

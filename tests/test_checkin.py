@@ -345,3 +345,15 @@ def test_tokens_are_long_and_not_stored(app, student):
     assert len(token) >= 22  # 144 bits in base64
     from caretrack.models import CheckinLink
     assert token not in {link.digest for link in db.session.scalars(select(CheckinLink))}
+
+
+def test_wtforms_own_messages_follow_the_language_of_each_request(client, student):
+    url = class_url(student)
+    empty = {"student_number": "", "phone_digits": "1234"}
+    chinese = client.post(url + "/verify", data=empty)
+    english = client.post(url + "/verify?lang=en", data=empty)
+    chinese_again = client.post(url + "/verify?lang=zh_CN", data=empty)
+    assert chinese.status_code == english.status_code == 200
+    assert "该字段是必填字段" in chinese.text and "This field is required" not in chinese.text
+    assert "This field is required" in english.text and "该字段是必填字段" not in english.text
+    assert "该字段是必填字段" in chinese_again.text

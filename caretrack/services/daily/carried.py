@@ -4,7 +4,7 @@ over a caseload or the college, and the lists of non-responders and changes."""
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from caretrack.access import caseload_filter
@@ -179,10 +179,12 @@ def chunks(items: list, size: int = 900):
 
 @lru_cache(maxsize=4)
 def _statuses_query(day: date) -> tuple[Carried, Select]:
-    """The carry-forward query of ``day``, built once (building it cost more than running it
-    for one student, as every check-in does)."""
+    """The carry-forward query of ``day`` for the students ``:student_ids``, built once: building
+    it, and SQLAlchemy's cache key of a new statement, cost more than running it for one
+    student, as every check-in does. One statement object keeps its cache key."""
     carried = Carried(day)
-    return carried, carried.join(select(*carried.columns()))
+    return carried, carried.join(select(*carried.columns())).where(
+        Student.id.in_(bindparam("student_ids", expanding=True)))
 
 
 def statuses_for(student_ids: list[int], day: date) -> dict[int, DayStatus]:
@@ -190,8 +192,7 @@ def statuses_for(student_ids: list[int], day: date) -> dict[int, DayStatus]:
     result: dict[int, DayStatus] = {}
     carried, statuses = _statuses_query(day)
     for chunk in chunks(list(student_ids)):
-        query = statuses.where(Student.id.in_(chunk))
-        for row in db.session.execute(query):
+        for row in db.session.execute(statuses, {"student_ids": chunk}):
             status = carried.status_of(row)
             result[status.student_id] = status
     return result
