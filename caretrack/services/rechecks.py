@@ -95,16 +95,17 @@ def cadence_due_on(assignment: CategoryAssignment, today: date) -> date | None:
 # -- queries ----------------------------------------------------------------------------------
 
 
-def open_rechecks(student: Student) -> list[Recheck]:
-    """Return the student's open re-checks, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Recheck)
-            .options(joinedload(Recheck.category))
-            .where(Recheck.student_id == student.id, Recheck.state == RecheckState.OPEN)
-            .order_by(Recheck.due_on, Recheck.id)
-        )
+def open_rechecks(student: Student, *, with_category: bool = True) -> list[Recheck]:
+    """Return the student's open re-checks, soonest first (with their care category loaded,
+    for showing them)."""
+    query = (
+        select(Recheck)
+        .where(Recheck.student_id == student.id, Recheck.state == RecheckState.OPEN)
+        .order_by(Recheck.due_on, Recheck.id)
     )
+    if with_category:
+        query = query.options(joinedload(Recheck.category))
+    return list(db.session.scalars(query))
 
 
 def active_categories_of(student: Student) -> list[CareCategory]:
@@ -309,14 +310,13 @@ def on_follow_up(
         raise RuleError("interval", "check_again_in_days")
     day = local_today(entry.occurred_at or now)
     completed = []
-    for recheck in open_rechecks(student):
+    for recheck in open_rechecks(student, with_category=False):
         replaced = days and recheck.origin in RHYTHM_ORIGINS and recheck.due_on > day
         if recheck.due_on <= day or replaced:
             recheck.state = RecheckState.DONE
             recheck.completed_entry_id = entry.id
             recheck.closed_at = now
             completed.append(recheck)
-    db.session.flush()
     following = None
     if days:
         following = schedule(
