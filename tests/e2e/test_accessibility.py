@@ -65,6 +65,9 @@ def _pattern(path: str) -> str:
 def _check(context, base_url, username, paths, label, findings, errors):
     page = context.new_page()
     watch_console(page, errors)
+    # A stylesheet, script or icon that fails to load is an error too.
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)
     if username not in ("anonymous", "student"):
         page.goto(f"{base_url}/login")
         page.fill("#username", username)
