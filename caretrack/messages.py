@@ -18,7 +18,8 @@ MESSAGES = {
     "negative-interval": _l("The number of days cannot be negative."),
     "interval": _l("Choose between 0 and 365 days."),
     "no-items": _l("List at least one item."),
-    "bad-quantity": _l("Quantities are whole numbers from 1."),
+    "bad-quantity": _l("A quantity is a number above 0 (at most two decimals, up to 9999); "
+                       "a unit has at most 20 characters."),
     "not-correctable": _l("This kind of entry is not corrected this way."),
     "already-corrected": _l("This entry has a correction already; correct the correction."),
     # -- care categories and concern ------------------------------------------------------------
