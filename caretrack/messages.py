@@ -57,6 +57,9 @@ MESSAGES = {
     "locked": _l("This report is approved and locked."),
     "future-day": _l("A day that has not begun cannot be reported."),
     "not-submitted": _l("Only a submitted report can be approved or returned."),
+    "approve-all-changed": _l("The submitted reports changed meanwhile (one was returned, "
+                              "resubmitted, approved or newly submitted): here they are again; "
+                              "nothing was approved."),
     "comment-required": _l("Say why you return the report."),
     "not-ready": _l("The college report can be exported once every counsellor's report of the "
                     "day is approved."),
