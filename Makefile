@@ -16,8 +16,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+# The browser tests' Nu HTML checker (npm's vnu-jar, run on Java); axe-core is vendored.
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed tests/e2e/checkers/package-lock.json
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --prefix tests/e2e/checkers --ignore-scripts --silent --no-audit --no-fund
 	touch $@
 
 install: $(VENV)/.installed

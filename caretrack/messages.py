@@ -18,7 +18,8 @@ MESSAGES = {
     "negative-interval": _l("The number of days cannot be negative."),
     "interval": _l("Choose between 0 and 365 days."),
     "no-items": _l("List at least one item."),
-    "bad-quantity": _l("Quantities are whole numbers from 1."),
+    "bad-quantity": _l("A quantity is a number above 0 (at most two decimals, up to 9999); "
+                       "a unit has at most 20 characters."),
     "not-correctable": _l("This kind of entry is not corrected this way."),
     "already-corrected": _l("This entry has a correction already; correct the correction."),
     # -- care categories and concern ------------------------------------------------------------
@@ -56,6 +57,9 @@ MESSAGES = {
     "locked": _l("This report is approved and locked."),
     "future-day": _l("A day that has not begun cannot be reported."),
     "not-submitted": _l("Only a submitted report can be approved or returned."),
+    "approve-all-changed": _l("The submitted reports changed meanwhile (one was returned, "
+                              "resubmitted, approved or newly submitted): here they are again; "
+                              "nothing was approved."),
     "comment-required": _l("Say why you return the report."),
     "not-ready": _l("The college report can be exported once every counsellor's report of the "
                     "day is approved."),

@@ -31,6 +31,14 @@ def category_name(category) -> str:
     return category.name_for(str(get_locale()))
 
 
+def delivery_quantity(item: dict) -> str:
+    """A delivery line's quantity with its unit: "2箱", "1.5 kg", "20" (no unit)."""
+    quantity, unit = str(item.get("quantity", "")), (item.get("unit") or "").strip()
+    if not unit:
+        return quantity
+    return f"{quantity} {unit}" if unit[0].isascii() else f"{quantity}{unit}"
+
+
 def role_name(user) -> str:
     """The user's role in the interface language."""
     return label("role", user.role)
@@ -52,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(category_name)
+    app.add_template_filter(delivery_quantity)
     app.add_template_global(label)
     app.add_template_global(role_name)
     app.add_template_global(url_with)

@@ -134,6 +134,21 @@ def test_a_follow_up_schedules_the_re_check_once_per_idempotency_key(client, col
     assert first.get_json()["occurred_at"].endswith("+00:00")
 
 
+def test_a_delivery_line_takes_a_decimal_quantity_and_a_unit(client, college, counsellor_token):
+    url = f"/api/v1/students/{college.own_student.id}/deliveries"
+    body = {"items": [{"name": "苹果", "quantity": 1.5, "unit": "kg"},
+                      {"name": "口罩", "quantity": 20}],
+            "place": "dormitory", "received": True, "delivered_by": "李老师"}
+    made = client.post(url, json=body, headers=counsellor_token)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["details"]["items"] == [
+        {"name": "苹果", "quantity": "1.5", "unit": "kg"},
+        {"name": "口罩", "quantity": "20", "unit": ""}]
+    refused = client.post(url, json={**body, "items": [{"name": "苹果", "quantity": 0}]},
+                          headers=counsellor_token)
+    assert refused.status_code == 422
+
+
 def test_validation_lists_every_field_and_a_rule_names_its_field(client, college,
                                                                  counsellor_token):
     url = f"/api/v1/students/{college.own_student.id}/follow-ups"

@@ -107,3 +107,11 @@ def test_error_pages_name_the_code_and_what_happened(client, url, method, code, 
     assert response.status_code == code
     assert says in text_of(response)
     assert "返回首页" in text_of(response)
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served(client):
+    body = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in body
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert icon.get_data(as_text=True).startswith("<svg")

@@ -114,3 +114,49 @@ def test_markup_in_a_detail_is_shown_literally(client, auth, college):
     body = client.get("/admin/audit").get_data(as_text=True)
     assert "<img src=x onerror=alert(1)>" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def _actions_the_code_records() -> set[str]:
+    """Every action code the app writes: the literal ones passed to the audit, and those it
+    builds (a referral's steps, a report's decision, a rule suggestion's answer)."""
+    import re
+    from pathlib import Path
+
+    from caretrack.services.referrals import ReferralStep
+
+    source = "\n".join(p.read_text(encoding="utf-8")
+                       for p in Path("caretrack").rglob("*.py"))
+    literal = set(re.findall(r'(?:record_event|_audit)\(\s*"([a-z_.]+)"', source))
+    literal |= set(re.findall(r'action(?: =|=)\s*"([a-z_]+\.[a-z_.]+)"', source))
+    built = {f"referral.{step}" for step in ReferralStep}
+    built |= {"daily_report.approve", "daily_report.return", "status_suggestion.apply",
+              "status_suggestion.dismiss"}
+    assert "daily_report.approve" in source and "status_suggestion.dismiss" in source
+    return literal | built
+
+
+def test_every_recorded_action_has_a_name_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from caretrack.admin.audit import ACTION_LABELS
+
+    actions = _actions_the_code_records()
+    assert len(actions) > 40
+    assert actions - set(ACTION_LABELS) == set()
+    with app.test_request_context(), force_locale("zh_CN"):
+        chinese = {a: str(ACTION_LABELS[a]) for a in actions}
+    with app.test_request_context(), force_locale("en"):
+        english = {a: str(ACTION_LABELS[a]) for a in actions}
+    untranslated = [a for a in actions if chinese[a] == english[a]]
+    assert untranslated == []
+    assert chinese["daily_report.approve"] == "批准日报"
+
+
+def test_the_filter_and_the_rows_name_actions_in_chinese(client, auth, college):
+    event("review.create", college.deputy, college.own_student)
+    event("daily_status.record", college.counsellor, college.own_student)
+    db.session.commit()
+    auth.login(college.admin)
+    page = text_of(client.get("/admin/audit"))
+    assert "审阅学生 · review.create" in page
+    assert "记录每日状态" in page

@@ -252,6 +252,53 @@ def test_board_return_correct_resubmit_approve(client, auth, college, clock):
     assert db.session.get(DailyReport, report.id).state == "approved"
 
 
+def test_approve_all_lists_the_submitted_reports_confirms_once_and_approves_each(
+        client, auth, college, clock):
+    c = college
+    third = factories.CounsellorFactory(display_name="赵老师")
+    factories.StudentFactory(counsellor=third, name="孙同学")
+    db.session.flush()
+    first = reports.submit_report(c.counsellor, MARCH_3, at(MARCH_3, 10))
+    second = reports.submit_report(c.other_counsellor, MARCH_3, at(MARCH_3, 10, 5))
+    db.session.commit()
+    clock.now = at(MARCH_3, 11, 30)
+    auth.login(c.deputy)
+    board = text_of(client.get("/reports/board/"))
+    assert "全部通过（2 份已提交）…" in board
+
+    listing = client.get("/reports/board/?date=2020-03-03")
+    assert 'href="/reports/board/approve-all?date=2020-03-03"' in listing.get_data(as_text=True)
+    page = client.get("/reports/board/approve-all?date=2020-03-03")
+    body, shown = page.get_data(as_text=True), text_of(page)
+    assert "李老师" in shown and "张老师" in shown and "赵老师" not in shown
+    assert "将逐份通过以下 2 份上报" in shown and "通过这 2 份上报" in shown
+    assert f'value="{first.id}:{first.version_id}"' in body
+
+    # The list changes meanwhile (the second report is returned): nothing is approved, the new
+    # list is shown.
+    posted = {"day": "2020-03-03", "report": [f"{first.id}:{first.version_id}",
+                                              f"{second.id}:{second.version_id}"]}
+    reports.review_report(second, c.deputy, clock.now, approve=False, comment="请补充")
+    db.session.commit()
+    raced = client.post("/reports/board/approve-all", data=posted)
+    assert raced.status_code == 409
+    assert "没有通过任何上报" in text_of(raced) and "张老师" not in text_of(raced)
+    assert db.session.get(DailyReport, first.id).state == "submitted"
+
+    posted["report"] = [f"{first.id}:{db.session.get(DailyReport, first.id).version_id}"]
+    done = client.post("/reports/board/approve-all", data=posted, follow_redirects=True)
+    assert "已通过 1 份上报：李老师。" in text_of(done)
+    assert db.session.get(DailyReport, first.id).state == "approved"
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "daily_report.approve")).all()
+    assert [e.detail for e in events] == [f"report:{first.id}"]
+    # Sent again (a double click): nothing more is approved.
+    again = client.post("/reports/board/approve-all", data=posted)
+    assert again.status_code == 409
+    assert len(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "daily_report.approve")).all()) == 1
+
+
 def test_a_counsellor_does_not_see_the_board(client, auth, college):
     auth.login(college.counsellor)
     assert client.get("/reports/board/").status_code == 404

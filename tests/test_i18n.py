@@ -58,3 +58,11 @@ def test_every_message_in_the_code_is_translated(tmp_path):
             translated.add(message.id if isinstance(message.id, str) else message.id[0])
     missing = sorted(wanted - translated)
     assert not missing, f"untranslated in zh_CN: {missing}"
+
+
+def test_date_controls_are_echoed_in_year_month_day_order_in_chinese_only(client, auth, college):
+    auth.login(college.counsellor)
+    chinese = client.get("/rechecks/").get_data(as_text=True)
+    assert '<body data-date-echo="年-月-日">' in chinese
+    english = client.get("/rechecks/?lang=en").get_data(as_text=True)
+    assert "<body>" in english and "data-date-echo" not in english

@@ -49,3 +49,38 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
         db.session.remove()
         db.engine.dispose()
     assert diff == []
+
+
+def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_database_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from caretrack.models import TimelineEntry
+    from tests import factories
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0008")
+        student = factories.StudentFactory(counsellor=factories.CounsellorFactory())
+        at = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)
+        old = TimelineEntry(
+            student=student, author=student.counsellor, kind="delivery", occurred_at=at,
+            created_at=at, body="", details={"items": [
+                {"name": "方便面（箱）", "quantity": 2}, {"name": "口罩（N95）", "quantity": 20},
+                {"name": "体温计", "quantity": 1}], "place": "dormitory", "received": True})
+        db.session.add(old)
+        db.session.commit()
+        entry_id = old.id
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        stored = db.session.scalars(select(TimelineEntry).where(TimelineEntry.id == entry_id)).one()
+        details = stored.details
+        db.session.remove()
+        db.engine.dispose()
+    assert details["items"] == [
+        {"name": "方便面", "quantity": "2", "unit": "箱"},
+        {"name": "口罩（N95）", "quantity": "20", "unit": ""},
+        {"name": "体温计", "quantity": "1", "unit": ""},
+    ]
+    assert details["place"] == "dormitory" and details["received"] is True

@@ -244,3 +244,17 @@ def test_the_supervisor_cannot_use_the_revoke_form(client, auth, college, referr
     url = f"/students/{college.graduate.id}/referrals/{referral.id}/revoke"
     assert client.post(url, data={"reason": "x"}).status_code == 404
     assert db.session.get(Referral, referral.id).state == "open"
+
+
+def test_the_referral_form_says_at_once_that_one_is_open_and_links_to_it(
+        client, auth, college, referral):
+    auth.login(college.counsellor)
+    url = f"/students/{college.graduate.id}/referrals/new"
+    page = client.get(url)
+    body, shown = page.get_data(as_text=True), text_of(page)
+    assert "赵研究 已有进行中的转介：" in shown
+    assert f'<a href="/referrals/{referral.id}">转介给 王教授</a>' in body
+    assert "同一导师有进行中的转介时不能再次转介" in shown
+    # A student without an open referral: no such notice.
+    assert "进行中的转介" not in text_of(client.get(
+        f"/students/{college.own_student.id}/referrals/new"))

@@ -70,7 +70,8 @@ FOLLOW_UP = {
 DELIVERY = {
     "occurred_at": "2020-02-11T15:00",
     "items-0-name": "口罩", "items-0-quantity": "20",
-    "items-1-name": "方便面（箱）", "items-1-quantity": "2",
+    "items-1-name": "方便面", "items-1-quantity": "2", "items-1-unit": "箱",
+    "items-2-name": "苹果", "items-2-quantity": "1.5", "items-2-unit": "kg",
     "place": "conference_centre", "place_detail": "会议中心201房", "received": "0",
     "delivered_by": "学生干部 王同学", "body": "放在门口，电话告知",
 }
@@ -102,7 +103,12 @@ def test_delivery_shows_items_place_and_who(client, auth, college):
     assert client.post(f"/students/{college.own_student.id}/deliveries/new",
                        data=DELIVERY).status_code == 302
     zh = page_of(client, college.own_student)
-    assert "物资配送" in zh and "口罩 × 20" in zh and "方便面（箱） × 2" in zh
+    assert "物资配送" in zh and "口罩 × 20" in zh and "方便面 × 2箱" in zh
+    assert "苹果 × 1.5 kg" in zh
+    stored = db.session.scalars(select(TimelineEntry)).one().details["items"]
+    assert stored == [{"name": "口罩", "quantity": "20", "unit": ""},
+                      {"name": "方便面", "quantity": "2", "unit": "箱"},
+                      {"name": "苹果", "quantity": "1.5", "unit": "kg"}]
     assert "送达地点 会议中心 · 会议中心201房" in zh and "签收情况 未收到" in zh
     assert "配送人 学生干部 王同学" in zh
     en = page_of(client, college.own_student, lang="en")
@@ -453,6 +459,23 @@ def test_a_follow_up_in_the_future_is_refused(client, auth, college):
     response = client.post(f"/students/{college.own_student.id}/follow-ups/new",
                            data={**FOLLOW_UP, "occurred_at": tomorrow})
     assert "这个时间还没有到" in text_of(response)
+    assert count(TimelineEntry) == 0
+
+
+def test_the_delivery_form_suggests_units_and_refuses_a_quantity_that_is_no_number(
+        client, auth, college):
+    auth.login(college.counsellor)
+    url = f"/students/{college.own_student.id}/deliveries/new"
+    form = client.get(url).get_data(as_text=True)
+    assert 'list="delivery-units"' in form
+    for unit in ("个", "箱", "袋", "瓶", "kg"):
+        assert f'<option value="{unit}">' in form
+    for bad in ("两", "0", "-1", "1.234", "10000"):
+        response = client.post(url, data={**DELIVERY, "items-1-quantity": bad})
+        assert response.status_code == 200, bad
+        assert "请填写大于 0 的数字，例如 2 或 1.5。" in text_of(response), bad
+        assert f'value="{bad}"' in response.get_data(as_text=True)
+        assert 'value="箱"' in response.get_data(as_text=True)
     assert count(TimelineEntry) == 0
 
 

@@ -15,7 +15,8 @@ from caretrack.services.clock import day_bounds
 
 AUDIT_PER_PAGE = 50
 
-#: Readable names of the actions; an action without one is shown as its code.
+#: Readable names of the actions, one for every action the app records (a test holds it to
+#: the code); an unknown action is shown as its code.
 ACTION_LABELS = {
     "login": _l("Signed in"),
     "login.failed": _l("Failed sign-in"),
@@ -26,13 +27,21 @@ ACTION_LABELS = {
     "two_factor.recovery_codes": _l("Made new recovery codes"),
     "student.refused": _l("Refused a look at a student"),
     "upload.refused": _l("An upload was refused"),
+    "upload.abandoned": _l("Left an upload without saving it"),
     "logout": _l("Signed out"),
     "password.change": _l("Changed password"),
+    "api_token.create": _l("Created an API token"),
+    "api_token.revoke": _l("Revoked an API token"),
     "user.create": _l("Created an account"),
     "user.update": _l("Changed an account"),
     "category.save": _l("Saved a care category"),
+    "risk_area.save": _l("Saved a risk area"),
+    "status_rule.save": _l("Saved a status rule"),
     "roster.import": _l("Imported the roster"),
+    "export": _l("Downloaded a list"),
+    "calendar.feed": _l("Read the re-check calendar feed"),
     "student.view": _l("Viewed a student page"),
+    "api.student.view": _l("Read a student through the API"),
     "follow_up.create": _l("Logged a follow-up"),
     "delivery.create": _l("Recorded a supply delivery"),
     "note.create": _l("Added a note"),
@@ -41,11 +50,30 @@ ACTION_LABELS = {
     "category.end": _l("Ended a care category"),
     "concern.change": _l("Changed the concern level"),
     "referral.create": _l("Referred to a supervisor"),
+    "referral.view": _l("Viewed a referral"),
     "referral.accepted": _l("Accepted a referral"),
     "referral.declined": _l("Declined a referral"),
     "referral.responded": _l("Responded to a referral"),
     "referral.done": _l("Marked a referral done"),
     "referral.revoked": _l("Revoked a referral"),
+    "review.create": _l("Reviewed a student"),
+    "review.flag": _l("Flagged a student for review"),
+    "daily_status.record": _l("Recorded daily statuses"),
+    "daily_status.upload": _l("Uploaded a check-in sheet"),
+    "daily_status.view": _l("Opened a student's daily status"),
+    "status_suggestion.apply": _l("Applied a status rule's suggestion"),
+    "status_suggestion.dismiss": _l("Dismissed a status rule's suggestion"),
+    "daily_report.submit": _l("Submitted a daily report"),
+    "daily_report.approve": _l("Approved a daily report"),
+    "daily_report.return": _l("Returned a daily report"),
+    "daily_report.export": _l("Downloaded the college's daily report"),
+    "checkin.verify": _l("A student confirmed who they are"),
+    "checkin.verify_failed": _l("A check-in identity check failed"),
+    "checkin.submit": _l("A student checked in"),
+    "checkin.rotate_student": _l("Replaced a student's personal link"),
+    "checkin.revoke_student": _l("Revoked a student's personal link"),
+    "checkin.rotate_class": _l("Replaced a class link"),
+    "checkin.rotate_caseload": _l("Replaced every link of a caseload"),
 }
 
 

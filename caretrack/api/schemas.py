@@ -172,7 +172,10 @@ class FollowUpInput(Strict):
 
 class DeliveryItemInput(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=9999))
+    quantity = fields.Float(required=True, validate=validate.Range(
+        min=0, min_inclusive=False, max=9999), metadata={"description": "e.g. 2 or 1.5"})
+    unit = fields.String(load_default="", validate=validate.Length(max=20),
+                         metadata={"description": "free text, e.g. 箱, 袋, 瓶, kg"})
 
 
 class DeliveryInput(Strict):

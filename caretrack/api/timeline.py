@@ -92,7 +92,7 @@ def _follow_up(student, data, key):
 
 def _delivery(student, data, key):
     return entries.record_delivery(
-        student, current_user, items=[(i["name"], i["quantity"]) for i in data["items"]],
+        student, current_user, items=[(i["name"], i["quantity"], i["unit"]) for i in data["items"]],
         place=data["place"], place_detail=data["place_detail"], received=data["received"],
         delivered_by=data["delivered_by"], body=data["body"],
         occurred_at=data.get("occurred_at"), ip=client_address(), submission_key=key)

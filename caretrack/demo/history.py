@@ -113,8 +113,9 @@ NOTES = [
     "询问毕业答辩安排，已转达研究生院通知",
 ]
 SUPPLIES = [
-    ("口罩", 10), ("方便面（箱）", 1), ("水果（份）", 2), ("牛奶（箱）", 1), ("洗手液", 2),
-    ("消毒湿巾（包）", 3), ("体温计", 1), ("面包", 4), ("卫生纸（提）", 1), ("蔬菜（份）", 2),
+    ("口罩", 10, "个"), ("方便面", 1, "箱"), ("水果", 2, "份"), ("牛奶", 1, "箱"),
+    ("洗手液", 2, "瓶"), ("消毒湿巾", 3, "包"), ("体温计", 1, "支"), ("面包", 4, "个"),
+    ("卫生纸", 1, "提"), ("蔬菜", 1.5, "kg"),
 ]
 HELPERS = ["学生干部 王同学", "留校辅导员值班组"]
 REFERRAL_REASONS = [
@@ -336,8 +337,8 @@ class History:
                 at = self.at(day, 10, 18)
                 if not self.past(at):
                     continue
-                items = [(name, quantity * self.rng.randint(1, 2))
-                         for name, quantity in self.rng.sample(SUPPLIES, self.rng.randint(2, 4))]
+                items = [(name, quantity * self.rng.randint(1, 2), unit) for name, quantity, unit
+                         in self.rng.sample(SUPPLIES, self.rng.randint(2, 4))]
                 received = self.rng.random() < 0.95
                 helper = self.rng.choice([plan.counsellor.display_name, *HELPERS])
 

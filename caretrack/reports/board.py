@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import and_
 
@@ -22,7 +23,7 @@ from caretrack.labels import label
 from caretrack.messages import message
 from caretrack.models import DailyReport, Health
 from caretrack.reports import bp
-from caretrack.reports.forms import ReviewForm
+from caretrack.reports.forms import ApproveAllForm, ReviewForm
 from caretrack.reports.pages import (
     back_to,
     current_time,
@@ -151,6 +152,41 @@ def _review(report_id: int, approve: bool):
             else:
                 flash(_("%(name)s's report is returned.", name=name), "success")
     return redirect(back)
+
+
+def _approve_all_page(form: ApproveAllForm, day, status: int = 200, refusal: str = ""):
+    board = reports.board(day, current_time())
+    return render_template("reports/approve_all.html", board=board, day=day, form=form,
+                           refusal=refusal), status
+
+
+@bp.get("/board/approve-all")
+@requires(can_sign_off_reports)
+def approve_all_form():
+    """List the day's submitted reports that "approve all" would approve, to confirm once."""
+    return _approve_all_page(ApproveAllForm(), day_asked(local_today(current_time())))
+
+
+@bp.post("/board/approve-all")
+@requires(can_sign_off_reports)
+def approve_all():
+    """Approve every report listed on the confirmation, each on its own; if the list changed
+    meanwhile, nothing is approved and the new list is shown (409)."""
+    form = ApproveAllForm()
+    day = form.day_value() or local_today(current_time())
+    if not form.validate_on_submit():
+        return _approve_all_page(form, day, 400)
+    try:
+        listed = form.listed(request.form.getlist("report"))
+        written = commit_write(lambda: reports.approve_listed(
+            listed, day, current_user, current_time(), ip=client_address()), show_conflicts=True)
+    except RuleError as error:
+        return _approve_all_page(ApproveAllForm(formdata=None), day, 409,
+                                 message(error.code, **error.values))
+    names = "、".join(r.counsellor.display_name for r in written.result)
+    flash(ngettext("%(num)d report approved: %(names)s.", "%(num)d reports approved: %(names)s.",
+                   len(written.result), names=names), "success")
+    return redirect(url_for("reports.board", date=day.isoformat()))
 
 
 @bp.post("/<int:report_id>/approve")

@@ -1,5 +1,7 @@
 """Forms of the daily report: a student's status, the check-in sheet, submitting, reviewing."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -94,6 +96,28 @@ class ReviewForm(FlaskForm):
     next = HiddenField()
     #: "1" once the deputy secretary has been told how many students are unconfirmed.
     confirm = HiddenField()
+
+
+class ApproveAllForm(FlaskForm):
+    """Approve the listed reports of a day: each sent as a ``report`` field ``id:version``."""
+
+    day = HiddenField()
+
+    def day_value(self) -> date | None:
+        try:
+            return date.fromisoformat(self.day.data or "")
+        except ValueError:
+            return None
+
+    @staticmethod
+    def listed(values: list[str]) -> dict[int, int]:
+        """The reports shown, by id, with the version each was shown at."""
+        listed = {}
+        for value in values[:200]:
+            report_id, _sep, version = value.partition(":")
+            if report_id.isdigit() and version.isdigit():
+                listed[int(report_id)] = int(version)
+        return listed
 
 
 # -- the chase list -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 corrections. Each is one timeline entry and one audit event; entries are never changed."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -100,11 +101,43 @@ def record_follow_up(
     return entry
 
 
+#: The largest quantity of one delivery line, and its decimals.
+MAX_QUANTITY = Decimal("9999")
+QUANTITY_PLACES = 2
+UNIT_MAX = 20
+
+
+def parse_quantity(value) -> Decimal | None:
+    """A delivery quantity as a positive number of at most two decimals (``"1.5"``, ``2``), or
+    None when it is not one."""
+    try:
+        quantity = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
+        return None
+    if -quantity.normalize().as_tuple().exponent > QUANTITY_PLACES:
+        return None
+    return quantity
+
+
+def delivery_line(name: str, quantity, unit: str = "") -> dict:
+    """One stored delivery line: its name, its quantity as text ("20", "1.5") and its unit.
+
+    :raise RuleError: if the quantity is not a positive number or the unit is too long.
+    """
+    parsed = parse_quantity(quantity)
+    unit = (unit or "").strip()
+    if parsed is None or len(unit) > UNIT_MAX:
+        raise RuleError("bad-quantity", "items")
+    return {"name": name.strip(), "quantity": f"{parsed.normalize():f}", "unit": unit}
+
+
 def record_delivery(
     student: Student,
     by: User,
     *,
-    items: list[tuple[str, int]],
+    items: list[tuple],
     place: str,
     received: bool,
     delivered_by: str,
@@ -115,26 +148,25 @@ def record_delivery(
     ip: str = "",
     submission_key: str | None = None,
 ) -> TimelineEntry:
-    """Record a supply delivery: the items and quantities, where, received or not, by whom.
+    """Record a supply delivery: the items (name, quantity and, optionally, a unit such as 箱
+    or kg), where, received or not, by whom.
 
     :raise RuleError: if ``by`` is not the student's counsellor, there is no item, a
-        quantity is not positive, or the delivery is in the future.
+        quantity is not a positive number, or the delivery is in the future.
     :raise DuplicateSubmission: if the form was recorded already.
     """
     now = now or now_utc()
     occurred_at = occurred_at or now
     _check_recorder(student, by)
     _check_when(occurred_at, now)
-    lines = [(name.strip(), int(quantity)) for name, quantity in items if name.strip()]
+    lines = [delivery_line(*item) for item in items if item[0].strip()]
     if not lines:
         raise RuleError("no-items", "items")
-    if any(quantity < 1 for _, quantity in lines):
-        raise RuleError("bad-quantity", "items")
     entry = add_entry(
         student, EntryKind.DELIVERY, by, body=body, occurred_at=occurred_at, now=now,
         submission_key=submission_key,
         details={
-            "items": [{"name": name, "quantity": quantity} for name, quantity in lines],
+            "items": lines,
             "place": str(DeliveryPlace(place)),
             "place_detail": place_detail.strip(),
             "received": bool(received),

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from caretrack.access import (
     can_record_for,
@@ -77,6 +77,15 @@ def record_view(referral: Referral, user: User, *, now: datetime | None = None,
     now = now or now_utc()
     mark_seen(user, referral_id=referral.id, now=now)
     _audit("referral.view", user, referral, now, ip)
+
+
+def active_referrals(student: Student) -> list[Referral]:
+    """The student's open or accepted referrals, newest first (the form names them at once)."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.student_id == student.id,
+                               Referral.state.in_(ACTIVE_STATES))
+        .options(selectinload(Referral.supervisor)).order_by(Referral.id.desc())
+    ))
 
 
 def refer(

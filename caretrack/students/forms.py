@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 
 from caretrack.labels import choices
+from caretrack.services import entries
 from caretrack.services.rechecks import MAX_INTERVAL_DAYS
 
 #: What a datetime-local input sends (with or without seconds).
@@ -86,18 +87,30 @@ class FollowUpForm(EntryForm):
                 "check_again_in_days": suggestion["reached" if reached else "not_reached"]}
 
 
+#: The units a delivery line suggests (its unit is free text).
+UNIT_SUGGESTIONS = (_l("pcs"), _l("box"), _l("bag"), _l("bottle"), _l("pack"), _l("portion"),
+                    "kg", _l("litre"))
+
+
 class ItemLine(Form):
-    """One line of a supply delivery: what, and how many."""
+    """One line of a supply delivery: what, how many, and in which unit (箱, 袋, kg, ...)."""
 
     name = StringField(_l("Item delivered"), validators=[Optional(), Length(max=100)])
-    quantity = IntegerField(_l("Quantity"), validators=[Optional(), NumberRange(min=1, max=9999)],
-                            render_kw={"inputmode": "numeric", "min": 1})
+    quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=12)],
+                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=entries.UNIT_MAX)],
+                       render_kw={"list": "delivery-units", "autocomplete": "off"})
+
+    def validate_quantity(self, field):
+        if (field.data or "").strip() and entries.parse_quantity(field.data) is None:
+            raise ValidationError(_l("A number above 0, e.g. 2 or 1.5."))
 
 
 class DeliveryForm(EntryForm):
     occurred_at = DateTimeLocalField(_l("When"), format=DATETIME_FORMATS,
                                      validators=[DataRequired()])
     items = FieldList(FormField(ItemLine), min_entries=4, max_entries=20)
+    unit_suggestions = UNIT_SUGGESTIONS
     place = RadioField(_l("Delivered to"), choices=choices("delivery_place"),
                        default="dormitory")
     place_detail = StringField(_l("Room or address"), validators=[Optional(), Length(max=100)])
@@ -113,7 +126,7 @@ class DeliveryForm(EntryForm):
         named = 0
         for line in field:
             name = (line.form.name.data or "").strip()
-            quantity = line.form.quantity.data
+            quantity = (line.form.quantity.data or "").strip() or None
             if name and quantity is None and not line.form.quantity.errors:
                 line.form.quantity.errors.append(_l("How many?"))
             if not name and quantity is not None:
@@ -128,9 +141,10 @@ class DeliveryForm(EntryForm):
         if self.place.data == "other" and not (field.data or "").strip():
             raise ValidationError(_l("Say where, for another place."))
 
-    def lines(self) -> list[tuple[str, int]]:
+    def lines(self) -> list[tuple[str, str, str]]:
         return [
-            (line.form.name.data.strip(), line.form.quantity.data)
+            (line.form.name.data.strip(), line.form.quantity.data.strip(),
+             (line.form.unit.data or "").strip())
             for line in self.items
             if (line.form.name.data or "").strip()
         ]

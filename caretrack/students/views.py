@@ -149,6 +149,7 @@ def referral(student_id: int):
         to=student_url(student),
         defaults={"supervisor_id": student.supervisor_id} if student.supervisor_id else {},
         fields={"no-reason": "reason"}, default_field="supervisor_id",
+        active=referrals.active_referrals(student),
     )
 
 

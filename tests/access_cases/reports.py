@@ -51,6 +51,10 @@ CASES = {
     "reports.return_report": Case("/reports/{report}/return", DEPUTY, method="POST",
                                   data={"comment": "请补充未回复学生的情况"}, ok=(302,),
                                   args=report_args),
+    "reports.approve_all_form": Case("/reports/board/approve-all", DEPUTY),
+    # Nothing listed: the list changed meanwhile, so nothing is approved (409).
+    "reports.approve_all": Case("/reports/board/approve-all", DEPUTY, method="POST",
+                                data={"day": "2020-03-03"}, ok=(409,)),
     "reports.export_xlsx": Case("/reports/board/college-report.xlsx", DEPUTY, ok=(200, 302)),
     "reports.export_text": Case("/reports/board/college-report.txt", DEPUTY, ok=(200, 302)),
 }

@@ -108,6 +108,9 @@ def test_overdue_recheck_follow_up_and_supply_delivery(sign_in, base_url, app_db
     page.get_by_label("数量 1", exact=True).fill("20")
     page.get_by_label("物资 2", exact=True).fill("体温计")
     page.get_by_label("数量 2", exact=True).fill("1")
+    page.get_by_label("物资 3", exact=True).fill("方便面")
+    page.get_by_label("数量 3", exact=True).fill("2")
+    page.get_by_label("单位 3", exact=True).fill("箱")
     page.get_by_label("宿舍", exact=True).check()
     page.get_by_label("房间号或地址").fill("5号楼 302")
     page.get_by_label("已收到", exact=True).check()
@@ -119,14 +122,16 @@ def test_overdue_recheck_follow_up_and_supply_delivery(sign_in, base_url, app_db
     delivery = timeline_entry(page, "delivery", "医用口罩")
     expect(delivery).to_have_count(1)
     expect(delivery).to_contain_text("× 20")
+    expect(delivery).to_contain_text("方便面 × 2箱")
     expect(delivery).to_contain_text("体温计")
     expect(delivery).to_contain_text("宿舍 · 5号楼 302")
     reread(app_db)
     stored = app_db.session.scalars(select(TimelineEntry).where(
         TimelineEntry.student_id == student.id, TimelineEntry.kind == "delivery",
     ).order_by(TimelineEntry.id.desc())).first()
-    assert stored.details["items"] == [{"name": "医用口罩", "quantity": 20},
-                                       {"name": "体温计", "quantity": 1}]
+    assert stored.details["items"] == [{"name": "医用口罩", "quantity": "20", "unit": ""},
+                                       {"name": "体温计", "quantity": "1", "unit": ""},
+                                       {"name": "方便面", "quantity": "2", "unit": "箱"}]
     assert stored.details["received"] is True and stored.author_id == counsellor.id
 
 

@@ -45,6 +45,8 @@ def test_review_asks_the_counsellor_to_act_by_a_date(sign_in, app_db):
     page.get_by_label("审阅意见").fill(note)
     page.get_by_label("要求辅导员在指定日期前跟进").check()
     page.get_by_label("完成期限").fill(act_by.isoformat())
+    # Beside the control, the date in year-month-day order whatever the browser's order.
+    expect(page.locator("#act_by + .date-echo")).to_have_text(act_by.isoformat())
     page.get_by_role("button", name="保存审阅").click()
     expect(flash(page)).to_contain_text(f"已记录对 {student.name} 的审阅。")
     expect(page.get_by_role("heading", level=1)).to_contain_text("审阅队列")

@@ -184,6 +184,26 @@ def review_report(
     return report
 
 
+def approve_listed(
+    listed: dict[int, int], day: date, by: User, now: datetime, *, ip: str = "",
+) -> list[DailyReport]:
+    """Approve, each on its own (its own audit event), the submitted reports of ``day`` that
+    the deputy secretary was shown: ``listed`` maps a report's id to the version shown.
+
+    :raise RuleError: "not-deputy"; "approve-all-changed" when a listed report was returned,
+        resubmitted or approved meanwhile, or one was submitted since (nothing is approved then:
+        the list is shown again).
+    """
+    if not can_sign_off_reports(by):
+        raise RuleError("not-deputy")
+    submitted = db.session.scalars(select(DailyReport).where(
+        DailyReport.day == day, DailyReport.state == ReportState.SUBMITTED,
+    ).order_by(DailyReport.id)).all()
+    if not listed or {r.id: r.version_id for r in submitted} != listed:
+        raise RuleError("approve-all-changed", conflict=True)
+    return [review_report(report, by, now, approve=True, ip=ip) for report in submitted]
+
+
 # -- the board ----------------------------------------------------------------------------------
 
 
@@ -213,6 +233,11 @@ class Board:
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def submitted(self) -> list[BoardRow]:
+        """The rows whose report waits for the sign-off."""
+        return [r for r in self.rows if r.status == ReportState.SUBMITTED]
 
 
 def board(day: date, now: datetime) -> Board:
