@@ -21,7 +21,7 @@ from caretrack.security import address_key, config_limit, failed
 from caretrack.services import checkin, notices, return_requests
 from caretrack.services.clock import local_today
 from caretrack.services.errors import RuleError
-from caretrack.web import client_address, commit_write, show_rule_error
+from caretrack.web import client_address, commit_write, show_rule_error, status_of
 
 #: On top of the database's count of wrong identities per student and per link: at most
 #: CHECKIN_FAILURE_LIMIT wrong identities or unknown links per address.
@@ -128,6 +128,7 @@ def ask_return(kind: str, token: str):
     """The student asks to return to campus early."""
     student, via = _student_of(kind, token)
     form = ReturnRequestForm(prefix="return")
+    status = 400
     if form.validate_on_submit():
         try:
             commit_write(lambda: return_requests.ask(student, form.values(), now=now_utc(),
@@ -135,9 +136,11 @@ def ask_return(kind: str, token: str):
                          show_conflicts=True)
         except RuleError as error:
             show_rule_error(form, error)
+            status = status_of(error) if error.conflict else 400
         else:
             return redirect(_page_url(kind, token) + "#return")
-    return _checkin_page(student, via, return_form=form)
+    page, _status = _checkin_page(student, via, return_form=form)
+    return page, status
 
 
 @bp.post("/<any(p, c):kind>/<token>/return/<int:request_id>/withdraw")

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from caretrack.access import (
     can_correct_notice,
@@ -31,6 +32,7 @@ from caretrack.services.checkin.links import existing_link_urls
 from caretrack.services.clock import college_tz
 from caretrack.services.errors import RuleError
 from caretrack.services.notices import percent
+from caretrack.templating import category_name
 from caretrack.web import client_address, commit_write, show_rule_error, status_of
 
 
@@ -57,14 +59,13 @@ def index():
 def _form(corrects: Notice | None = None) -> NoticeForm:
     form = NoticeForm()
     audiences = notice_audiences(current_user)
-    form.audience.choices = [(a, label("audience", a)) for a in audiences]
+    form.audience.choices = [SelectChoice(a, label("audience", a)) for a in audiences]
     scope = student_filter(current_user)
-    form.classes.choices = [(c, c) for c in checkin.classes_of(scope)]
+    form.classes.choices = [SelectChoice(c, c) for c in checkin.classes_of(scope)]
     form.programme.choices = choices("programme")
-    form.cohort.choices = [(str(c), str(c)) for c in db.session.scalars(
+    form.cohort.choices = [SelectChoice(str(c), str(c)) for c in db.session.scalars(
         select(Student.cohort).where(scope).distinct().order_by(Student.cohort))]
-    form.category.choices = [(str(c.id), c.name_zh if str(_locale()).startswith("zh")
-                              else c.name_en) for c in db.session.scalars(
+    form.category.choices = [SelectChoice(str(c.id), category_name(c)) for c in db.session.scalars(
         select(CareCategory).where(CareCategory.active).order_by(CareCategory.sort_order))]
     if request.method == "GET":
         form.audience.data = audiences[0] if audiences else None
@@ -76,12 +77,6 @@ def _form(corrects: Notice | None = None) -> NoticeForm:
             form.must_acknowledge.data = corrects.must_acknowledge
             form.pledge.data = corrects.pledge
     return form
-
-
-def _locale():
-    from flask_babel import get_locale
-
-    return get_locale()
 
 
 def _publish(form: NoticeForm, corrects: Notice | None):

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -15,7 +16,7 @@ class StepForm(FlaskForm):
 
 class RecommendForm(StepForm):
     recommendation = RadioField(_l("Your recommendation"), choices=[
-        ("approve", _l("Approve")), ("decline", _l("Decline"))], validators=[DataRequired()])
+        SelectChoice("approve", _l("Approve")), SelectChoice("decline", _l("Decline"))], validators=[DataRequired()])
     note = TextAreaField(_l("Note for the deputy secretary"),
                          description=_l("What you talked about with the student."),
                          validators=[DataRequired(), Length(max=4000)])
