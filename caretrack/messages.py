@@ -103,7 +103,8 @@ MESSAGES = {
     "notice-pledge": _l("Tick the pledge to acknowledge this notice."),
     # -- early-return requests ------------------------------------------------------------------
     "return-already-open": _l("You have a request waiting for a decision already."),
-    "return-not-pending": _l("The counsellor has recommended on this request already, or it is closed."),
+    "return-not-pending": _l("The counsellor has recommended on this request already, or it "
+                             "is closed."),
     "return-not-recommended": _l("This request is not waiting for a decision."),
     "return-not-approved": _l("Only an approved request's arrival can be recorded."),
     "return-closed": _l("This request has been decided or withdrawn already."),

@@ -22,7 +22,6 @@ from caretrack.models import (
     ReturnReason,
     ReturnRequest,
     ReturnState,
-    Student,
     TimelineEntry,
     now_utc,
 )
