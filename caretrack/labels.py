@@ -153,8 +153,8 @@ RETURN_REASON = {
 RETURN_STATE = {
     ReturnState.PENDING: _l("Waiting for the counsellor"),
     ReturnState.RECOMMENDED: _l("Waiting for the decision"),
-    ReturnState.APPROVED: _l("Approved"),
-    ReturnState.DECLINED: _l("Declined"),
+    ReturnState.APPROVED: _l("Approved to return"),
+    ReturnState.DECLINED: _l("Not approved"),
     ReturnState.WITHDRAWN: _l("Withdrawn"),
     ReturnState.ARRIVED: _l("Arrived"),
 }

@@ -16,7 +16,8 @@ class StepForm(FlaskForm):
 
 class RecommendForm(StepForm):
     recommendation = RadioField(_l("Your recommendation"), choices=[
-        SelectChoice("approve", _l("Approve")), SelectChoice("decline", _l("Decline"))],
+        SelectChoice("approve", _l("Recommend approving")),
+        SelectChoice("decline", _l("Recommend declining"))],
         validators=[DataRequired()])
     note = TextAreaField(_l("Note for the deputy secretary"),
                          description=_l("What you talked about with the student."),
