@@ -69,7 +69,13 @@ def _requests(ctx) -> None:
     wanting = [s for s in ctx.college.students if s.programme == Programme.UNDERGRADUATE]
     holding = set(db.session.scalars(select(CategoryAssignment.student_id).where(
         CategoryAssignment.category_id == category.id, CategoryAssignment.ended_on.is_(None))))
-    students = [s for s in wanting if s.id in holding][:len(REQUESTS)]
+    by_counsellor: dict[int, list] = {}
+    for student in wanting:
+        if student.id in holding:
+            by_counsellor.setdefault(student.counsellor_id, []).append(student)
+    # round the counsellors: each has a share of the requests
+    queues = list(by_counsellor.values())
+    students = [queues[i % len(queues)][i // len(queues)] for i in range(len(REQUESTS))]
     asked = ctx.now - timedelta(hours=3)
     today = local_today(asked)
     for student, (state, reason, place, details) in zip(students, REQUESTS, strict=False):

@@ -78,6 +78,8 @@ def _forms():
 
 
 def _render(found: ReturnRequest, forms, status=200):
+    if forms["approve_form"].arrival_on.data is None and request.method == "GET":
+        forms["approve_form"].arrival_on.data = found.wanted_on
     for form in forms.values():
         if not form.version.data or status == 409:
             form.version.data = str(found.version_id)

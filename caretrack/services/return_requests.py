@@ -137,7 +137,8 @@ def ask(student: Student, values: ReturnAsk, *, now: datetime, ip: str = "") -> 
            reason=request.reason, wanted_on=request.wanted_on.isoformat(),
            travel_from=request.travel_from)
     rechecks.schedule(student, due_on=today + timedelta(days=1), by=counsellor, now=now,
-                      reason=str(ReturnStep.ASKED), origin=RecheckOrigin.RETURN_REQUEST)
+                      reason=f"{request.travel_from} → {request.wanted_on.isoformat()}",
+                      origin=RecheckOrigin.RETURN_REQUEST)
     category = _category(RETURN_EARLY)
     if category is not None and not _holds(student, category):
         request.assignment_id = assign_category(
