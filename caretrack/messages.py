@@ -110,6 +110,8 @@ MESSAGES = {
     "return-closed": _l("This request has been decided or withdrawn already."),
     "return-stale": _l("The request changed meanwhile; look at it again."),
     "return-isolation-days": _l("Choose between 0 and 60 days."),
+    "campus-without-approval": _l("No early-return request of this student is approved. Tick "
+                                  "the confirmation to put them on campus anyway."),
     "return-before-allowed": _l("The student may arrive from %(date)s."),
     # -- students' own check-in ---------------------------------------------------------------
     "checkin-identity": _l("The student number and the phone digits do not match our roster. "

@@ -261,3 +261,44 @@ def test_the_date_of_the_arrival_is_checked(college):
     assert (refused.value.code, refused.value.field) == ("in-future", "arrived_on")
     assert request.state == "approved" and not college.own_student.on_campus
     assert isinstance(request.arrival_on, date)
+
+
+def test_on_campus_without_an_approved_request_asks_the_counsellor_to_confirm(client, auth,
+                                                                              college):
+    from caretrack.models import DailyStatus
+
+    student = college.own_student
+    auth.login(college.counsellor)
+    url = f"/reports/daily/students/{student.id}/status"
+    data = {"province": "", "city": "", "on_campus": "y", "health": "normal", "note": "已到校"}
+    asked = client.post(url, data=data)
+    assert asked.status_code == 200 and "没有获批的提前返校申请" in asked.text
+    assert "已到校" in asked.text and "data-campus-confirm" in asked.text
+    assert db.session.scalar(select(func.count()).select_from(DailyStatus)) == 0
+    assert client.post(url, data={**data, "campus_confirmed": "y"}).status_code == 302
+    assert db.session.scalars(select(DailyStatus.on_campus)).all() == [True]
+
+
+def test_on_campus_with_an_approved_request_needs_no_confirmation(client, auth, college):
+    from caretrack.models import DailyStatus
+
+    _approved(college)
+    db.session.commit()
+    auth.login(college.counsellor)
+    response = client.post(f"/reports/daily/students/{college.own_student.id}/status", data={
+        "province": "", "city": "", "on_campus": "y", "health": "normal"})
+    assert response.status_code == 302
+    assert db.session.scalars(select(DailyStatus.on_campus)).all() == [True]
+
+
+def test_the_college_report_lists_approved_arrivals_and_arrivals_due(college):
+    due = _approved(college)
+    arrived = ask(college.other_student)
+    service.recommend(arrived, college.other_counsellor, approve=True, note="同意", now=NOW)
+    service.approve(arrived, college.deputy, arrival_on=TODAY, plan="隔离14天",
+                    isolation_days=14, now=NOW)
+    service.record_arrival(arrived, college.other_counsellor, arrived_on=TODAY, now=NOW)
+    ask(college.graduate)  # pending: not listed
+    # by allowed arrival day, then student number (the own student's is the smaller)
+    assert [r.id for r, _ in service.arrivals(TODAY)] == [due.id, arrived.id]
+    assert [r.id for r, _ in service.arrivals(TODAY - timedelta(days=1))] == [due.id]

@@ -313,11 +313,33 @@ def record_arrival(request: ReturnRequest, by: User, *, arrived_on: date | None,
     return request
 
 
+def check_campus_move(student: Student, *, on_campus: bool, confirmed: bool) -> None:
+    """Refuse to put a student on campus by hand, when they are away and no early-return
+    request of theirs is approved, unless the counsellor confirmed it.
+
+    :raise RuleError: "campus-without-approval" beside the confirmation.
+    """
+    if on_campus and not student.on_campus and not confirmed \
+            and not has_approved_request(student):
+        raise RuleError("campus-without-approval", "campus_confirmed")
+
+
 def has_approved_request(student: Student) -> bool:
     """Whether the student has an approved (not yet arrived) early-return request."""
     return db.session.scalar(select(ReturnRequest.id).where(
         ReturnRequest.student_id == student.id,
         ReturnRequest.state == ReturnState.APPROVED)) is not None
+
+
+def arrivals(day: date) -> list[tuple[ReturnRequest, Student]]:
+    """The approved early returns on ``day``: the students who arrived by then and those
+    whose arrival is due (approved, not arrived), by allowed arrival day (the college report's
+    list; one query)."""
+    return [tuple(r) for r in db.session.execute(
+        select(ReturnRequest, Student).join(Student, ReturnRequest.student_id == Student.id)
+        .where((ReturnRequest.state == ReturnState.APPROVED)
+               | ((ReturnRequest.state == ReturnState.ARRIVED) & (ReturnRequest.arrived_on <= day)))
+        .order_by(ReturnRequest.arrival_on, Student.student_number))]
 
 
 def counts_by_state_and_reason(condition) -> dict[tuple[str, str], int]:
