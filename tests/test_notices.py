@@ -294,3 +294,12 @@ def test_the_counsellors_landing_shows_coverage_until_it_reaches_100(client, aut
     notices.acknowledge(recipient, pledged=False, now=NOW)
     db.session.commit()
     assert "只有一人的通知" not in client.get("/").text
+
+
+def test_a_refused_acknowledgement_keeps_the_check_in_form_on_the_page(client, classes):
+    notice = notices.publish(classes.deputy, draft("college", pledge="我承诺不提前返校"), now=NOW)
+    db.session.commit()
+    url = personal_url(classes.own_student)
+    refused = client.post(f"{url}/notices/{notice.id}/ack", data={})
+    assert refused.status_code == 400
+    assert f'<form method="post" action="{url}" class="ck-form"' in refused.text

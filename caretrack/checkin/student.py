@@ -190,4 +190,5 @@ def _checkin_page(student: Student, via: str, *, return_form: ReturnRequestForm 
         open_request=next((r for r in requests if r.is_open), None),
         return_form=return_form or ReturnRequestForm(prefix="return"),
         kind="p" if via == LinkKind.PERSONAL else "c", token=request.view_args["token"],
+        page_url=_page_url("p" if via == LinkKind.PERSONAL else "c", request.view_args["token"]),
     ), (400 if (return_form and return_form.errors) or ack_errors else 200)
