@@ -134,9 +134,11 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
     from caretrack.main import bp as main
+    from caretrack.notices import bp as notices
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
     from caretrack.reports import bp as reports
+    from caretrack.returns import bp as returns
     from caretrack.review import bp as review
     from caretrack.students import bp as students
 
@@ -150,6 +152,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(checkin, url_prefix="/checkin")
+    app.register_blueprint(notices, url_prefix="/notices")
+    app.register_blueprint(returns, url_prefix="/returns")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

@@ -17,10 +17,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
 from caretrack.models import (
+    Audience,
     CheckinLink,
     LinkKind,
+    Notice,
+    NoticeRecipient,
     Referral,
     ReferralState,
+    ReturnRequest,
     Role,
     Student,
     TimelineEntry,
@@ -336,6 +340,131 @@ def get_caseload_class_or_404(class_name: str, user: User) -> str:
     return class_name
 
 
+# -- notices and early-return requests --------------------------------------------------------
+
+
+def writes_notices(user: User) -> bool:
+    """Whether the user publishes notices to students (a counsellor to their caseload, the
+    deputy secretary to the college) and follows their coverage."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
+def notice_audiences(user: User) -> tuple[str, ...]:
+    """The audiences the user may address: a counsellor their caseload or some of its
+    classes; the deputy secretary the college, a programme, a cohort, classes or a care
+    category."""
+    if keeps_caseload(user):
+        return (Audience.CASELOAD, Audience.CLASSES)
+    if sees_whole_college(user):
+        return (Audience.COLLEGE, Audience.PROGRAMME, Audience.COHORT, Audience.CLASSES,
+                Audience.CATEGORY)
+    return ()
+
+
+def visible_notices(user: User) -> Select[tuple[Notice]]:
+    """Return a query of the notices ``user`` may see: the deputy every notice; a counsellor
+    the notices they wrote and those that went to any of their students."""
+    if sees_whole_college(user):
+        return select(Notice)
+    if keeps_caseload(user):
+        reached = exists().where(
+            NoticeRecipient.notice_id == Notice.id,
+            NoticeRecipient.student_id == Student.id,
+            caseload_filter(user),
+        )
+        return select(Notice).where((Notice.author_id == user.id) | reached)
+    return select(Notice).where(false())
+
+
+def get_notice_or_404(notice_id: int, user: User) -> Notice:
+    """Load one notice the user may see.
+
+    :raise 404: if it does not exist or ``user`` may not see it.
+    """
+    notice = db.session.scalars(
+        visible_notices(user).where(Notice.id == notice_id)
+    ).one_or_none()
+    if notice is None:
+        abort(404)
+    return notice
+
+
+def can_correct_notice(user: User, notice: Notice) -> bool:
+    """Whether ``user`` may publish a correction of ``notice``: its author."""
+    return writes_notices(user) and notice.author_id == user.id
+
+
+def sees_stragglers(user: User) -> bool:
+    """Whether the coverage page names who has not acknowledged (with their phone): only for
+    the audience's counsellor, their own students; the deputy sees the numbers."""
+    return keeps_caseload(user)
+
+
+def get_student_notice_or_404(student: Student, notice_id: int) -> NoticeRecipient:
+    """The student's own copy of a notice (the link's student only).
+
+    :raise 404: for a notice that did not go to this student.
+    """
+    recipient = db.session.scalars(select(NoticeRecipient).where(
+        NoticeRecipient.notice_id == notice_id, NoticeRecipient.student_id == student.id)
+    ).one_or_none()
+    if recipient is None:
+        abort(404)
+    return recipient
+
+
+def handles_return_requests(user: User) -> bool:
+    """Whether the user works early-return requests (the counsellor of the student, the
+    deputy secretary who decides)."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
+def visible_return_requests(user: User) -> Select[tuple[ReturnRequest]]:
+    """Return a query of the early-return requests ``user`` may see (of visible students)."""
+    query = select(ReturnRequest).join(Student, ReturnRequest.student_id == Student.id)
+    if not handles_return_requests(user):
+        return query.where(false())
+    return query.where(student_filter(user))
+
+
+def get_return_request_or_404(request_id: int, user: User) -> ReturnRequest:
+    """Load one early-return request the user may see.
+
+    :raise 404: if it does not exist or ``user`` may not see its student.
+    """
+    found = db.session.scalars(
+        visible_return_requests(user).where(ReturnRequest.id == request_id)
+    ).one_or_none()
+    if found is None:
+        refused = db.session.get(ReturnRequest, request_id)
+        refuse(user, refused.student_id if refused else None, f"return:{request_id}")
+    return found
+
+
+def can_recommend_return(user: User, request: ReturnRequest) -> bool:
+    """Whether ``user`` recommends on the request and records the arrival: the student's
+    counsellor."""
+    return can_record_for(user, request.student)
+
+
+def can_decide_return(user: User) -> bool:
+    """Whether ``user`` approves or declines early-return requests (the deputy secretary)."""
+    return sees_whole_college(user)
+
+
+def get_student_return_request_or_404(student: Student, request_id: int) -> ReturnRequest:
+    """The link's student's own request.
+
+    :raise 404: for another student's request, or one that does not exist.
+    """
+    found = db.session.scalars(select(ReturnRequest).where(
+        ReturnRequest.id == request_id, ReturnRequest.student_id == student.id)
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
 # -- guarding views -----------------------------------------------------------------------------
 
 
@@ -367,6 +496,7 @@ TEMPLATE_PREDICATES = {
         can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
         works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
-        distributes_checkin_links,
+        distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
+        handles_return_requests, can_recommend_return, can_decide_return,
     )
 }

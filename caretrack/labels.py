@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from caretrack.models import (
+    Audience,
     ConcernLevel,
     EntryKind,
     Gender,
@@ -13,6 +14,8 @@ from caretrack.models import (
     RecheckState,
     ReferralState,
     ReportState,
+    ReturnReason,
+    ReturnState,
     Role,
     StatusTrigger,
     Urgency,
@@ -54,6 +57,7 @@ ENTRY_KIND = {
     EntryKind.STATUS_CHANGE: _l("Daily status change"),
     EntryKind.RECHECK_CHANGE: _l("Re-check"),
     EntryKind.CORRECTION: _l("Correction"),
+    EntryKind.RETURN_REQUEST: _l("Early-return request"),
 }
 HEALTH = {
     Health.NORMAL: _l("Normal"),
@@ -90,6 +94,7 @@ RECHECK_ORIGIN = {
     RecheckOrigin.REVIEW: _l("Review request"),
     RecheckOrigin.MANUAL: _l("Added by hand"),
     RecheckOrigin.STATUS: _l("A worrying daily status"),
+    RecheckOrigin.RETURN_REQUEST: _l("An early-return request"),
 }
 #: Follow-up channels (caretrack.services.entries.Channel).
 CHANNEL = {
@@ -136,6 +141,49 @@ STATUS_TRIGGER = {
     StatusTrigger.RISK_CONTACT: _l("A new risk contact"),
 }
 
+#: Why a student asks to return early (the account's reasons).
+RETURN_REASON = {
+    ReturnReason.EXAM: _l("Postgraduate entrance or other exam"),
+    ReturnReason.INTERNSHIP: _l("Internship"),
+    ReturnReason.JOB: _l("Job"),
+    ReturnReason.RESEARCH: _l("Research"),
+    ReturnReason.FAMILY: _l("Family"),
+    ReturnReason.OTHER: _l("Other"),
+}
+RETURN_STATE = {
+    ReturnState.PENDING: _l("Waiting for the counsellor"),
+    ReturnState.RECOMMENDED: _l("Waiting for the decision"),
+    ReturnState.APPROVED: _l("Approved to return"),
+    ReturnState.DECLINED: _l("Not approved"),
+    ReturnState.WITHDRAWN: _l("Withdrawn"),
+    ReturnState.ARRIVED: _l("Arrived"),
+}
+#: The colour of a request's state badge; other states are grey.
+RETURN_STATE_BADGE = {
+    ReturnState.PENDING: "text-bg-warning",
+    ReturnState.RECOMMENDED: "text-bg-info",
+    ReturnState.APPROVED: "text-bg-success",
+    ReturnState.DECLINED: "text-bg-danger",
+    ReturnState.ARRIVED: "text-bg-primary",
+}
+#: Steps of an early-return request (caretrack.services.return_requests.ReturnStep).
+RETURN_STEP = {
+    "asked": _l("Asked to return early"),
+    "recommended": _l("Recommended"),
+    "approved": _l("Approved the return"),
+    "declined": _l("Declined the return"),
+    "withdrawn": _l("Withdrew the request"),
+    "arrived": _l("Arrived on campus"),
+}
+AUDIENCE = {
+    Audience.CASELOAD: _l("All my students"),
+    Audience.CLASSES: _l("Some classes"),
+    Audience.COLLEGE: _l("The whole college"),
+    Audience.PROGRAMME: _l("A programme"),
+    Audience.COHORT: _l("A cohort"),
+    Audience.CATEGORY: _l("A care category"),
+}
+
 ALL = {
     "role": ROLE,
     "programme": PROGRAMME,
@@ -153,6 +201,10 @@ ALL = {
     "delivery_place": DELIVERY_PLACE,
     "referral_step": REFERRAL_STEP,
     "status_trigger": STATUS_TRIGGER,
+    "return_reason": RETURN_REASON,
+    "return_state": RETURN_STATE,
+    "return_step": RETURN_STEP,
+    "audience": AUDIENCE,
 }
 
 

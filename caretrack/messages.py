@@ -96,6 +96,27 @@ MESSAGES = {
     "sheet-invalid-health": _l("Unknown health value “%(value)s”; use one of: %(names)s."),
     "sheet-invalid-on-campus": _l("“%(value)s” is neither yes nor no."),
     "sheet-missing-location": _l("The location is empty."),
+    # -- notices --------------------------------------------------------------------------------
+    "too-long": _l("At most %(max)s characters."),
+    "notice-audience": _l("Choose who the notice goes to."),
+    "notice-audience-empty": _l("Choose at least one class, or the programme, cohort or category."),
+    "notice-unknown-class": _l("No student of yours is in %(name)s."),
+    "notice-no-students": _l("No student is in this audience."),
+    "notice-deadline-past": _l("The deadline must be in the future."),
+    "notice-corrected-already": _l("This notice has a correction already; correct the correction."),
+    "notice-pledge": _l("Tick the pledge to acknowledge this notice."),
+    # -- early-return requests ------------------------------------------------------------------
+    "return-already-open": _l("You have a request waiting for a decision already."),
+    "return-not-pending": _l("The counsellor has recommended on this request already, or it "
+                             "is closed."),
+    "return-not-recommended": _l("This request is not waiting for a decision."),
+    "return-not-approved": _l("Only an approved request's arrival can be recorded."),
+    "return-closed": _l("This request has been decided or withdrawn already."),
+    "return-stale": _l("The request changed meanwhile; look at it again."),
+    "return-isolation-days": _l("Choose between 0 and 60 days."),
+    "campus-without-approval": _l("No early-return request of this student is approved. Tick "
+                                  "the confirmation to put them on campus anyway."),
+    "return-before-allowed": _l("The student may arrive from %(date)s."),
     # -- students' own check-in ---------------------------------------------------------------
     "checkin-identity": _l("The student number and the phone digits do not match our roster. "
                            "Check both and try again."),

@@ -14,9 +14,11 @@ from caretrack.access import (
     can_review,
     can_sign_off_reports,
     files_daily_report,
+    handles_return_requests,
     has_dashboard,
     keeps_caseload,
     works_rechecks,
+    writes_notices,
 )
 from caretrack.models import User, now_utc
 from caretrack.services.notifications import unseen_counts
@@ -38,6 +40,8 @@ NAV: list[tuple[str, object, Callable[[User], bool]]] = [
     ("students.index", _l("Students"), can_read_cases),
     ("rechecks.index", _l("Re-checks"), works_rechecks),
     ("referrals.index", _l("Referrals"), can_read_cases),
+    ("notices.index", _l("Notices"), writes_notices),
+    ("returns.index", _l("Early returns"), handles_return_requests),
     ("review.index", _l("Review queue"), can_review),
     ("reports.daily", _l("Daily report"), files_daily_report),
     ("reports.board", _l("Daily reports"), can_sign_off_reports),

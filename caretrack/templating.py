@@ -1,10 +1,12 @@
 """Template filters and globals: dates in the college's timezone, labels, categories."""
 
+import re
 from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup, escape
 
 from caretrack.access import TEMPLATE_PREDICATES
 from caretrack.labels import CONCERN_BADGE, label
@@ -56,7 +58,26 @@ def url_with(**changes) -> str:
     return request.path + ("?" + query if query else "")
 
 
+#: An address in a notice's plain text, shown as a link (up to a space or a CJK character).
+LINK = re.compile(r"https?://[^\s<>\"'\u3000-\u9fff\uff00-\uffef]+")
+
+
+def linkify(text: str) -> Markup:
+    """Plain text as HTML: everything escaped, web addresses as links that open safely."""
+    parts, last = [], 0
+    for match in LINK.finditer(text or ""):
+        url = match.group(0).rstrip(".,;:!?)")
+        start, end = match.start(), match.start() + len(url)
+        parts.append(escape(text[last:start]))
+        parts.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow" '
+                            'target="_blank">{0}</a>').format(url))
+        last = end
+    parts.append(escape((text or "")[last:]))
+    return Markup("").join(parts)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(linkify)
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(category_name)

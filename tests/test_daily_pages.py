@@ -381,7 +381,7 @@ def test_college_report_xlsx_totals_equal_independent_counts(client, auth, colle
     assert "college-report-2020-03-03.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
-                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生", "提前返校"]
 
     summary = {row[0]: row[1] for row in sheet_rows(workbook, 0)[1:] if row and row[0]}
     roster = sheet_rows(workbook, 6)
@@ -474,7 +474,7 @@ def test_reports_send_emails_the_college_report_once(app, runner, college, appro
     assert attachment.get_filename() == "college-report-2020-03-03.xlsx"
     workbook = load_workbook(io.BytesIO(attachment.get_content()))
     assert workbook.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
-                                  "各辅导员未确认人数", "未确认的学生", "全部学生"]
+                                  "各辅导员未确认人数", "未确认的学生", "全部学生", "提前返校"]
     assert again.exit_code == 0 and "nothing new" in again.output
     assert len(empty_outbox) == 2
 

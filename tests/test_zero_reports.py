@@ -191,6 +191,7 @@ def test_college_report_sheets_of_concern_sign_off_and_unconfirmed(client, auth,
         assert sheet.column_dimensions["A"].width >= 12, sheet.title
         assert sheet.column_dimensions["B"].width > 0, sheet.title
 
+    assert rows_of(workbook["提前返校"])[0][:3] == ["学号", "姓名", "班级"]
     concern = rows_of(workbook["健康异常·湖北·风险地区"])
     assert [r[1] for r in concern[1:]] == ["陈小明"]
     assert concern[1][4:8] == ["湖北", "武汉", "否", "发热"]

@@ -2,12 +2,20 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from caretrack.labels import choices
 from caretrack.services.checkin import CheckinValues
+from caretrack.services.return_requests import ReturnAsk
 
 YES_NO = [SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))]
 
@@ -63,3 +71,25 @@ class RotateForm(FlaskForm):
 
     class_name = HiddenField()
     next = HiddenField()
+
+
+class AcknowledgeForm(FlaskForm):
+    """"I have read it", with the notice's pledge ticked when it has one."""
+
+    pledge = BooleanField()
+
+
+class ReturnRequestForm(FlaskForm):
+    """A student's request to return to campus early."""
+
+    reason = RadioField(_l("Why do you want to return early?"), choices=choices("return_reason"),
+                        validate_choice=False)
+    wanted_on = DateField(_l("When do you want to return?"), validators=[Optional()])
+    travel_from = StringField(_l("Where would you travel from?"),
+                              validators=[Optional(), Length(max=100)])
+    details = TextAreaField(_l("Details (what for, where you would stay)"),
+                            validators=[Optional(), Length(max=2000)])
+
+    def values(self) -> ReturnAsk:
+        return ReturnAsk(reason=self.reason.data or "", wanted_on=self.wanted_on.data,
+                         travel_from=self.travel_from.data or "", details=self.details.data or "")

@@ -5,18 +5,23 @@ from datetime import timedelta
 from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import exists, select
 
-from caretrack.access import get_class_link_or_404, get_student_by_checkin_link_or_404
+from caretrack.access import (
+    get_class_link_or_404,
+    get_student_by_checkin_link_or_404,
+    get_student_notice_or_404,
+    get_student_return_request_or_404,
+)
 from caretrack.checkin import bp
 from caretrack.checkin.choices import city_options, province_options
-from caretrack.checkin.forms import CheckinForm, IdentityForm
+from caretrack.checkin.forms import AcknowledgeForm, CheckinForm, IdentityForm, ReturnRequestForm
 from caretrack.extensions import db, limiter
 from caretrack.messages import message
 from caretrack.models import CheckIn, LinkKind, Student, now_utc
 from caretrack.security import address_key, config_limit, failed
-from caretrack.services import checkin
+from caretrack.services import checkin, notices, return_requests
 from caretrack.services.clock import local_today
 from caretrack.services.errors import RuleError
-from caretrack.web import client_address, commit_write, show_rule_error
+from caretrack.web import client_address, commit_write, show_rule_error, status_of
 
 #: On top of the database's count of wrong identities per student and per link: at most
 #: CHECKIN_FAILURE_LIMIT wrong identities or unknown links per address.
@@ -82,10 +87,80 @@ def forget(token: str):
     return response
 
 
-def _checkin_page(student: Student, via: str):
-    now = now_utc()
-    form = CheckinForm()
+def _student_of(kind: str, token: str) -> tuple[Student, str]:
+    """The student of a personal link, or the one this phone remembers on a class link.
+
+    :raise 404: for an unknown link, and on a class link a phone that remembers no one.
+    """
+    if kind == "p":
+        return get_student_by_checkin_link_or_404(token), LinkKind.PERSONAL
+    student = checkin.device_student(get_class_link_or_404(token),
+                                     request.cookies.get(checkin.DEVICE_COOKIE))
+    if student is None:
+        abort(404)
+    return student, LinkKind.CLASS
+
+
+def _page_url(kind: str, token: str) -> str:
+    endpoint = "checkin.personal" if kind == "p" else "checkin.class_link"
+    return url_for(endpoint, token=token)
+
+
+@bp.post("/<any(p, c):kind>/<token>/notices/<int:notice_id>/ack")
+@throttled
+def acknowledge(kind: str, token: str, notice_id: int):
+    """The student acknowledges one of their notices ("I have read it", or the pledge)."""
+    student, via = _student_of(kind, token)
+    recipient = get_student_notice_or_404(student, notice_id)
+    form = AcknowledgeForm()
     if form.validate_on_submit():
+        try:
+            commit_write(lambda: notices.acknowledge(recipient, pledged=bool(form.pledge.data),
+                                                     now=now_utc(), ip=client_address()))
+        except RuleError as error:
+            return _checkin_page(student, via, ack_errors={notice_id: message(error.code)})
+    return redirect(_page_url(kind, token) + f"#notice-{notice_id}")
+
+
+@bp.post("/<any(p, c):kind>/<token>/return")
+@throttled
+def ask_return(kind: str, token: str):
+    """The student asks to return to campus early."""
+    student, via = _student_of(kind, token)
+    form = ReturnRequestForm(prefix="return")
+    status = 400
+    if form.validate_on_submit():
+        try:
+            commit_write(lambda: return_requests.ask(student, form.values(), now=now_utc(),
+                                                     ip=client_address()),
+                         show_conflicts=True)
+        except RuleError as error:
+            show_rule_error(form, error)
+            status = status_of(error) if error.conflict else 400
+        else:
+            return redirect(_page_url(kind, token) + "#return")
+    page, _status = _checkin_page(student, via, return_form=form)
+    return page, status
+
+
+@bp.post("/<any(p, c):kind>/<token>/return/<int:request_id>/withdraw")
+@throttled
+def withdraw_return(kind: str, token: str, request_id: int):
+    """The student withdraws their request while it waits for a decision."""
+    student, _via = _student_of(kind, token)
+    found = get_student_return_request_or_404(student, request_id)
+    if AcknowledgeForm().validate_on_submit():
+        commit_write(lambda: return_requests.withdraw(found, now=now_utc(), ip=client_address()))
+    return redirect(_page_url(kind, token) + "#return")
+
+
+def _checkin_page(student: Student, via: str, *, return_form: ReturnRequestForm | None = None,
+                  ack_errors: dict[int, str] | None = None):
+    now = now_utc()
+    #: Another form of the page was posted: the check-in form shows the last answers.
+    other_form = return_form is not None or ack_errors is not None
+    form = CheckinForm(formdata=None) if other_form else CheckinForm()
+    if not other_form and form.validate_on_submit():
         same = checkin.same_as_yesterday(student, now) if form.same.data == "1" else None
         values = same or form.values()
         try:
@@ -96,17 +171,24 @@ def _checkin_page(student: Student, via: str):
         else:
             return redirect(request.path + "#done")
     checkins = checkin.todays_checkins(student, now)
-    if request.method == "GET":
+    if request.method == "GET" or other_form:
         form.fill(checkin.prefill(student, now, checkins))
     today = local_today(now)
     first_visit = not checkins and not db.session.scalar(
         select(exists().where(CheckIn.student_id == student.id)))
     same = checkin.same_as_yesterday(student, now) if not checkins else None
     cutoff = checkin.cutoff(today)
+    requests = return_requests.student_requests(student)
     return render_template(
         "checkin/page.html", form=form, student=student, via=via, today=today,
         cutoff=cutoff, past_cutoff=now > cutoff, checkins=checkins, same=same,
         first_visit=first_visit,
         province_options=province_options, city_options=city_options,
         surname=student.name[:1],
-    )
+        notices=notices.student_notices(student), ack_form=AcknowledgeForm(),
+        ack_errors=ack_errors or {}, requests=requests,
+        open_request=next((r for r in requests if r.is_open), None),
+        return_form=return_form or ReturnRequestForm(prefix="return"),
+        kind="p" if via == LinkKind.PERSONAL else "c", token=request.view_args["token"],
+        page_url=_page_url("p" if via == LinkKind.PERSONAL else "c", request.view_args["token"]),
+    ), (400 if (return_form and return_form.errors) or ack_errors else 200)

@@ -27,7 +27,7 @@ from caretrack.services.clock import local_today
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
 
 #: Modules of caretrack.demo whose ``seed(ctx)`` adds history after the college is built.
-HISTORY_STAGES = ("history", "rechecks", "daily", "checkin")
+HISTORY_STAGES = ("history", "rechecks", "daily", "checkin", "notices")
 
 
 @dataclass

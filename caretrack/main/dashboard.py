@@ -9,13 +9,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from caretrack.access import has_dashboard, requires
+from caretrack.access import has_dashboard, requires, student_filter
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.main import bp
 from caretrack.models import CategoryAssignment, EntryKind, TimelineEntry, now_utc
 from caretrack.services import dashboard as numbers
 from caretrack.services.clock import local_today
+from caretrack.services.notices import open_coverage
+from caretrack.services.return_requests import counts_by_state_and_reason
 from caretrack.templating import category_name, local_date
 
 ACTIVITY_KINDS = ("follow_up", "delivery", "new_category")
@@ -77,7 +79,8 @@ def render_dashboard(daily_summary=None):
     board = numbers.build(current_user, now_utc())
     return render_template(
         "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS,
-        daily_summary=daily_summary,
+        daily_summary=daily_summary, open_notices=open_coverage(current_user),
+        return_counts=counts_by_state_and_reason(student_filter(current_user)),
     )
 
 

@@ -8,6 +8,7 @@ from caretrack.main import bp
 from caretrack.main.dashboard import render_dashboard
 from caretrack.models import now_utc
 from caretrack.services.daily import landing_summary
+from caretrack.services.notices import open_coverage
 from caretrack.services.recheck_lists import worklist
 from caretrack.services.students import active_assignments_by_student, category_counts
 
@@ -31,4 +32,5 @@ def index():
         worklist=rechecks,
         assignments=active_assignments_by_student(rechecks.student_ids),
         daily_summary=landing_summary(current_user, now),
+        open_notices=open_coverage(current_user),
     )

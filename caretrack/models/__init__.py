@@ -5,6 +5,14 @@ from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.notice import (
+    Audience,
+    Notice,
+    NoticeRecipient,
+    ReturnReason,
+    ReturnRequest,
+    ReturnState,
+)
 from caretrack.models.rules import (
     RiskArea,
     StatusRule,
@@ -34,6 +42,12 @@ from caretrack.models.timeline import (
 from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "ReturnState",
+    "ReturnRequest",
+    "ReturnReason",
+    "NoticeRecipient",
+    "Notice",
+    "Audience",
     "ApiToken",
     "AuditEvent",
     "CareCategory",

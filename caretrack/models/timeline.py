@@ -24,6 +24,8 @@ class EntryKind(StrEnum):
     STATUS_CHANGE = "status_change"
     RECHECK_CHANGE = "recheck_change"
     CORRECTION = "correction"
+    #: A step of an early-return request (details: request_id, action).
+    RETURN_REQUEST = "return_request"
 
 
 class TimelineEntry(db.Model):
@@ -116,6 +118,8 @@ class RecheckOrigin(StrEnum):
     MANUAL = "manual"
     #: A status rule: a worrying daily status asks for a re-check the same day.
     STATUS = "status"
+    #: A student asked to return early: the counsellor talks to them the next day.
+    RETURN_REQUEST = "return_request"
 
 
 class Recheck(db.Model):

@@ -27,6 +27,9 @@ class StatusForm(FlaskForm):
     province = StringField(_l("Province"), validators=[Optional(), Length(max=50)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=50)])
     on_campus = BooleanField(_l("On campus"))
+    #: The counsellor confirms a move on campus without an approved early-return request.
+    campus_confirmed = BooleanField(_l("Yes, the student is on campus without an approved "
+                                       "request"))
     health = SelectField(_l("Health"), choices=choices("health"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     next = HiddenField()

@@ -31,6 +31,7 @@ from caretrack.reports.pages import (
     show_asked,
     student_page,
 )
+from caretrack.services import return_requests
 from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, reports, sheet, statuses
@@ -78,6 +79,8 @@ def record_status(student_id: int):
     form = StatusForm.for_status(status, next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
+            return_requests.check_campus_move(student, on_campus=bool(form.on_campus.data),
+                                              confirmed=bool(form.campus_confirmed.data))
             written = commit_write(lambda: statuses.record_status(
                 student, current_user, form.values(), now, note=form.note.data or "",
                 ip=client_address()))

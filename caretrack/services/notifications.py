@@ -15,6 +15,12 @@ KIND_ENDPOINT = {
     "review.request": "rechecks.index",
     #: A status rule fired for a student of the counsellor (a re-check due today with it).
     "status.alert": "rechecks.index",
+    #: A student of the counsellor asked to return early.
+    "return.new": "returns.index",
+    #: The counsellor recommended on a request: the deputy decides.
+    "return.recommended": "returns.index",
+    #: The deputy decided a request of the counsellor's student.
+    "return.decided": "returns.index",
 }
 
 

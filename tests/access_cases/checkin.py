@@ -31,6 +31,30 @@ def class_args(world, role):
     return {"token": current}, {"token": old}
 
 
+def _notice_and_request(world):
+    from datetime import timedelta
+
+    from caretrack.services import notices, return_requests
+    from caretrack.services.notices import NoticeDraft
+    from caretrack.services.return_requests import ReturnAsk
+
+    c = world.college
+    now = now_utc()
+    notice = notices.publish(c.counsellor, NoticeDraft(
+        title="请阅读", body="正文", audience="caseload", deadline=now + timedelta(days=1)),
+        now=now)
+    request = return_requests.ask(c.own_student, ReturnAsk(
+        reason="job", wanted_on=(now + timedelta(days=2)).date(), travel_from="北京"), now=now)
+    return {"notice": notice.id, "request": request.id}
+
+
+def personal_with_notice_args(world, role):
+    """The student's notice and request, by the current link and by a rotated one."""
+    ids = _notice_and_request(world)
+    current, old = personal_args(world, role)
+    return {**current, **ids}, {**old, **ids}
+
+
 CASES = {
     "checkin.personal": Case("/checkin/p/{token}", ANYONE, args=personal_args),
     "checkin.class_link": Case("/checkin/c/{token}", ANYONE, args=class_args),
@@ -39,6 +63,15 @@ CASES = {
                            args=class_args),
     "checkin.forget": Case("/checkin/c/{token}/forget", ANYONE, method="POST", ok=(302,),
                            args=class_args),
+    "checkin.acknowledge": Case("/checkin/p/{token}/notices/{notice}/ack", ANYONE,
+                                method="POST", ok=(302,), args=personal_with_notice_args),
+    "checkin.ask_return": Case("/checkin/p/{token}/return", ANYONE, method="POST", ok=(302,),
+                               data={"return-reason": "exam", "return-wanted_on": "2099-03-01",
+                                     "return-travel_from": "北京"},
+                               args=personal_args, writes="return_requests"),
+    "checkin.withdraw_return": Case("/checkin/p/{token}/return/{request}/withdraw", ANYONE,
+                                    method="POST", ok=(302,), args=personal_with_notice_args,
+                                    writes="timeline_entries"),
     "checkin.links": Case("/checkin/links/", COUNSELLOR),
     "checkin.links_xlsx": Case("/checkin/links/students.xlsx", COUNSELLOR),
     "checkin.qr_page": Case("/checkin/links/qr", COUNSELLOR),

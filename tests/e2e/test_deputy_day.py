@@ -137,7 +137,9 @@ def test_approve_the_days_reports_and_download_the_college_report(sign_in, app_d
     download.value.save_as(saved)
     book = load_workbook(saved, read_only=True)
     assert book.sheetnames == ["汇总", "较昨日变化", "健康异常·湖北·风险地区", "审核记录",
-                               "各辅导员未确认人数", "未确认的学生", "全部学生"]
+                               "各辅导员未确认人数", "未确认的学生", "全部学生", "提前返校"]
+    # the demo's approved early return is listed with its arrival day
+    assert "已批准" in [r[4] for r in book["提前返校"].iter_rows(min_row=2, values_only=True)]
     summary = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
     totals = {r[0]: r[1] for r in summary if r and r[0]}
     assert totals["日期"] == day.isoformat()

@@ -222,7 +222,22 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
             (_("Counsellor"), 12), (_("Province"), 10), (_("City"), 12), (_("On campus"), 8),
             (_("Health"), 12), (_("Confirmed for the day"), 10), (_("Changed"), 8),
             (_("Note"), 40)), roster())),
+        (_("Early returns"), *_with_rows(_columns(
+            (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
+            (_("State"), 12), (_("Allowed arrival from"), 14), (_("Arrived on"), 12),
+            (_("Arrival plan"), 40)), _early_returns(day))),
     ]
+
+
+def _early_returns(day: date):
+    from caretrack.services.return_requests import arrivals
+
+    for request, student in arrivals(day):
+        yield [student.student_number, student.name, student.class_name,
+               student.counsellor.display_name, label("return_state", request.state),
+               request.arrival_on.isoformat() if request.arrival_on else "",
+               request.arrived_on.isoformat() if request.arrived_on else "",
+               request.arrival_plan]
 
 
 def _with_rows(columns: tuple[list[str], list[int]], rows) -> tuple:
