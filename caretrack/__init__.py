@@ -109,6 +109,7 @@ def select_timezone() -> str:
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint (each package's ``__init__`` imports its own routes)."""
+    from caretrack.absences import bp as absences
     from caretrack.admin import bp as admin
     from caretrack.api import register as register_api
     from caretrack.auth import bp as auth
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(checkin, url_prefix="/checkin")
+    app.register_blueprint(absences, url_prefix="/absences")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

@@ -1,5 +1,6 @@
 """CareTrack's data model, one module per domain noun."""
 
+from caretrack.models.absence import Absence, AbsenceCover
 from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
@@ -34,6 +35,8 @@ from caretrack.models.timeline import (
 from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "Absence",
+    "AbsenceCover",
     "ApiToken",
     "AuditEvent",
     "CareCategory",

@@ -15,6 +15,9 @@ KIND_ENDPOINT = {
     "review.request": "rechecks.index",
     #: A status rule fired for a student of the counsellor (a re-check due today with it).
     "status.alert": "rechecks.index",
+    #: An absence the user is away for or covers was recorded, ended early, extended or
+    #: cancelled by someone else.
+    "absence.changed": "absences.index",
 }
 
 
