@@ -428,3 +428,22 @@ def test_back_from_away_the_counsellor_sees_what_the_cover_did(client, auth, col
     sign_in(auth, c.other_counsellor)
     assert client.get(f"/students/{c.own_student.id}").status_code == 404
     assert "陈小明" not in text_of(client.get("/students/"))
+
+
+def test_the_morning_digest_gives_the_cover_the_covered_rechecks_during_the_window(college,
+                                                                                   away):
+    from caretrack.services.digest import digests
+
+    c = college
+    rechecks.schedule(c.own_student, due_on=FEB_3, reason="复查", origin="manual",
+                      by=c.counsellor)
+    rechecks.schedule(c.other_student, due_on=FEB_3, reason="复查", origin="manual",
+                      by=c.other_counsellor)
+    db.session.commit()
+
+    def names(day):
+        return {d.counsellor.display_name: sorted(r.student.name for r in d.overdue + d.due_today)
+                for d in digests(day)}
+
+    assert names(FEB_3) == {"李老师": ["陈小明"], "张老师": ["刘小红", "陈小明"]}
+    assert names(FEB_16 + timedelta(days=1)) == {"李老师": ["陈小明"], "张老师": ["刘小红"]}
