@@ -128,6 +128,7 @@ def select_timezone() -> str:
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint (each package's ``__init__`` imports its own routes)."""
+    from caretrack.absences import bp as absences
     from caretrack.admin import bp as admin
     from caretrack.api import register as register_api
     from caretrack.auth import bp as auth
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkin, url_prefix="/checkin")
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")
+    app.register_blueprint(absences, url_prefix="/absences")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

@@ -8,15 +8,18 @@ as Jinja globals, so no template compares roles.
 """
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, exists, false, select, true
+from sqlalchemy import Select, and_, exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.extensions import db
 from caretrack.models import (
+    Absence,
+    AbsenceCover,
     Audience,
     CheckinLink,
     LinkKind,
@@ -140,12 +143,127 @@ def caseload_filter(counsellor: User | int) -> ColumnElement[bool]:
     return Student.counsellor_id == counsellor_id
 
 
+def _today(today: date | None) -> date:
+    from caretrack.services.clock import college_today
+
+    return today if today is not None else college_today()
+
+
+def absence_open_on(today: date) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Absence``: not cancelled, and ``today`` (a college day) is
+    one of its days."""
+    return and_(
+        Absence.cancelled_at.is_(None), Absence.starts_on <= today, Absence.ends_on >= today
+    )
+
+
+def covered_filter(user: User | int, today: date | None = None) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects the students ``user`` covers on
+    ``today`` (the college's day, by default now): those of a counsellor away that day, of
+    the classes the user covers (or of the whole caseload). Dated, not copied: once the
+    window closes the condition selects nothing."""
+    user_id = user if isinstance(user, int) else user.id
+    return exists().where(
+        AbsenceCover.covering_id == user_id,
+        Absence.id == AbsenceCover.absence_id,
+        Absence.counsellor_id == Student.counsellor_id,
+        absence_open_on(_today(today)),
+        or_(AbsenceCover.class_name.is_(None), AbsenceCover.class_name == Student.class_name),
+    )
+
+
+def working_caseload_filter(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects the students a counsellor works
+    with on ``today``: their own caseload and the students they cover. The absent counsellor
+    keeps their own caseload (see the README's "Who sees what")."""
+    if not keeps_caseload(user):
+        return false()
+    return or_(caseload_filter(user), covered_filter(user, today))
+
+
+def is_covering(user: User, student: Student, today: date | None = None) -> bool:
+    """Whether ``user`` covers ``student`` on ``today`` (one query)."""
+    return keeps_caseload(user) and student.counsellor_id != user.id and bool(db.session.scalar(
+        select(Student.id).where(Student.id == student.id, covered_filter(user, today))
+    ))
+
+
+def covers_caseload_of(user: User, counsellor: User, today: date | None = None) -> bool:
+    """Whether ``user`` covers all or part of ``counsellor``'s caseload on ``today``, and so
+    may file that caseload's daily report."""
+    return keeps_caseload(user) and user.id != counsellor.id and bool(db.session.scalar(
+        select(AbsenceCover.id).join(Absence, Absence.id == AbsenceCover.absence_id).where(
+            AbsenceCover.covering_id == user.id, Absence.counsellor_id == counsellor.id,
+            absence_open_on(_today(today)),
+        ).limit(1)
+    ))
+
+
+def files_daily_report_for(user: User, counsellor: User, today: date | None = None) -> bool:
+    """Whether ``user`` files ``counsellor``'s daily report: their own, or a colleague's whose
+    absence they cover today."""
+    return files_daily_report(counsellor) and (
+        user.id == counsellor.id or covers_caseload_of(user, counsellor, today)
+    )
+
+
+def get_covered_counsellor_or_404(counsellor_id: int, user: User) -> User:
+    """Load the counsellor whose caseload ``user`` covers today.
+
+    :raise 404: for anyone else.
+    """
+    counsellor = db.session.get(User, counsellor_id)
+    if counsellor is None or not covers_caseload_of(user, counsellor):
+        abort(404)
+    return counsellor
+
+
+def records_absences(user: User) -> bool:
+    """Whether the user records absences: a counsellor their own, the deputy anyone's."""
+    return keeps_caseload(user) or sees_whole_college(user)
+
+
+def manages_absence_of(user: User, counsellor: User) -> bool:
+    """Whether ``user`` may record, end, extend or cancel ``counsellor``'s absences: the
+    counsellor themself, or the deputy secretary."""
+    return keeps_caseload(counsellor) and (
+        (keeps_caseload(user) and user.id == counsellor.id) or sees_whole_college(user)
+    )
+
+
+def visible_absences(user: User) -> Select[tuple[Absence]]:
+    """Return a query of the absences ``user`` may see: the deputy's all of them, a
+    counsellor's their own and those they cover."""
+    if sees_whole_college(user):
+        return select(Absence)
+    if keeps_caseload(user):
+        return select(Absence).where(or_(
+            Absence.counsellor_id == user.id,
+            exists().where(AbsenceCover.absence_id == Absence.id,
+                           AbsenceCover.covering_id == user.id),
+        ))
+    return select(Absence).where(false())
+
+
+def get_absence_or_404(absence_id: int, user: User) -> Absence:
+    """Load one absence the user may see.
+
+    :raise 404: if it does not exist or ``user`` may not see it.
+    """
+    absence = db.session.scalars(
+        visible_absences(user).where(Absence.id == absence_id)
+    ).one_or_none()
+    if absence is None:
+        abort(404)
+    return absence
+
+
 def student_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects the students ``user`` may see."""
     if not _signed_in(user):
         return false()
     if keeps_caseload(user):
-        return caseload_filter(user)
+        return working_caseload_filter(user)
     if sees_whole_college(user):
         return true()
     if has_referral_inbox(user):
@@ -194,8 +312,11 @@ def refuse(user: User, student_id: int | None, detail: str):
 
 
 def can_record_for(user: User, student: Student) -> bool:
-    """Whether ``user`` may add entries to the student's timeline (their counsellor)."""
-    return keeps_caseload(user) and student.counsellor_id == user.id
+    """Whether ``user`` may add entries to the student's timeline: their counsellor, or a
+    colleague covering the counsellor's absence today."""
+    return keeps_caseload(user) and (
+        student.counsellor_id == user.id or is_covering(user, student)
+    )
 
 
 def get_recordable_student_or_404(student_id: int, user: User) -> Student:
@@ -217,9 +338,9 @@ def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[S
     """
     ids = list(dict.fromkeys(student_ids))
     found = {s.id: s for s in db.session.scalars(
-        visible_students(user).where(Student.id.in_(ids))
+        visible_students(user).where(Student.id.in_(ids), working_caseload_filter(user))
     )} if ids and keeps_caseload(user) else {}
-    if len(found) != len(ids) or not all(can_record_for(user, s) for s in found.values()):
+    if len(found) != len(ids):
         abort(404)
     return [found[i] for i in ids]
 
@@ -498,5 +619,6 @@ TEMPLATE_PREDICATES = {
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
+        records_absences, manages_absence_of,
     )
 }

@@ -126,6 +126,27 @@ MESSAGES = {
     "checkin-no-country": _l("Say which country you are in."),
     "checkin-temperature-needed": _l("Give your temperature."),
     "checkin-temperature": _l("Give a temperature between 34 and 43 °C."),
+    # -- absences and cover ----------------------------------------------------------------
+    "absence-ends-before-start": _l("The last day comes before the first day."),
+    "absence-in-past": _l("This absence would be over already; the last day is today at the "
+                          "earliest."),
+    "absence-too-long": _l("One absence lasts at most %(days)s days; extend it later if need "
+                           "be."),
+    "absence-overlaps": _l("This counsellor is already away on some of these days."),
+    "absence-no-cover": _l("Choose who covers: one colleague for the whole caseload, or one "
+                           "for each class."),
+    "absence-cover-not-counsellor": _l("Choose an active colleague counsellor as the cover."),
+    "absence-cover-away": _l("%(name)s is away on some of these days too."),
+    "absence-unknown-class": _l("%(name)s is not a class of this caseload."),
+    "absence-class-uncovered": _l("Choose who covers %(name)s."),
+    "absence-cancelled": _l("This absence was cancelled meanwhile."),
+    "absence-ended": _l("This absence is over; it cannot change any more."),
+    "absence-not-started": _l("This absence has not started; cancel it instead."),
+    "absence-not-earlier": _l("Choose a day before the current last day."),
+    "absence-not-later": _l("Choose a day after the current last day."),
+    "absence-end-in-past": _l("The last day can be yesterday at the earliest, and not before "
+                              "the first day."),
+    "absence-started": _l("This absence has started; end it early instead."),
     # -- accounts -------------------------------------------------------------------------------
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),

@@ -17,6 +17,7 @@ from caretrack.access import (
     handles_return_requests,
     has_dashboard,
     keeps_caseload,
+    records_absences,
     works_rechecks,
     writes_notices,
 )
@@ -45,6 +46,7 @@ NAV: list[tuple[str, object, Callable[[User], bool]]] = [
     ("review.index", _l("Review queue"), can_review),
     ("reports.daily", _l("Daily report"), files_daily_report),
     ("reports.board", _l("Daily reports"), can_sign_off_reports),
+    ("absences.index", _l("Absences"), records_absences),
     ("admin.users", _l("Accounts"), can_manage_roster),
     ("admin.roster", _l("Roster"), can_manage_roster),
     ("admin.categories", _l("Care categories"), can_manage_roster),

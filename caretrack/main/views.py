@@ -7,6 +7,8 @@ from caretrack.access import can_manage_roster, has_referral_inbox, sees_whole_c
 from caretrack.main import bp
 from caretrack.main.dashboard import render_dashboard
 from caretrack.models import now_utc
+from caretrack.services.absences import away_summary
+from caretrack.services.clock import local_today
 from caretrack.services.daily import landing_summary
 from caretrack.services.notices import open_coverage
 from caretrack.services.recheck_lists import worklist
@@ -28,6 +30,7 @@ def index():
     rechecks = worklist(current_user, now)
     return render_template(
         "main/index.html",
+        away_summary=away_summary(current_user, local_today(now)),
         counts=category_counts(current_user),
         worklist=rechecks,
         assignments=active_assignments_by_student(rechecks.student_ids),

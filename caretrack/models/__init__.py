@@ -1,5 +1,6 @@
 """CareTrack's data model, one module per domain noun."""
 
+from caretrack.models.absence import Absence, AbsenceCover
 from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
@@ -48,6 +49,8 @@ __all__ = [
     "NoticeRecipient",
     "Notice",
     "Audience",
+    "Absence",
+    "AbsenceCover",
     "ApiToken",
     "AuditEvent",
     "CareCategory",

@@ -101,6 +101,8 @@ class DailyReport(db.Model):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Last time a returned report was corrected and submitted again.
     resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Who submitted it last: the counsellor, or a colleague covering their absence.
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -111,5 +113,6 @@ class DailyReport(db.Model):
 
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
 
     __mapper_args__ = {"version_id_col": version_id}

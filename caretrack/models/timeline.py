@@ -56,9 +56,12 @@ class TimelineEntry(db.Model):
     #: Random key carried by the form that created the entry: a second post of the same form
     #: finds it and records nothing.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The absent counsellor whose caseload the author was covering when they recorded it.
+    covering_for_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     student: Mapped[Student] = relationship()
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])
+    covering_for: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[covering_for_id])
     corrects: Mapped["TimelineEntry | None"] = relationship(remote_side=[id])
 
 

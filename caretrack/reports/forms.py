@@ -84,6 +84,8 @@ class SubmitReportForm(FlaskForm):
                          validators=[Optional(), Length(max=2000)])
     #: "1" once the counsellor has been told how many students are unconfirmed.
     confirm = HiddenField()
+    #: The absent colleague whose report a cover submits; empty: the user's own.
+    caseload = HiddenField()
 
 
 class ActionForm(FlaskForm):

@@ -4,15 +4,19 @@ the day's report."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import and_
 
 from caretrack.access import (
     caseload_filter,
     files_daily_report,
+    get_covered_counsellor_or_404,
     get_recordable_student_or_404,
     requires,
+    student_filter,
 )
 from caretrack.downloads import xlsx_response
 from caretrack.messages import message
+from caretrack.models import User
 from caretrack.reports import bp
 from caretrack.reports.forms import (
     ActionForm,
@@ -41,26 +45,48 @@ from caretrack.services.uploads import record_refused_upload
 from caretrack.web import client_address, commit_write, show_rule_error
 
 
+def caseload_named(value) -> User:
+    """The counsellor whose daily report is asked for: the user's own, or (``caseload=<id>``)
+    a colleague's whose absence the user covers today.
+
+    :raise 404: for any other counsellor.
+    """
+    try:
+        counsellor_id = int(value or 0)
+    except ValueError:
+        counsellor_id = -1
+    if not counsellor_id or counsellor_id == current_user.id:
+        return current_user._get_current_object()
+    return get_covered_counsellor_or_404(counsellor_id, current_user)
+
+
 @bp.get("/daily/", endpoint="daily")
 @requires(files_daily_report)
 def daily_page():
-    """Show the counsellor's day: the totals, the report, and the students to look at."""
+    """Show the counsellor's day (or, covering, an absent colleague's): the totals, the
+    report, and the students to look at."""
     now = current_time()
     today = local_today(now)
     day = day_asked(today)
-    report = reports.get_report(current_user.id, day)
-    totals = carried.caseload_totals(current_user, day)
+    counsellor = caseload_named(request.args.get("caseload"))
+    covering = counsellor.id != current_user.id
+    report = reports.get_report(counsellor.id, day)
+    totals = carried.caseload_totals(counsellor, day)
     show = show_asked(totals)
-    page, day_statuses = student_page(caseload_filter(current_user), day, show)
+    condition = caseload_filter(counsellor)
+    if covering:  # of a caseload split by class, only the classes the user covers
+        condition = and_(condition, student_filter(current_user))
+    page, day_statuses = student_page(condition, day, show)
     past_deadline = reports.is_past_deadline(day, now)
     return render_template(
-        "reports/daily.html",
+        "reports/daily.html", counsellor=counsellor, covering=covering,
         day=day, today=today, report=report, totals=totals, show=show, page=page,
         statuses=day_statuses, deadline=reports.deadline(day), past_deadline=past_deadline,
         can_change=day == today,
         can_submit=reports.can_submit(report),
         chase=day == today and past_deadline and show == "missing" and bool(totals.missing),
-        submit_form=SubmitReportForm(day=day.isoformat()),
+        submit_form=SubmitReportForm(day=day.isoformat(),
+                                     caseload=counsellor.id if covering else ""),
         upload_form=UploadForm(), action_form=ActionForm(),
         self_reports=latest_checkins([s.id for s in page.items], day),
     )
@@ -188,17 +214,20 @@ def _submit(zero: bool):
     now = current_time()
     today = local_today(now)
     day = day_named(form.day.data, today)
+    counsellor = caseload_named(form.caseload.data)
+    back = {"caseload": counsellor.id} if counsellor.id != current_user.id else {}
     if form.validate_on_submit():
         try:
             report = commit_write(lambda: reports.submit_report(
-                current_user, day, now, note=form.note.data or "", zero=zero,
-                ask_unconfirmed=form.confirm.data != "1", ip=client_address())).result
+                counsellor, day, now, note=form.note.data or "", zero=zero,
+                ask_unconfirmed=form.confirm.data != "1", ip=client_address(),
+                by=current_user._get_current_object())).result
         except RuleError as error:
             if error.code == "unconfirmed-students":
                 return render_template(
                     "reports/confirm.html", form=form, question=message(error.code, **error.values),
                     action=request.path, answer=_("Submit anyway"),
-                    back=daily_url(day, today, show="missing"),
+                    back=daily_url(day, today, show="missing", **back),
                     back_text=_("See the unconfirmed students"))
             flash_refusal(error)
         else:
@@ -207,7 +236,7 @@ def _submit(zero: bool):
             else:
                 flash(_("Report submitted with %(num)d changes.", num=report.changes_count),
                       "success")
-    return redirect(daily_url(day, today))
+    return redirect(daily_url(day, today, **back))
 
 
 @bp.post("/daily/submit")

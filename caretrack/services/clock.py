@@ -24,3 +24,10 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The instants (aware) at which the college's ``day`` starts and the next one starts."""
     start = local_datetime(day, time.min)
     return start, local_datetime(day + timedelta(days=1), time.min)
+
+
+def college_today() -> date:
+    """The college's calendar day now (the clock of the access rules' dated conditions)."""
+    from caretrack.models.base import now_utc
+
+    return local_today(now_utc())

@@ -9,10 +9,10 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from caretrack.access import counsellor_accounts
+from caretrack.access import absence_open_on, counsellor_accounts
 from caretrack.extensions import db
 from caretrack.labels import label
-from caretrack.models import Recheck, RecheckState, Student, User
+from caretrack.models import Absence, AbsenceCover, Recheck, RecheckState, Student, User
 from caretrack.services.mail import build_message, send_once
 from caretrack.services.rechecks import with_student
 
@@ -28,7 +28,7 @@ class Digest:
 
 def digests(day: date) -> list[Digest]:
     """Return, per active counsellor with any, the open re-checks overdue or due on ``day``
-    among their students, in two queries."""
+    among their students and among the students they cover that day, in three queries."""
     counsellors = {
         u.id: u
         for u in db.session.scalars(
@@ -44,13 +44,26 @@ def digests(day: date) -> list[Digest]:
         )
         .order_by(Recheck.due_on, Student.student_number, Recheck.id)
     ).unique()
+    covers: dict[int, list[tuple[int, str | None]]] = {}
+    for absent_id, cover_id, class_name in db.session.execute(
+        select(Absence.counsellor_id, AbsenceCover.covering_id, AbsenceCover.class_name)
+        .join(AbsenceCover, AbsenceCover.absence_id == Absence.id)
+        .where(absence_open_on(day))
+    ):
+        if cover_id in counsellors:
+            covers.setdefault(absent_id, []).append((cover_id, class_name))
     by_counsellor: dict[int, Digest] = {}
     for recheck in due:
-        counsellor_id = recheck.student.counsellor_id
-        digest = by_counsellor.setdefault(
-            counsellor_id, Digest(counsellors[counsellor_id], [], [])
-        )
-        (digest.due_today if recheck.due_on == day else digest.overdue).append(recheck)
+        student = recheck.student
+        readers = [student.counsellor_id] + [
+            cover_id for cover_id, class_name in covers.get(student.counsellor_id, [])
+            if class_name is None or class_name == student.class_name
+        ]
+        for counsellor_id in readers:
+            digest = by_counsellor.setdefault(
+                counsellor_id, Digest(counsellors[counsellor_id], [], [])
+            )
+            (digest.due_today if recheck.due_on == day else digest.overdue).append(recheck)
     return [by_counsellor[i] for i in sorted(by_counsellor)]
 
 

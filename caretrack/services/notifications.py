@@ -21,6 +21,9 @@ KIND_ENDPOINT = {
     "return.recommended": "returns.index",
     #: The deputy decided a request of the counsellor's student.
     "return.decided": "returns.index",
+    #: An absence the user is away for or covers was recorded, ended early, extended or
+    #: cancelled by someone else.
+    "absence.changed": "absences.index",
 }
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from caretrack.access import keeps_caseload
 from caretrack.extensions import db
 from caretrack.models import EntryKind, Student, TimelineEntry, User, now_utc
 from caretrack.services.errors import DuplicateSubmission, RuleError
@@ -53,7 +54,8 @@ def add_entry(
     submission_key: str | None = None,
     now: datetime | None = None,
 ) -> TimelineEntry:
-    """Append one entry to the student's timeline.
+    """Append one entry to the student's timeline; a counsellor recording for a colleague's
+    student (covering their absence) is marked as covering for that colleague.
 
     :raise DuplicateSubmission: if an entry with ``submission_key`` exists already.
     """
@@ -72,6 +74,8 @@ def add_entry(
         referral_id=referral_id,
         corrects_id=corrects_id,
         submission_key=submission_key or None,
+        covering_for_id=(student.counsellor_id if keeps_caseload(author)
+                         and author.id != student.counsellor_id else None),
     )
     db.session.add(entry)
     db.session.flush()

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
-from caretrack.access import caseload_filter
+from caretrack.access import working_caseload_filter
 from caretrack.extensions import db
 from caretrack.models import Health, Student, TimelineEntry, User
 from caretrack.services import entries
@@ -56,8 +56,9 @@ _OBSERVED = {
 
 
 def chase_condition(counsellor: User, class_name: str = ""):
-    """SQL: the counsellor's students, of one class when ``class_name`` is given."""
-    condition = caseload_filter(counsellor)
+    """SQL: the counsellor's students (their own and those they cover today), of one class
+    when ``class_name`` is given."""
+    condition = working_caseload_filter(counsellor)
     return and_(condition, Student.class_name == class_name) if class_name else condition
 
 
@@ -97,7 +98,7 @@ def classes_to_chase(counsellor: User, day: date) -> list[tuple[str, int]]:
     some, in class order (one query)."""
     carried = Carried(day)
     query = carried.join(select(Student.class_name, func.count(Student.id))).where(
-        caseload_filter(counsellor), carried.missing,
+        working_caseload_filter(counsellor), carried.missing,
     ).group_by(Student.class_name).order_by(Student.class_name)
     return [(name, count) for name, count in db.session.execute(query)]
 

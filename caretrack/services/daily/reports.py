@@ -12,12 +12,14 @@ from datetime import date, datetime, time
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from caretrack.access import (
     can_sign_off_reports,
     caseload_filter,
     counsellor_accounts,
     files_daily_report,
+    files_daily_report_for,
 )
 from caretrack.extensions import db
 from caretrack.models import DailyReport, DailyStatus, ReportState, Student, User
@@ -82,21 +84,25 @@ def report_status(report: DailyReport | None) -> str:
 
 def submit_report(
     counsellor: User, day: date, now: datetime, *, note: str = "", zero: bool = False,
-    ask_unconfirmed: bool = False, ip: str = "",
+    ask_unconfirmed: bool = False, ip: str = "", by: User | None = None,
 ) -> DailyReport:
     """Submit (or, once returned, resubmit) the counsellor's report of ``day``'s changes,
     keeping how many students were confirmed and how many only carried forward.
 
     With no change it is a zero report. Late when first submitted after the day's deadline.
     With ``ask_unconfirmed`` it refuses while students are unconfirmed, so the counsellor is
-    asked once (and submits again without it).
+    asked once (and submits again without it). ``by`` is who submits: the counsellor
+    (the default) or a colleague covering their absence that day; the report keeps who.
 
     :raise RuleError: "not-a-counsellor", "future-day", "not-zero" (``detail``: the number of
         changes) for a zero report of a day with changes, "already-submitted" (also when
         another window submitted it meanwhile), "locked", "unconfirmed-students" (``num``).
     """
+    by = by or counsellor
     if not files_daily_report(counsellor):
         raise RuleError("not-a-counsellor")
+    if not files_daily_report_for(by, counsellor, local_today(now)):
+        raise RuleError("not-allowed")
     if day > local_today(now):
         raise RuleError("future-day")
     totals = caseload_totals(counsellor, day)
@@ -125,13 +131,15 @@ def submit_report(
     report.confirmed_count = totals.confirmed
     report.unconfirmed_count = totals.missing
     report.note = (note or "").strip()[:2000]
+    report.submitted_by_id = by.id
     try:
         db.session.flush()
     except IntegrityError as exc:  # the first report of the day, submitted twice at once
         raise RuleError("already-submitted") from exc
-    record_event("daily_report.submit", counsellor,
-                 detail=f"report:{report.id} unconfirmed:{report.unconfirmed_count}", now=now,
-                 ip=ip)
+    covering = f" covering:{counsellor.id}" if by.id != counsellor.id else ""
+    record_event("daily_report.submit", by,
+                 detail=f"report:{report.id} unconfirmed:{report.unconfirmed_count}{covering}",
+                 now=now, ip=ip)
     return report
 
 
@@ -245,7 +253,8 @@ def board(day: date, now: datetime) -> Board:
     per_counsellor = tally(day)
     reports = {
         r.counsellor_id: r
-        for r in db.session.scalars(select(DailyReport).where(DailyReport.day == day))
+        for r in db.session.scalars(select(DailyReport).where(DailyReport.day == day)
+                                    .options(joinedload(DailyReport.submitted_by)))
     }
     ids = set(per_counsellor) | set(reports)
     counsellors = db.session.scalars(

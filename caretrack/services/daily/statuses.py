@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from caretrack.access import caseload_filter, keeps_caseload
+from caretrack.access import keeps_caseload, working_caseload_filter
 from caretrack.extensions import db
 from caretrack.models import DailyStatus, EntryKind, StatusSource, Student, User
 from caretrack.services import status_rules
@@ -51,7 +51,7 @@ class ApplyResult:
     changed: int = 0
 
 
-def _check_caseload(by: User, ids: list[int]) -> None:
+def _check_caseload(by: User, ids: list[int], day) -> None:
     if len(set(ids)) != len(ids):
         raise RuleError("duplicate-rows")
     if not keeps_caseload(by):
@@ -59,7 +59,7 @@ def _check_caseload(by: User, ids: list[int]) -> None:
     own = set()
     for chunk in chunks(ids):
         own.update(db.session.scalars(
-            select(Student.id).where(Student.id.in_(chunk), caseload_filter(by))
+            select(Student.id).where(Student.id.in_(chunk), working_caseload_filter(by, day))
         ))
     if own != set(ids):
         raise RuleError("not-your-student")
@@ -91,25 +91,30 @@ def apply_statuses(
     """
     day = local_today(now)
     ids = [item.student_id for item in items]
-    _check_caseload(by, ids)
+    _check_caseload(by, ids, day)
     current = statuses_for(ids, day)
     planned = []
     for item in items:
         values = check_values(item.values)
         status = current[item.student_id]
         planned.append((item, values, status, status.values.diff(values)))
-    after = changed_after(get_report(by.id, day))
 
     inserts, updates, confirmations, entries, result = [], [], [], [], ApplyResult()
     students = {}
     for chunk in chunks(ids):
         students.update({s.id: s for s in db.session.scalars(
             select(Student).where(Student.id.in_(chunk)))})
+    # A change counts against the report of the student's own counsellor (a cover records
+    # for a colleague's caseload too).
+    after_of = {cid: changed_after(get_report(cid, day))
+                for cid in {s.counsellor_id for s in students.values()}}
     with_history = _with_history(ids, day)
     known_contacts = status_rules.known_risk_contacts(
         [item.student_id for item in items if item.risk_contact], day)
     rule_inputs, moves = [], []
     for item, values, status, changes in planned:
+        student = students[item.student_id]
+        after = after_of[student.counsellor_id]
         note = status.note if item.note is None else item.note.strip()[:2000]
         row = {
             "province": values.province, "city": values.city, "on_campus": values.on_campus,
@@ -129,7 +134,6 @@ def apply_statuses(
         else:  # confirmed unchanged: when it last changed stays as it was
             confirmations.append({"id": status.row_id, **row})
         result.confirmed += 1
-        student = students[item.student_id]
         if item.student_id in with_history and _moved(student, values):
             moves.append((student, values))
         rule_inputs.append(status_rules.RuleInput(
@@ -142,6 +146,8 @@ def apply_statuses(
                 "student_id": item.student_id, "kind": EntryKind.STATUS_CHANGE,
                 "author_id": by.id, "body": note if item.note is not None else "",
                 "occurred_at": now, "created_at": now,
+                "covering_for_id": (student.counsellor_id if student.counsellor_id != by.id
+                                    else None),
                 "details": {
                     "day": day.isoformat(),
                     "source": str(source),
