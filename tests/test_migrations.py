@@ -51,6 +51,24 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
     assert diff == []
 
 
+def _insert_as_at_that_revision(connection, obj) -> int:
+    """Insert a model object (built, not added to a session) into its table as the table
+    stands in the database now, at an older revision: only the columns it has then."""
+    import sqlalchemy as sa
+
+    table = sa.Table(obj.__table__.name, sa.MetaData(), autoload_with=connection)
+    values = {}
+    for column in obj.__table__.columns:
+        if column.primary_key or column.name not in table.c:
+            continue
+        value = getattr(obj, column.key)
+        if value is None and column.default is not None:
+            value = column.default.arg(None) if column.default.is_callable else column.default.arg
+        if value is not None:
+            values[column.name] = value
+    return connection.execute(table.insert().values(**values)).inserted_primary_key[0]
+
+
 def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_database_url):
     from datetime import UTC, datetime
 
@@ -62,16 +80,19 @@ def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_datab
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0008")
-        student = factories.StudentFactory(counsellor=factories.CounsellorFactory())
         at = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)
-        old = TimelineEntry(
-            student=student, author=student.counsellor, kind="delivery", occurred_at=at,
-            created_at=at, body="", details={"items": [
-                {"name": "方便面（箱）", "quantity": 2}, {"name": "口罩（N95）", "quantity": 20},
-                {"name": "体温计", "quantity": 1}], "place": "dormitory", "received": True})
-        db.session.add(old)
-        db.session.commit()
-        entry_id = old.id
+        with db.engine.begin() as connection:
+            counsellor = factories.CounsellorFactory.build()
+            counsellor_id = _insert_as_at_that_revision(connection, counsellor)
+            student = factories.StudentFactory.build(counsellor=counsellor)
+            student.counsellor_id = counsellor_id
+            student_id = _insert_as_at_that_revision(connection, student)
+            old = TimelineEntry(
+                student_id=student_id, author_id=counsellor_id, kind="delivery",
+                occurred_at=at, created_at=at, body="", details={"items": [
+                    {"name": "方便面（箱）", "quantity": 2}, {"name": "口罩（N95）", "quantity": 20},
+                    {"name": "体温计", "quantity": 1}], "place": "dormitory", "received": True})
+            entry_id = _insert_as_at_that_revision(connection, old)
         db.session.remove()
         upgrade(directory=MIGRATIONS)
         stored = db.session.scalars(select(TimelineEntry).where(TimelineEntry.id == entry_id)).one()
