@@ -123,12 +123,14 @@ def _actions_the_code_records() -> set[str]:
     from pathlib import Path
 
     from caretrack.services.referrals import ReferralStep
+    from caretrack.services.return_requests import ReturnStep
 
     source = "\n".join(p.read_text(encoding="utf-8")
                        for p in Path("caretrack").rglob("*.py"))
     literal = set(re.findall(r'(?:record_event|_audit)\(\s*"([a-z_.]+)"', source))
     literal |= set(re.findall(r'action(?: =|=)\s*"([a-z_]+\.[a-z_.]+)"', source))
     built = {f"referral.{step}" for step in ReferralStep}
+    built |= {f"return.{step}" for step in ReturnStep}
     built |= {"daily_report.approve", "daily_report.return", "status_suggestion.apply",
               "status_suggestion.dismiss"}
     assert "daily_report.approve" in source and "status_suggestion.dismiss" in source

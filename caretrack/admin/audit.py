@@ -74,6 +74,18 @@ ACTION_LABELS = {
     "checkin.revoke_student": _l("Revoked a student's personal link"),
     "checkin.rotate_class": _l("Replaced a class link"),
     "checkin.rotate_caseload": _l("Replaced every link of a caseload"),
+    "notice.publish": _l("Published a notice"),
+    "notice.acknowledge": _l("A student acknowledged a notice"),
+    "return.asked": _l("A student asked to return early"),
+    "return.recommended": _l("Recommended on an early-return request"),
+    "return.approved": _l("Approved an early return"),
+    "return.declined": _l("Declined an early return"),
+    "return.withdrawn": _l("A student withdrew an early-return request"),
+    "return.arrived": _l("Recorded an early return's arrival"),
+    "absence.create": _l("Recorded an absence and its cover"),
+    "absence.end_early": _l("Ended an absence early"),
+    "absence.extend": _l("Extended an absence"),
+    "absence.cancel": _l("Cancelled an absence"),
 }
 
 
