@@ -276,11 +276,14 @@ def _recreate_database(url, *, drop_only: bool = False) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Run the tests that need the demo college last, and start seeding it now, so that it is
-    ready by the time they run. A browser journey's tests stay on one worker."""
+    ready by the time they run. A browser journey's tests stay on one worker (unless its
+    module says ``XDIST_GROUP_PER_TEST = True``)."""
     items.sort(key=_needs_demo)
     for item in items:
         if "/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            per_test = getattr(item.module, "XDIST_GROUP_PER_TEST", False)
+            item.add_marker(pytest.mark.xdist_group(
+                item.nodeid if per_test else item.module.__name__))
     if any(_needs_demo(item) for item in items):
         _start_demo_seed()
 

@@ -9,6 +9,7 @@ checker runs once, over all of them, at the end.
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from caretrack.models import Referral, Student, now_utc
@@ -90,30 +91,35 @@ def _check(context, base_url, username, paths, label, findings, errors):
     page.close()
 
 
-def sweep(browser, base_url, db, errors) -> tuple[Findings, list]:
-    """Load every page in both languages at both widths, run axe-core on each and the Nu
+def sweep(browser, base_url, db, errors, language: str) -> tuple[Findings, list]:
+    """Load every page in ``language`` at both widths, run axe-core on each and the Nu
     checker once over their HTML."""
     pages = _pages(db)
     findings = Findings()
-    for language in ("zh", "en"):
-        for width, options in (("desktop", DESKTOP), ("phone", PHONE)):
-            for username, paths in pages.items():
-                if width == "phone":
-                    paths = [p for p in paths if _pattern(p) in PHONE_PAGES]
-                if not paths:
-                    continue
-                context = browser.new_context(locale="zh-CN", **options)
-                add_axe(context)
-                # ?lang= on the first page keeps the language for the visit.
-                first = [f"{paths[0]}?lang={language}"] + paths[1:]
-                _check(context, base_url, username, first, f"{language} {width}", findings,
-                       errors)
-                context.close()
+    for width, options in (("desktop", DESKTOP), ("phone", PHONE)):
+        for username, paths in pages.items():
+            if width == "phone":
+                paths = [p for p in paths if _pattern(p) in PHONE_PAGES]
+            if not paths:
+                continue
+            context = browser.new_context(locale="zh-CN", **options)
+            add_axe(context)
+            # ?lang= on the first page keeps the language for the visit.
+            first = [f"{paths[0]}?lang={language}"] + paths[1:]
+            _check(context, base_url, username, first, f"{language} {width}", findings,
+                   errors)
+            context.close()
     return findings, nu_errors(findings.documents)
 
 
-def test_journey_pages_pass_axe_and_the_nu_checker(browser, base_url, app_db, console_errors):
-    findings, nu = sweep(browser, base_url, app_db, console_errors)
+#: The two languages' sweeps are two tests, which two workers run side by side.
+XDIST_GROUP_PER_TEST = True
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_journey_pages_pass_axe_and_the_nu_checker(browser, base_url, app_db, console_errors,
+                                                   language):
+    findings, nu = sweep(browser, base_url, app_db, console_errors, language)
     print(f"\naxe-core: {findings.pages_checked} page views, findings by impact "
           f"{findings.axe_summary()}; Nu: {len(findings.documents)} documents, "
           f"{len(nu)} errors")
