@@ -53,6 +53,8 @@ from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
 CHUNK = 1000
+#: Records sharing a value beyond which the value is no sign of a duplicate.
+DUPLICATE_GROUP_MAX = 5
 
 
 class PreviewChanged(RuntimeError):
@@ -347,7 +349,8 @@ def find_duplicates(preview: RosterPreview, existing: dict[str, tuple],
             groups[("phone", phone)].append(record)
     found = []
     for key, members in groups.items():
-        if len(members) > 1 and any(m[0] is not None for m in members):
+        # a value shared by many (a placeholder phone, a common name) is no sign of a duplicate
+        if 1 < len(members) <= DUPLICATE_GROUP_MAX and any(m[0] is not None for m in members):
             found.append(Duplicate(key[0], [
                 DuplicateMember(m[0], m[1], m[2], m[3], m[4])
                 for m in sorted(members, key=lambda m: (m[0] is None, m[0] or 0, m[2]))

@@ -11,6 +11,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from caretrack.services.spreadsheets import clean_text
+
 #: Share of the numbers that must have the same width for that width to count as fixed.
 FIXED_WIDTH_SHARE = 0.8
 
@@ -36,28 +38,36 @@ def fixed_width(numbers: Iterable[str]) -> int | None:
 
 
 class NumberIndex:
-    """The stored student numbers, searchable with the known damage undone."""
+    """The stored student numbers, searchable with the known damage undone.
+
+    Stored numbers are compared in their clean form too, so a number stored in full-width
+    digits and the same number in plain digits are one number: two students, found by it.
+    """
 
     def __init__(self, numbers: Iterable[str]):
-        self.numbers = set(numbers)
-        self.width = fixed_width(self.numbers)
+        self._by_key: dict[str, list[str]] = defaultdict(list)
+        for number in numbers:
+            self._by_key[clean_text(number)].append(number)
+        self.width = fixed_width(self._by_key)
         self._unpadded: dict[str, list[str]] = defaultdict(list)
         if self.width:
-            for number in self.numbers:
-                if number.isdigit() and len(number) == self.width and number.startswith("0"):
-                    self._unpadded[number.lstrip("0")].append(number)
+            for key, stored in self._by_key.items():
+                if key.isdigit() and len(key) == self.width and key.startswith("0"):
+                    self._unpadded[key.lstrip("0")].extend(stored)
 
     def find(self, number: str) -> NumberMatch:
-        """Find ``number`` as written, else as a number that lost its leading zeros."""
-        if number in self.numbers:
-            return NumberMatch(number)
-        if not (self.width and number.isdigit() and len(number) < self.width):
-            return NumberMatch(None)
-        found = sorted(self._unpadded.get(number.lstrip("0"), ()))
+        """Find ``number`` as written, and as a number that lost its leading zeros: one
+        student found is a match, several are ambiguous."""
+        key = clean_text(number)
+        exact = self._by_key.get(key, [])
+        repaired = []
+        if self.looks_shortened(key):
+            repaired = [n for n in self._unpadded.get(key.lstrip("0"), ()) if n not in exact]
+        found = exact + repaired
         if len(found) == 1:
-            return NumberMatch(found[0], repaired=True)
-        return NumberMatch(None, ambiguous=tuple(found)) if found else NumberMatch(None)
+            return NumberMatch(found[0], repaired=bool(repaired))
+        return NumberMatch(None, ambiguous=tuple(sorted(found))) if found else NumberMatch(None)
 
     def looks_shortened(self, number: str) -> bool:
-        """Whether a number that found no student is shorter than the fixed width."""
+        """Whether ``number`` is digits, fewer than the stored numbers' fixed width."""
         return bool(self.width and number.isdigit() and len(number) < self.width)
