@@ -180,7 +180,7 @@ def child(path: Path, url: str, accounts_file: Path) -> dict:
         del preview, sheet
 
         # Every student moved meanwhile: importing the file again updates them all.
-        db.session.execute(update(Student).values(city="拉萨"))
+        db.session.execute(update(Student).values(province="西藏", city="拉萨"))
         db.session.commit()
         again = time.perf_counter()
         sheet = read_roster(path.name, data)

@@ -211,6 +211,7 @@ def test_formula_cells_are_read_by_their_cached_value(college):
 def test_blank_cells_leave_values_and_a_dash_clears_them(college, student):
     student.supervisor = college.supervisor
     student.phone = "13800000000"
+    student.province, student.city = "河北", "保定"
     db.session.commit()
     row = row_of(student, 导师="-", 手机="", 所在城市="-", 辅导员="", 性别="", 年级="")
     preview = preview_import("r.csv", csv_bytes([ROSTER_HEADERS, row]))

@@ -259,7 +259,8 @@ def test_confirm_refuses_a_preview_the_roster_no_longer_matches(client, auth, co
     data = csv_of([row_of(college.own_student, **{"班级": "2017级金融学2班"})])
     page, url = preview_page(client, data)
     fingerprint = fingerprint_of(page)
-    college.own_student.city = "上海"  # someone changes the student meanwhile
+    # someone moves the student meanwhile
+    college.own_student.province = college.own_student.city = "上海"
     db.session.commit()
     response = client.post(url, data={"fingerprint": fingerprint})
     assert response.headers["Location"] == url
@@ -518,10 +519,10 @@ def test_a_bad_row_1200_of_2458_leaves_the_database_as_it_was(client, auth, demo
     lines = _demo_rows(client, auth)
     # Every student moves to 拉萨 (2,458 updates), and row 1,200 has a bad cohort.
     header = lines[0].split(",")
-    city, cohort = header.index("所在城市"), header.index("年级")
+    province, city, cohort = (header.index(h) for h in ("所在省份", "所在城市", "年级"))
     rows = [line.split(",") for line in lines[1:]]
     for row in rows:
-        row[city] = "拉萨"
+        row[province], row[city] = "西藏", "拉萨"
     rows[1198][cohort] = "二〇一七"
     data = "\n".join([lines[0]] + [",".join(r) for r in rows]).encode()
     before = snapshot()
@@ -540,10 +541,10 @@ def test_a_failure_while_writing_row_1200_rolls_everything_back(
 ):
     lines = _demo_rows(client, auth)
     header = lines[0].split(",")
-    city = header.index("所在城市")
+    province, city = header.index("所在省份"), header.index("所在城市")
     rows = [line.split(",") for line in lines[1:]]
     for row in rows:
-        row[city] = "拉萨"
+        row[province], row[city] = "西藏", "拉萨"
     for n in range(5):  # five new students as well
         rows.append(new_row(f"09{n:08d}", "新同学", "counsellor1"))
     path = tmp_path / "roster.csv"
@@ -596,7 +597,7 @@ def test_command_dry_run_prints_the_report_and_writes_nothing(runner, college, t
     path = tmp_path / "roster.csv"
     path.write_bytes(csv_of([
         new_row("0990001", "新同学", "李老师"),
-        row_of(college.own_student, **{"所在城市": "上海"}),
+        row_of(college.own_student, **{"所在省份": "上海", "所在城市": "上海"}),
         row_of(college.other_student),
     ]))
     before = snapshot()
@@ -604,7 +605,7 @@ def test_command_dry_run_prints_the_report_and_writes_nothing(runner, college, t
     assert result.exit_code == 0, result.output
     assert "正在检查各行" in result.output
     for line in ("将新建：1", "将更新：1", "无变化：1", "错误：0",
-                 f"第 3 行，{college.own_student.student_number} 陈小明：所在城市：北京 → 上海",
+                 f"第 3 行，{college.own_student.student_number} 陈小明：所在省份：北京 → 上海；所在城市：北京 → 上海",
                  "试运行：未写入任何内容。"):
         assert line in result.output
     assert snapshot() == before

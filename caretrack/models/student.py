@@ -50,6 +50,10 @@ class Student(db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
+    #: GB/T 2260 codes of the province ("42") and city ("4201"); "" for a place the
+    #: provinces-and-cities dataset does not have (see caretrack.services.places).
+    province_code: Mapped[str] = mapped_column(String(6), default="")
+    city_code: Mapped[str] = mapped_column(String(6), default="")
     on_campus: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     #: Employed while studying (most part-time MBA students, some PhD students).
     employed: Mapped[bool] = mapped_column(Boolean, default=False)

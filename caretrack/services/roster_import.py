@@ -28,6 +28,7 @@ from caretrack.models import Student, User
 from caretrack.services import rechecks
 from caretrack.services.audit import record_event
 from caretrack.services.phones import normalise_phone
+from caretrack.services.places import normalise_place, place_codes, place_key
 from caretrack.services.roster import export_columns as export_columns
 from caretrack.services.roster import roster_rows_query as roster_rows_query
 from caretrack.services.roster_columns import (
@@ -256,6 +257,8 @@ def check_roster(
                         "area code; it is kept as written.", phone=values["phone"])))
         if current is not None:
             in_file[student_number] = row
+        if "province" in values or "city" in values:
+            _normalise_place(values, current, attr_index)
         for name in PERSON_FIELDS:
             account = values.get(attribute_of(name))
             if account is None:
@@ -360,6 +363,18 @@ def find_duplicates(preview: RosterPreview, existing: dict[str, tuple],
     return found
 
 
+def _normalise_place(values: dict, current: tuple | None, attr_index: dict) -> None:
+    """Store the row's place as the places normaliser names it; one the student already has,
+    in another spelling ("天津市/和平区" for 天津), is no change."""
+    stored = (current[attr_index["province"]], current[attr_index["city"]]) if current else ("", "")
+    province, city = values.get("province", stored[0]), values.get("city", stored[1])
+    if current is not None and place_key(province, city) == place_key(*stored):
+        values["province"], values["city"] = stored
+        return
+    place = normalise_place(province, city)
+    values["province"], values["city"] = place.province[:50], place.city[:50]
+
+
 def _fingerprint(preview: RosterPreview) -> str:
     """Return a digest of exactly what the preview would write, and over which values
     (stored values, so the interface language does not change it)."""
@@ -412,18 +427,20 @@ def apply_import(
     for chunk in _chunks(preview.creates):
         db.session.execute(
             insert(table),
-            [{**new.values, "created_at": now, "updated_at": now, "version_id": 1}
+            [{**new.values, **place_codes(new.values["province"], new.values["city"]),
+              "created_at": now, "updated_at": now, "version_id": 1}
              for new in chunk],
         )
         if progress is not None:
             progress(len(chunk))
     if preview.updates:
         changing = [name for name in STUDENT_FIELDS if name != "student_number"]
+        codes = ["province_code", "city_code"]
         statement = (
             update(table)
             .where(table.c.id == bindparam("b_id"))
             .values(
-                {name: bindparam(f"b_{name}") for name in changing}
+                {name: bindparam(f"b_{name}") for name in changing + codes}
                 | {"updated_at": bindparam("b_updated_at"), "version_id": table.c.version_id + 1}
             )
         )
@@ -431,6 +448,8 @@ def apply_import(
             params = [
                 {"b_id": change.student_id, "b_updated_at": now}
                 | {f"b_{name}": change.values[name] for name in changing}
+                | {f"b_{name}": code for name, code in place_codes(
+                    change.values["province"], change.values["city"]).items()}
                 for change in chunk
             ]
             result = db.session.execute(statement, params)

@@ -22,17 +22,14 @@ from caretrack.services.daily.statuses import ApplyResult, StatusInput, apply_st
 from caretrack.services.daily.values import (
     CAMPUS_LOCATION,
     CAMPUS_WORDS,
-    MUNICIPALITIES,
     NO_WORDS,
     YES_WORDS,
     StatusValues,
     normal_key,
-    normalise_city,
-    normalise_province,
     parse_health,
-    parse_location,
 )
 from caretrack.services.errors import RuleError
+from caretrack.services.places import normalise_place
 from caretrack.services.spreadsheets import SkippedRow, SpreadsheetError, clean_text, read_sheet
 from caretrack.services.student_numbers import NumberIndex
 
@@ -199,17 +196,15 @@ def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
             except ValueError:
                 problems.append(SheetProblem("invalid-on-campus", row_number, on_campus_text))
         if "province" in columns:
-            province = normalise_province(cell(cells, "province"))
-            city = normalise_city(cell(cells, "city"))
-            campus_word = normal_key(province) in CAMPUS_WORDS
-            if campus_word:
-                province, city = CAMPUS_LOCATION
-            if not city and province in MUNICIPALITIES:
-                city = province
+            written = cell(cells, "province")
+            place = normalise_place(written, cell(cells, "city"))
         else:
-            province, city, campus_word = parse_location(cell(cells, "location"))
-            if not city and "city" in columns:
-                city = normalise_city(cell(cells, "city"))
+            written = cell(cells, "location")
+            place = normalise_place(written)
+            if not place.city and "city" in columns:
+                place = normalise_place(place.province, cell(cells, "city"))
+        campus_word = normal_key(written) in CAMPUS_WORDS
+        province, city = CAMPUS_LOCATION if campus_word else (place.province, place.city)
         if on_campus is None:
             on_campus = campus_word
             if not campus_word and student is not None:
