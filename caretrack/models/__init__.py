@@ -20,6 +20,7 @@ from caretrack.models.student import (
     Gender,
     Programme,
     Student,
+    StudentMerge,
 )
 from caretrack.models.timeline import (
     EntryKind,
@@ -66,6 +67,7 @@ __all__ = [
     "StatusSuggestion",
     "StatusTrigger",
     "Student",
+    "StudentMerge",
     "SuggestionKind",
     "TimelineEntry",
     "TokenScope",

@@ -22,6 +22,7 @@ from itertools import islice
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.models import Student, User
@@ -149,9 +150,24 @@ class ImportResult:
 
 
 def _load_existing() -> dict[str, tuple]:
-    """Return every student's importable fields by student number, in one query."""
+    """Return every current student's importable fields by student number, in one query
+    (records merged into another are left out: see :func:`_merged_numbers`)."""
     columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
-    return {row[1]: tuple(row) for row in db.session.execute(select(*columns))}
+    return {row[1]: tuple(row) for row in db.session.execute(
+        select(*columns).where(Student.merged_into_id.is_(None)))}
+
+
+def _merged_numbers() -> dict[str, str]:
+    """The numbers of records merged into another, with the number of the one they point to."""
+    survivor = aliased(Student)
+    points = dict(db.session.execute(
+        select(Student.student_number, survivor.student_number)
+        .join(survivor, survivor.id == Student.merged_into_id)).all())
+    for number, target in points.items():
+        while target in points:  # merged into a record merged later in turn
+            target = points[target]
+        points[number] = target
+    return points
 
 
 
@@ -169,7 +185,8 @@ def check_roster(
     columns, headers, rows = sheet.columns, sheet.headers, sheet.rows
     people = RosterAccounts()
     existing = _load_existing()
-    index = NumberIndex(existing)
+    merged = _merged_numbers()
+    index = NumberIndex([*existing, *merged])
     ordered = sorted(columns.items(), key=lambda item: item[1])
     fields = [f for f, _i in ordered]
     letters = {f: get_column_letter(i + 1) for f, i in ordered}
@@ -207,7 +224,12 @@ def check_roster(
                     "full.", number=given, numbers=", ".join(match.ambiguous))))
                 student_number = None
             elif match.number is not None:
-                student_number = match.number
+                student_number = merged.get(match.number, match.number)
+                if match.number in merged:
+                    preview.matched.append(RowError(
+                        row, letters["student_number"], headers[number_column],
+                        _("%(given)s was merged into %(stored)s: the row updates %(stored)s.",
+                          given=given, stored=student_number)))
                 current = existing[student_number]
                 if match.repaired:
                     preview.matched.append(RowError(

@@ -1,5 +1,7 @@
 """places stored by their codes: province and city codes beside the names of students and
-daily statuses, and the names of existing rows normalised
+daily statuses, and the names of existing rows normalised; a student record merged into
+another becomes a pointer to it (students.merged_into_id), and each merge is kept
+(student_merges) so it can be undone
 
 Revision ID: 0010
 Revises: 0008
@@ -12,6 +14,8 @@ the normalised names.
 """
 from alembic import op
 import sqlalchemy as sa
+
+import caretrack.models.base
 
 
 # revision identifiers, used by Alembic.
@@ -30,6 +34,39 @@ def upgrade():
                                           server_default=''))
             batch_op.add_column(sa.Column('city_code', sa.String(length=6), nullable=False,
                                           server_default=''))
+    with op.batch_alter_table('students', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_students_merged_into_id'), ['merged_into_id'],
+                              unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_students_merged_into_id_students'),
+                                    'students', ['merged_into_id'], ['id'])
+    op.create_table(
+        'student_merges',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('survivor_id', sa.Integer(), nullable=False),
+        sa.Column('merged_id', sa.Integer(), nullable=False),
+        sa.Column('merged_by_id', sa.Integer(), nullable=True),
+        sa.Column('merged_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('moved', sa.Text(), nullable=False),
+        sa.Column('survivor_version', sa.Integer(), nullable=False),
+        sa.Column('undone_at', caretrack.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('undone_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['merged_by_id'], ['users.id'],
+                                name=op.f('fk_student_merges_merged_by_id_users')),
+        sa.ForeignKeyConstraint(['merged_id'], ['students.id'],
+                                name=op.f('fk_student_merges_merged_id_students')),
+        sa.ForeignKeyConstraint(['survivor_id'], ['students.id'],
+                                name=op.f('fk_student_merges_survivor_id_students')),
+        sa.ForeignKeyConstraint(['undone_by_id'], ['users.id'],
+                                name=op.f('fk_student_merges_undone_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_student_merges')),
+    )
+    with op.batch_alter_table('student_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_student_merges_merged_id'), ['merged_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_student_merges_survivor_id'), ['survivor_id'],
+                              unique=False)
+
     from caretrack.services.places import normalise_place
 
     connection = op.get_bind()
@@ -48,6 +85,12 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('student_merges')
+    with op.batch_alter_table('students', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_students_merged_into_id_students'),
+                                 type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_students_merged_into_id'))
+        batch_op.drop_column('merged_into_id')
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('city_code')
