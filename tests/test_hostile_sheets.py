@@ -374,3 +374,21 @@ def test_a_daily_workbook_of_two_sheets_reads_the_chosen_one(client, counsellor)
     assert "预览读取的是“3月3日”" in text_of(chosen) and "发热" in text_of(chosen)
     assert "文件中没有名为“3月4日”的工作表" in text_of(
         sheet_upload(client, data, sheet_name="3月4日"))
+
+
+def test_the_template_and_the_import_page_say_how_blank_cells_and_dash_work(client, auth,
+                                                                             college):
+    from openpyxl import load_workbook
+
+    auth.login(college.admin)
+    workbook = load_workbook(io.BytesIO(client.get("/admin/roster/template.xlsx").get_data()))
+    guide = [c for row in workbook.worksheets[1].iter_rows(values_only=True) for c in row if c]
+    sentence = "更新学生时：空单元格或文件中没有的列，都保持已存储的值不变。要清空某个选填项，请在该单元格中填写 -。"
+    assert sentence in guide
+    assert sentence in text_of(client.get("/admin/roster/import"))
+    # the filled template imports from its first sheet, not the column guide
+    sheet = workbook.worksheets[0]
+    sheet.append(roster_row("0990000001", "新同学", "李老师"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert outline(preview_import("模板.xlsx", buffer.getvalue()))["created"] == ["0990000001"]

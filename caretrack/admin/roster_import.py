@@ -14,7 +14,12 @@ from wtforms import HiddenField, SubmitField
 
 from caretrack.admin import bp
 from caretrack.models import now_utc
-from caretrack.services.roster_columns import COLUMNS, RosterFileError, read_roster
+from caretrack.services.roster_columns import (
+    BLANK_CELLS_HELP,
+    COLUMNS,
+    RosterFileError,
+    read_roster,
+)
 from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
 from caretrack.services.uploads import (
     discard_upload,
@@ -66,6 +71,7 @@ def roster_import():
             return redirect(url_for("admin.roster_import_preview", token=token))
     return render_template(
         "admin/roster_import.html", form=form, columns=COLUMNS, expected=expected,
+        blank_cells_help=BLANK_CELLS_HELP,
         limit_mb=_upload_limit_mb(),
     ), status
 

@@ -85,15 +85,20 @@ COLUMNS = [
     ),
     RosterColumn(
         "supervisor", "导师", _l("Supervisor"), False,
-        _l("Username or display name of a supervisor's account; empty for none."),
+        _l("Username or display name of a supervisor's account; empty for none (in an "
+           "update, - removes the supervisor)."),
         ("研究生导师", "指导教师", "导师账号", "advisor", "adviser", "supervisor username"),
     ),
-    RosterColumn("phone", "手机", _l("Phone"), False, _l("Mobile number, kept as text."),
+    RosterColumn("phone", "手机", _l("Phone"), False,
+                 _l("Mobile number: spaces, dashes and +86 are removed; an odd number is kept, "
+                    "with a warning."),
                  ("手机号", "手机号码", "联系电话", "电话", "mobile", "phone number"), 32),
     RosterColumn("province", "所在省份", _l("Province"), False,
-                 _l("Where the student is now: province."),
+                 _l("Where the student is now: province, e.g. 湖北 (or the whole place, e.g. "
+                    "湖北省武汉市)."),
                  ("省份", "所在省", "current province"), 50),
-    RosterColumn("city", "所在城市", _l("City"), False, _l("Where the student is now: city."),
+    RosterColumn("city", "所在城市", _l("City"), False,
+                 _l("Where the student is now: city, e.g. 武汉."),
                  ("城市", "所在市", "current city"), 50),
     RosterColumn("on_campus", "是否在校", _l("On campus (yes/no)"), False,
                  _l("是 or 否 (yes or no); empty means no."), ("在校", "on campus")),
@@ -112,6 +117,10 @@ STUDENT_FIELDS = [
 ]
 #: What a cell holds to clear an optional field in an update (a blank cell leaves it).
 CLEAR = frozenset({"-", "—", "——"})
+#: How an update treats blank cells, for the import page and the template.
+BLANK_CELLS_HELP = _l("Updating a student: a blank cell, or a column the file does not have, "
+                      "leaves the stored value as it is. To clear an optional field, write - "
+                      "in its cell.")
 #: Defaults of a new student for the optional columns a file leaves out.
 NEW_DEFAULTS = {"supervisor_id": None, "phone": "", "province": "", "city": "",
                 "on_campus": False, "employed": False}
