@@ -69,5 +69,7 @@ class NumberIndex:
         return NumberMatch(None, ambiguous=tuple(sorted(found))) if found else NumberMatch(None)
 
     def looks_shortened(self, number: str) -> bool:
-        """Whether ``number`` is digits, fewer than the stored numbers' fixed width."""
-        return bool(self.width and number.isdigit() and len(number) < self.width)
+        """Whether ``number`` may have lost its leading zeros: digits, fewer than the stored
+        numbers' fixed width, and not starting with a zero (a numeric cell drops them all)."""
+        return bool(self.width and number.isdigit() and len(number) < self.width
+                    and not number.startswith("0"))
