@@ -181,3 +181,10 @@ def test_the_import_preview_offers_to_merge_two_stored_duplicates(client, auth, 
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert (f"/admin/roster/merge?keep={keep.student_number}&amp;merge={twin.student_number}"
             in html)
+
+
+def test_a_merge_post_without_its_records_writes_nothing(client, auth, college):
+    auth.login(college.admin)
+    response = client.post("/admin/roster/merge", data={"survivor_id": "", "merged_id": "x"})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/roster/merge"
+    assert db.session.scalar(select(func.count(StudentMerge.id))) == 0

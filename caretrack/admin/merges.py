@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from caretrack.admin import bp
 from caretrack.extensions import db
@@ -43,8 +43,8 @@ class ChooseForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    survivor_id = HiddenField()
-    merged_id = HiddenField()
+    survivor_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,18}$")])
+    merged_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,18}$")])
 
 
 class UndoForm(FlaskForm):
