@@ -168,23 +168,23 @@ def child(path: Path, url: str, accounts_file: Path) -> dict:
         reset_peak()
 
         start = time.perf_counter()
-        columns, headers, rows = read_roster(path.name, data)
+        sheet = read_roster(path.name, data)
         parsed = time.perf_counter()
-        preview = check_roster(path.name, columns, headers, rows)
+        preview = check_roster(path.name, sheet)
         checked = time.perf_counter()
         assert not preview.errors, preview.errors[:5]
         result = apply_import(preview, None, now_utc())
         db.session.commit()
         applied = time.perf_counter()
         peak = peak_rss_mb()
-        del preview, columns, headers, rows
+        del preview, sheet
 
         # Every student moved meanwhile: importing the file again updates them all.
-        db.session.execute(update(Student).values(city="拉萨"))
+        db.session.execute(update(Student).values(province="西藏", city="拉萨"))
         db.session.commit()
         again = time.perf_counter()
-        columns, headers, rows = read_roster(path.name, data)
-        preview = check_roster(path.name, columns, headers, rows)
+        sheet = read_roster(path.name, data)
+        preview = check_roster(path.name, sheet)
         apply_import(preview, None, now_utc())
         db.session.commit()
         updated = time.perf_counter()

@@ -140,7 +140,13 @@ def accounts_with_role(role: str, *, active_only: bool = True) -> ColumnElement[
 def caseload_filter(counsellor: User | int) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects one counsellor's caseload."""
     counsellor_id = counsellor if isinstance(counsellor, int) else counsellor.id
-    return Student.counsellor_id == counsellor_id
+    return and_(Student.counsellor_id == counsellor_id, current_records())
+
+
+def current_records() -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that leaves out records merged into another
+    (pointers kept so old links resolve; see :func:`get_student_or_404`)."""
+    return Student.merged_into_id.is_(None)
 
 
 def _today(today: date | None) -> date:
@@ -265,9 +271,9 @@ def student_filter(user: User) -> ColumnElement[bool]:
     if keeps_caseload(user):
         return working_caseload_filter(user)
     if sees_whole_college(user):
-        return true()
+        return current_records()
     if has_referral_inbox(user):
-        return exists().where(
+        return current_records() & exists().where(
             and_(
                 Referral.student_id == Student.id,
                 Referral.supervisor_id == user.id,
@@ -292,8 +298,30 @@ def get_student_or_404(student_id: int, user: User) -> Student:
         visible_students(user).where(Student.id == student_id)
     ).one_or_none()
     if student is None:
+        _follow_merge(student_id, user)
         refuse(user, student_id, f"student:{student_id}")
     return student
+
+
+def _follow_merge(student_id: int, user: User) -> None:
+    """Send a GET of a record merged into another to the same page of the surviving record,
+    when ``user`` may see that one (an old link resolves); else return.
+
+    :raise: the redirect (an HTTP exception answered as a 302).
+    """
+    from flask import redirect, request, url_for
+
+    survivor_id = db.session.scalar(
+        select(Student.merged_into_id).where(Student.id == student_id))
+    if survivor_id is None or request.method != "GET" or not request.endpoint:
+        return
+    if db.session.scalar(visible_students(user).with_only_columns(Student.id).where(
+            Student.id == survivor_id)) is None:
+        return
+    args = {**(request.view_args or {}), "student_id": survivor_id}
+    if "student_id" not in (request.view_args or {}):
+        return
+    abort(redirect(url_for(request.endpoint, **args, **request.args.to_dict())))
 
 
 def refuse(user: User, student_id: int | None, detail: str):
@@ -349,7 +377,7 @@ def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""
     if can_manage_roster(user) or sees_whole_college(user):
-        return select(Student)
+        return select(Student).where(current_records())
     return select(Student).where(false())
 
 

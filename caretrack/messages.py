@@ -92,6 +92,13 @@ MESSAGES = {
     "sheet-not-your-student": _l("Student number %(value)s is not one of your students."),
     "sheet-duplicate-row": _l("Student number %(number)s appears again (first on row "
                               "%(first)s)."),
+    "merge-same-record": _l("Choose two different records."),
+    "merge-not-a-record": _l("This record was merged into another one already."),
+    "merge-not-reversible": _l("This merge can no longer be undone: something was recorded "
+                               "since, or it was undone already."),
+    "sheet-ambiguous-number": _l("Student number %(number)s matches several of your students "
+                                 "(%(numbers)s): write it in full."),
+    "sheet-unknown-sheet": _l("The file has no sheet called “%(value)s”."),
     "sheet-name-mismatch": _l("“%(name)s” is not the name of student %(number)s."),
     "sheet-invalid-health": _l("Unknown health value “%(value)s”; use one of: %(names)s."),
     "sheet-invalid-on-campus": _l("“%(value)s” is neither yes nor no."),

@@ -54,14 +54,14 @@ def report_lines(preview: RosterPreview, limit: int = 200) -> list[str]:
 def import_students_command(file: Path, dry_run: bool):
     """Create and update students from a roster file (XLSX or CSV, Chinese or English headers)."""
     try:
-        columns, headers, rows = read_roster(file.name, file.read_bytes())
+        sheet = read_roster(file.name, file.read_bytes())
     except RosterFileError as exc:
         lines = [exc.message]
         if exc.expected:
             lines += [_("Expected columns:"), *("  " + c for c in exc.expected)]
         raise click.ClickException("\n".join(lines)) from exc
-    with click.progressbar(length=len(rows), label=_("Checking rows")) as bar:
-        preview = check_roster(file.name, columns, headers, rows, progress=bar.update)
+    with click.progressbar(length=len(sheet.rows), label=_("Checking rows")) as bar:
+        preview = check_roster(file.name, sheet, progress=bar.update)
     for line in report_lines(preview):
         click.echo(line)
     if preview.errors:

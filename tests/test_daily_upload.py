@@ -82,7 +82,8 @@ def test_good_sheet_previews_then_applies(client, signed_in):
     assert "确认 2 名学生，其中 1 名有变化" in text_of(applied)
     rows = {r.student_id: r for r in db.session.scalars(select(DailyStatus))}
     assert (rows[me.id].province, rows[me.id].city, rows[me.id].health) == ("湖北", "武汉", "fever")
-    assert rows[me.id].note == "体温38.2℃" and rows[me.id].source == "upload"
+    # cells are read in Unicode NFKC: "℃" is "°C"
+    assert rows[me.id].note == "体温38.2°C" and rows[me.id].source == "upload"
     assert rows[grad.id].health == "normal" and rows[grad.id].day.isoformat() == "2020-03-03"
     entries = db.session.scalars(
         select(TimelineEntry).where(TimelineEntry.kind == EntryKind.STATUS_CHANGE)
@@ -119,7 +120,7 @@ def test_gbk_csv_is_read(client, signed_in):
     assert db.session.scalar(select(DailyStatus.province)) == "河南"
 
 
-def test_bad_rows_are_refused_with_reasons_and_nothing_is_written(client, signed_in):
+def test_bad_rows_are_listed_with_reasons_and_the_good_ones_can_be_saved(client, signed_in):
     c = signed_in
     me, grad, other = c.own_student, c.graduate, c.other_student
     sheet = csv_sheet([
@@ -127,23 +128,24 @@ def test_bad_rows_are_refused_with_reasons_and_nothing_is_written(client, signed
         ["2099999999", "", "北京", "北京", "正常"],                      # row 2: unknown
         [other.student_number, other.name, "北京", "北京", "正常"],       # row 3: not mine
         [grad.student_number, grad.name, "北京", "北京", "打喷嚏"],       # row 4: health
-        [me.student_number, me.name, "河北", "保定", "正常"],             # row 5
+        [me.student_number, me.name, "河北", "保定", "正常"],             # row 5: good
         [me.student_number, me.name, "河北", "保定", "正常"],             # row 6: duplicate
         [grad.student_number, "王五", "北京", "北京", "正常"],            # row 7: again, misnamed
     ])
     response = upload(client, sheet)
+    assert response.status_code == 200
     page = text_of(response)
-    assert "表格未导入，没有保存任何内容" in page
     problems = re.findall(r'<tr data-problem="([\w-]+)"><td[^>]*>(\d+)</td>',
                           response.get_data(as_text=True))
     assert problems == [("not-your-student", "2"), ("not-your-student", "3"),
                         ("invalid-health", "4"), ("duplicate-row", "6"),
                         ("duplicate-row", "7"), ("name-mismatch", "7")]
+    assert "5 行有问题，未纳入" in page
     assert "学号 2099999999 不是您所带的学生" in page
     assert f"学号 {other.student_number} 不是您所带的学生" in page
     assert "无法识别的健康状况“打喷嚏”" in page and "居家隔离" in page
     assert f"学号 {me.student_number} 重复出现（首次出现在第 5 行）" in page
-    assert "确认并保存" not in page
+    assert "保存 1 行无误的数据" in page
     assert statuses() == 0
 
     english = text_of(client.post(
@@ -151,6 +153,25 @@ def test_bad_rows_are_refused_with_reasons_and_nothing_is_written(client, signed
         data={"sheet": (io.BytesIO(sheet), "sheet.csv")}, content_type="multipart/form-data"))
     assert "Student number 2099999999 is not one of your students." in english
     assert "Unknown health value “打喷嚏”" in english and "Isolated at home" in english
+    assert "Save the 1 good row" in english
+    assert statuses() == 0
+
+    client.post("/reports/daily/upload/confirm", data={"token": token_of(response)})
+    now = carried.statuses_for([me.id, grad.id], local_today(MORNING))
+    assert now[me.id].values == values.StatusValues("河北", "保定", False, "normal")
+    assert not now[grad.id].confirmed
+    assert statuses() == 1
+
+
+def test_a_sheet_of_bad_rows_only_is_refused_and_writes_nothing(client, signed_in):
+    other = signed_in.other_student
+    response = upload(client, csv_sheet([
+        ["学号", "姓名", "省份", "城市", "健康状况"],
+        [other.student_number, other.name, "北京", "北京", "正常"],
+    ]))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "表格未导入，没有保存任何内容" in page and "确认并保存" not in page
     assert statuses() == 0
 
 

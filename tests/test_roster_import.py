@@ -242,7 +242,7 @@ def test_english_headers_and_values(client, auth, college):
     client.post(url, data={"fingerprint": fingerprint_of(page)})
     student = db.session.scalars(select(Student).where(Student.student_number == "A-001")).one()
     assert (student.gender, student.programme, student.on_campus, student.phone) == (
-        "M", "master", True, "+8613800000000")
+        "M", "master", True, "13800000000")
 
 
 def test_title_rows_above_the_header_are_skipped(client, auth, college):
@@ -259,7 +259,8 @@ def test_confirm_refuses_a_preview_the_roster_no_longer_matches(client, auth, co
     data = csv_of([row_of(college.own_student, **{"班级": "2017级金融学2班"})])
     page, url = preview_page(client, data)
     fingerprint = fingerprint_of(page)
-    college.own_student.city = "上海"  # someone changes the student meanwhile
+    # someone moves the student meanwhile
+    college.own_student.province = college.own_student.city = "上海"
     db.session.commit()
     response = client.post(url, data={"fingerprint": fingerprint})
     assert response.headers["Location"] == url
@@ -329,7 +330,7 @@ def test_another_admins_upload_is_not_found(client, auth, college):
 
 @pytest.mark.parametrize("filename, data, message", [
     ("roster.csv", b"", "文件是空的。"),
-    ("roster.csv", "学号,名字,班级\n01,王,1班\n".encode(), "缺少以下列：姓名 / Name"),
+    ("roster.csv", "姓名,班级\n王,1班\n".encode(), "缺少以下列：学号 / Student number"),
     ("roster.csv", "编号,名字\n01,王\n".encode(), "没有一个列标题是 CareTrack 认识的。"),
     ("roster.csv", csv_of([], headers=ZH), "文件只有列标题，没有学生。"),
     ("roster.csv", csv_of([["1"] * 14], headers=ZH + ["Student number"]),
@@ -355,16 +356,24 @@ def test_files_that_cannot_be_imported(client, auth, college, imports_folder, fi
 
 def test_missing_columns_list_the_expected_ones(client, auth, college):
     auth.login(college.admin)
-    page = text_of(upload(client, csv_of([["01", "王"]], headers=["学号", "姓名"])))
-    assert "缺少以下列：性别 / Gender, 培养层次 / Programme, 年级 / Cohort, 班级 / Class, " \
-           "辅导员 / Counsellor" in page
+    page = text_of(upload(client, csv_of([["王", "1班"]], headers=["姓名", "班级"])))
+    assert "缺少以下列：学号 / Student number" in page
     assert "应有的列：" in page
     assert all(f"{zh} / {en}" in page for zh, en in zip(ZH, EN, strict=True))
     english = text_of(client.post(
         "/admin/roster/import?lang=en",
-        data={"file": (io.BytesIO(csv_of([["01"]], headers=["学号"])), "r.csv")},
+        data={"file": (io.BytesIO(csv_of([["王"]], headers=["姓名"])), "r.csv")},
         content_type="multipart/form-data"))
-    assert "Missing columns: 姓名 / Name" in english and "Expected columns:" in english
+    assert "Missing columns: 学号 / Student number" in english and "Expected columns:" in english
+
+
+def test_a_new_student_needs_the_required_columns_the_file_lacks(client, auth, college):
+    auth.login(college.admin)
+    page, _url = preview_page(client, csv_of([["0990001", "王"]], headers=["学号", "姓名"]))
+    text = text_of(page)
+    assert summary(page) == {"create": 0, "update": 0, "unchanged": 0, "errors": 5}
+    assert "文件没有 性别 / Gender 列，新学生需要此列。" in text
+    assert "文件没有 辅导员 / Counsellor 列，新学生需要此列。" in text
 
 
 def test_no_file_chosen(client, auth, college):
@@ -472,7 +481,7 @@ def test_formula_cells_are_stored_as_plain_text(client, auth, college):
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_round_trip_of_a_small_college(client, auth, college, fmt):
     college.own_student.student_number = "0000123"
-    college.own_student.phone = "+86 138 0000 0000"
+    college.own_student.phone = "13800000000"
     college.own_student.on_campus = True
     college.graduate.employed = True
     college.other_student.city = ""
@@ -510,10 +519,10 @@ def test_a_bad_row_1200_of_2458_leaves_the_database_as_it_was(client, auth, demo
     lines = _demo_rows(client, auth)
     # Every student moves to 拉萨 (2,458 updates), and row 1,200 has a bad cohort.
     header = lines[0].split(",")
-    city, cohort = header.index("所在城市"), header.index("年级")
+    province, city, cohort = (header.index(h) for h in ("所在省份", "所在城市", "年级"))
     rows = [line.split(",") for line in lines[1:]]
     for row in rows:
-        row[city] = "拉萨"
+        row[province], row[city] = "西藏", "拉萨"
     rows[1198][cohort] = "二〇一七"
     data = "\n".join([lines[0]] + [",".join(r) for r in rows]).encode()
     before = snapshot()
@@ -532,10 +541,10 @@ def test_a_failure_while_writing_row_1200_rolls_everything_back(
 ):
     lines = _demo_rows(client, auth)
     header = lines[0].split(",")
-    city = header.index("所在城市")
+    province, city = header.index("所在省份"), header.index("所在城市")
     rows = [line.split(",") for line in lines[1:]]
     for row in rows:
-        row[city] = "拉萨"
+        row[province], row[city] = "西藏", "拉萨"
     for n in range(5):  # five new students as well
         rows.append(new_row(f"09{n:08d}", "新同学", "counsellor1"))
     path = tmp_path / "roster.csv"
@@ -588,7 +597,7 @@ def test_command_dry_run_prints_the_report_and_writes_nothing(runner, college, t
     path = tmp_path / "roster.csv"
     path.write_bytes(csv_of([
         new_row("0990001", "新同学", "李老师"),
-        row_of(college.own_student, **{"所在城市": "上海"}),
+        row_of(college.own_student, **{"所在省份": "上海", "所在城市": "上海"}),
         row_of(college.other_student),
     ]))
     before = snapshot()
@@ -596,7 +605,7 @@ def test_command_dry_run_prints_the_report_and_writes_nothing(runner, college, t
     assert result.exit_code == 0, result.output
     assert "正在检查各行" in result.output
     for line in ("将新建：1", "将更新：1", "无变化：1", "错误：0",
-                 f"第 3 行，{college.own_student.student_number} 陈小明：所在城市：北京 → 上海",
+                 f"第 3 行，{college.own_student.student_number} 陈小明：所在省份：北京 → 上海；所在城市：北京 → 上海",
                  "试运行：未写入任何内容。"):
         assert line in result.output
     assert snapshot() == before
@@ -620,10 +629,10 @@ def test_command_with_errors_writes_nothing(runner, college, tmp_path):
     assert "未导入任何内容：请改正错误后再运行。" in result.output
     assert snapshot() == before
 
-    path.write_bytes("学号,姓名\n01,王\n".encode())
+    path.write_bytes("姓名,班级\n王,1班\n".encode())
     result = runner.invoke(args=["import-students", str(path)])
     assert result.exit_code == 1
-    assert "缺少以下列" in result.output and "应有的列：" in result.output
+    assert "缺少以下列：学号 / Student number" in result.output and "应有的列：" in result.output
     assert "  辅导员 / Counsellor" in result.output
 
 

@@ -18,6 +18,7 @@ from caretrack.admin import (  # noqa: E402,F401
     audit,
     audit_export,
     categories,
+    merges,
     roster,
     roster_import,
     status_rules,

@@ -4,7 +4,7 @@ The uploaded file waits in the instance folder under a random name between the s
 worker can confirm it.
 """
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,12 @@ from wtforms import HiddenField, SubmitField
 
 from caretrack.admin import bp
 from caretrack.models import now_utc
-from caretrack.services.roster_columns import COLUMNS, RosterFileError, read_roster
+from caretrack.services.roster_columns import (
+    BLANK_CELLS_HELP,
+    COLUMNS,
+    RosterFileError,
+    read_roster,
+)
 from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
 from caretrack.services.uploads import (
     discard_upload,
@@ -35,6 +40,7 @@ class RosterUploadForm(FlaskForm):
 
 class RosterConfirmForm(FlaskForm):
     fingerprint = HiddenField()
+    sheet = HiddenField()
     submit = SubmitField(_l("Import"))
 
 
@@ -65,6 +71,7 @@ def roster_import():
             return redirect(url_for("admin.roster_import_preview", token=token))
     return render_template(
         "admin/roster_import.html", form=form, columns=COLUMNS, expected=expected,
+        blank_cells_help=BLANK_CELLS_HELP,
         limit_mb=_upload_limit_mb(),
     ), status
 
@@ -83,12 +90,15 @@ def roster_import_preview(token: str):
     upload = _upload_or_flash(token)
     if upload is None:
         return redirect(url_for("admin.roster_import"))
+    sheet = request.args.get("sheet")
     try:
-        preview = preview_import(upload.filename, upload.data)
+        preview = preview_import(upload.filename, upload.data, sheet=sheet)
     except RosterFileError as exc:
         flash(exc.message, "danger")
+        if sheet is not None:
+            return redirect(url_for("admin.roster_import_preview", token=token))
         return redirect(url_for("admin.roster_import"))
-    form = RosterConfirmForm(fingerprint=preview.fingerprint)
+    form = RosterConfirmForm(fingerprint=preview.fingerprint, sheet=preview.sheet)
     return render_template(
         "admin/roster_import_preview.html", preview=preview, form=form, token=token,
         upload_form=RosterUploadForm(formdata=None), limit_mb=_upload_limit_mb(),
@@ -107,12 +117,13 @@ def roster_import_confirm(token: str):
     try:
         result = commit_write(lambda: import_roster(
             upload.filename, upload.data, form.fingerprint.data or "", current_user, now_utc(),
-            ip=client_address(),
+            ip=client_address(), sheet=form.sheet.data or None,
         )).result
     except (PreviewChanged, RosterFileError):
         flash(_("The roster changed since this preview. Check the new preview and confirm "
                 "again."), "warning")
-        return redirect(url_for("admin.roster_import_preview", token=token))
+        return redirect(url_for("admin.roster_import_preview", token=token,
+                                sheet=form.sheet.data or None))
     discard_upload(current_user, token)
     flash(_("Roster imported: %(created)d students created, %(updated)d updated, "
             "%(unchanged)d unchanged.", created=result.created, updated=result.updated,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from caretrack.extensions import db
 from caretrack.models import CareCategory, Programme, Role, Student, User
 from caretrack.services.cases import assign_category, change_concern_level
+from caretrack.services.places import place_codes
 from caretrack.services.status_rules import seed_default_rules
 from caretrack.services.users import create_user
 
@@ -198,6 +199,9 @@ def build_college(ctx) -> DemoSummary:
     for student in rng.sample([s for s in students if s.programme != Programme.MBA_PART_TIME], 6):
         student.on_campus = True
         student.province, student.city = "北京", "北京"
+    for student in students:
+        for name, code in place_codes(student.province, student.city).items():
+            setattr(student, name, code)
     db.session.add_all(students)
     db.session.flush()
 

@@ -29,6 +29,7 @@ from caretrack.models.student import (
     Gender,
     Programme,
     Student,
+    StudentMerge,
 )
 from caretrack.models.timeline import (
     EntryKind,
@@ -83,6 +84,7 @@ __all__ = [
     "StatusSuggestion",
     "StatusTrigger",
     "Student",
+    "StudentMerge",
     "SuggestionKind",
     "TimelineEntry",
     "TokenScope",

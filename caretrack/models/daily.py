@@ -50,6 +50,9 @@ class DailyStatus(db.Model):
     day: Mapped[date] = mapped_column(Date, index=True)
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
+    #: GB/T 2260 codes of the place (see caretrack.services.places); "" when unknown.
+    province_code: Mapped[str] = mapped_column(String(6), default="")
+    city_code: Mapped[str] = mapped_column(String(6), default="")
     on_campus: Mapped[bool] = mapped_column(Boolean, default=False)
     #: One of :class:`Health`.
     health: Mapped[str] = mapped_column(String(20), default=Health.NORMAL)

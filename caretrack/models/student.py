@@ -50,6 +50,10 @@ class Student(db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
+    #: GB/T 2260 codes of the province ("42") and city ("4201"); "" for a place the
+    #: provinces-and-cities dataset does not have (see caretrack.services.places).
+    province_code: Mapped[str] = mapped_column(String(6), default="")
+    city_code: Mapped[str] = mapped_column(String(6), default="")
     on_campus: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     #: Employed while studying (most part-time MBA students, some PhD students).
     employed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -58,6 +62,9 @@ class Student(db.Model):
     concern_level: Mapped[str] = mapped_column(String(10), default=ConcernLevel.NORMAL, index=True)
     #: Set by a counsellor to put the student in the deputy secretary's review queue.
     flagged_for_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set when the record was merged into another one (a duplicate): it is then only a
+    #: pointer to that record, so old links resolve, and every list leaves it out.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), index=True)
     #: When the deputy secretary last reviewed the student; orders the review queue.
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -152,3 +159,26 @@ class ConcernChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     set_by: Mapped[User] = relationship()
+
+
+class StudentMerge(db.Model):
+    """Two records of one student made one: what moved from the merged record to the
+    surviving one, so the merge can be undone while nothing new was written."""
+
+    __tablename__ = "student_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: JSON: {table: [row ids moved]}, and "_last": {table: the highest row id at the merge}.
+    moved: Mapped[str] = mapped_column(Text, default="{}")
+    #: The surviving record's version at the merge: a later edit of it stops the undo.
+    survivor_version: Mapped[int] = mapped_column(Integer)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    survivor: Mapped[Student] = relationship(foreign_keys=[survivor_id])
+    merged: Mapped[Student] = relationship(foreign_keys=[merged_id])
+    merged_by: Mapped[User | None] = relationship(foreign_keys=[merged_by_id])

@@ -70,6 +70,8 @@ class UploadForm(FlaskForm):
                        "location, on campus (optional), health, note (optional). Chinese or "
                        "English headers."),
     )
+    #: Which sheet of a workbook to read (empty: the first with the columns).
+    sheet_name = StringField(_l("Sheet"), validators=[Optional(), Length(max=31)])
 
 
 class ConfirmUploadForm(FlaskForm):

@@ -162,7 +162,7 @@ def upload():
     if form.validate_on_submit():
         data = form.sheet.data
         preview = sheet.preview_upload(current_user, data.filename or "", data.read(),
-                                       current_time())
+                                       current_time(), sheet_name=form.sheet_name.data or None)
         if preview.ok:
             token = sheet.upload_token(current_user, preview)
         elif preview.problems:

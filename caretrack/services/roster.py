@@ -13,7 +13,12 @@ from caretrack.access import roster_students
 from caretrack.labels import GENDER, PROGRAMME
 from caretrack.models import Student, User
 from caretrack.services.exports import ExportColumn
-from caretrack.services.roster_columns import COLUMNS, STUDENT_FIELDS, RosterAccounts
+from caretrack.services.roster_columns import (
+    BLANK_CELLS_HELP,
+    COLUMNS,
+    STUDENT_FIELDS,
+    RosterAccounts,
+)
 from caretrack.services.spreadsheets import csv_bytes
 
 
@@ -85,6 +90,8 @@ def template_file(fmt: str) -> bytes:
     for column in COLUMNS:
         guide.append([column.zh, column.en, _("Yes") if column.required else _("No"),
                       str(column.help)])
+    guide.append([])
+    guide.append([str(BLANK_CELLS_HELP)])
     for letter, width in zip("ABCD", (14, 22, 10, 70), strict=True):
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()

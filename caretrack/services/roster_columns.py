@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,10 +21,10 @@ from caretrack.labels import GENDER, PROGRAMME
 from caretrack.messages import message
 from caretrack.models import Gender, Programme, Role, User
 from caretrack.services.spreadsheets import (
+    Sheet,
     SpreadsheetError,
-    match_headers,
     normalise_header,
-    read_table,
+    read_sheet,
 )
 
 #: What a cell naming no account says, by the role the column names.
@@ -73,7 +74,8 @@ COLUMNS = [
     ),
     RosterColumn("cohort", "年级", _l("Cohort"), True,
                  _l("The year the student entered, e.g. 2017."),
-                 ("入学年份", "入学年级", "cohort year", "entry year", "intake", "year")),
+                 ("入学年份", "入学年级", "入学日期", "入学时间", "cohort year", "entry date",
+                  "entry year", "intake", "year")),
     RosterColumn("class_name", "班级", _l("Class"), True, _l("The class, e.g. 2017级会计学1班."),
                  ("班级名称", "class name"), 100),
     RosterColumn(
@@ -83,15 +85,20 @@ COLUMNS = [
     ),
     RosterColumn(
         "supervisor", "导师", _l("Supervisor"), False,
-        _l("Username or display name of a supervisor's account; empty for none."),
+        _l("Username or display name of a supervisor's account; empty for none (in an "
+           "update, - removes the supervisor)."),
         ("研究生导师", "指导教师", "导师账号", "advisor", "adviser", "supervisor username"),
     ),
-    RosterColumn("phone", "手机", _l("Phone"), False, _l("Mobile number, kept as text."),
+    RosterColumn("phone", "手机", _l("Phone"), False,
+                 _l("Mobile number: spaces, dashes and +86 are removed; an odd number is kept, "
+                    "with a warning."),
                  ("手机号", "手机号码", "联系电话", "电话", "mobile", "phone number"), 32),
     RosterColumn("province", "所在省份", _l("Province"), False,
-                 _l("Where the student is now: province."),
+                 _l("Where the student is now: province, e.g. 湖北 (or the whole place, e.g. "
+                    "湖北省武汉市)."),
                  ("省份", "所在省", "current province"), 50),
-    RosterColumn("city", "所在城市", _l("City"), False, _l("Where the student is now: city."),
+    RosterColumn("city", "所在城市", _l("City"), False,
+                 _l("Where the student is now: city, e.g. 武汉."),
                  ("城市", "所在市", "current city"), 50),
     RosterColumn("on_campus", "是否在校", _l("On campus (yes/no)"), False,
                  _l("是 or 否 (yes or no); empty means no."), ("在校", "on campus")),
@@ -108,6 +115,12 @@ STUDENT_FIELDS = [
     "student_number", "name", "gender", "programme", "cohort", "class_name", "counsellor_id",
     "supervisor_id", "phone", "province", "city", "on_campus", "employed",
 ]
+#: What a cell holds to clear an optional field in an update (a blank cell leaves it).
+CLEAR = frozenset({"-", "—", "——"})
+#: How an update treats blank cells, for the import page and the template.
+BLANK_CELLS_HELP = _l("Updating a student: a blank cell, or a column the file does not have, "
+                      "leaves the stored value as it is. To clear an optional field, write - "
+                      "in its cell.")
 #: Defaults of a new student for the optional columns a file leaves out.
 NEW_DEFAULTS = {"supervisor_id": None, "phone": "", "province": "", "city": "",
                 "on_campus": False, "employed": False}
@@ -139,7 +152,15 @@ _YES = {_fold(v) for v in ("是", "y", "yes", "true", "1", "√", "✓", "在校
 _NO = {_fold(v) for v in ("否", "n", "no", "false", "0", "", "×", "不在校", "离校", "校外",
                           "不在职")}
 _COHORT = re.compile(r"^(\d{4})(?:级|年|\.0+)?$")
+#: An entry date as the cohort: "2017-09-01", "2017/9/1", "2017.09", "2017年9月1日".
+_ENTRY_DATE = re.compile(r"^(\d{4})[-/.年]\d{1,2}(?:[-/.月]\d{1,2}日?)?(?:T[\d:]+)?$")
+#: Excel's day numbers of 1950-01-01 and 2099-12-31: a date cell exported as its number.
+_SERIALS = range(18264, 73051)
 _SHORTENED_NUMBER = re.compile(r"^\d+(?:\.\d+)?e\+?\d+$|^\d+\.0+$", re.IGNORECASE)
+
+
+#: Day 0 of Excel's date numbers (with its 1900 leap-year bug folded in).
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 class CellError(ValueError):
@@ -252,7 +273,9 @@ def _parse_programme(text: str, people) -> str:
 
 
 def _parse_cohort(text: str, people) -> int:
-    match = _COHORT.match(text)
+    match = _COHORT.match(text) or _ENTRY_DATE.match(text)
+    if match is None and text.isdigit() and int(text) in _SERIALS:
+        return (EXCEL_EPOCH + timedelta(days=int(text))).year
     if not match or not 1950 <= int(match.group(1)) <= 2100:
         raise CellError(_(
             "Write the year the student entered, e.g. 2017, not %(value)s.", value=text or "—"
@@ -325,10 +348,6 @@ def normalised_headers() -> set[str]:
     return {normalise_header(h) for c in COLUMNS for h in c.headers()}
 
 
-#: Rows at the top of a sheet searched for the header row (title rows above it are skipped).
-HEADER_SEARCH_ROWS = 10
-
-
 class RosterFileError(ValueError):
     """The file as a whole cannot be imported; ``message`` says why, for the admin."""
 
@@ -358,6 +377,8 @@ def _file_error(exc: SpreadsheetError) -> RosterFileError:
         return RosterFileError(message(f"sheet-{exc.code}", value=exc.detail), unreadable=True)
     if exc.code == "too-many-rows":
         return RosterFileError(message("upload-too-many-rows", value=exc.detail))
+    if exc.code == "unknown-sheet":
+        return RosterFileError(_("The file has no sheet called %(name)s.", name=exc.detail))
     if exc.code == "duplicate-columns":
         return RosterFileError(
             _("The column %(column)s appears twice. Keep one of them.", column=exc.detail),
@@ -368,48 +389,31 @@ def _file_error(exc: SpreadsheetError) -> RosterFileError:
     ), unreadable=True)
 
 
-def _find_header(table) -> tuple[dict[str, int], list[str], list[tuple[int, list[str]]]]:
-    """Find the header row (the first row, or a later one under title rows) and map it."""
-    candidates = [(-1, table.headers)] + [
-        (i, cells) for i, (_n, cells) in enumerate(table.rows[: HEADER_SEARCH_ROWS - 1])
-    ]
-    aliases = header_aliases()
-    best = None
-    for position, headers in candidates:
-        try:
-            found = match_headers(headers, aliases, [])
-        except SpreadsheetError as exc:
-            if position == -1:
-                raise _file_error(exc) from exc
-            continue  # a data row whose values happen to look like headers
-        if all(f in found for f in REQUIRED):
-            return found, headers, table.rows[position + 1:]
-        if best is None or len(found) > len(best[1]):
-            best = (headers, found)
-    headers, found = best
-    missing = [COLUMN_BY_FIELD[f] for f in REQUIRED if f not in found]
-    if not found:
-        message = _("None of the column headers is one CareTrack knows.")
-    else:
-        message = _(
-            "Missing columns: %(columns)s.",
-            columns=", ".join(f"{c.zh} / {c.en}" for c in missing),
-        )
-    raise RosterFileError(message, expected_columns())
+def read_roster(filename: str, data: bytes, sheet: str | None = None) -> Sheet:
+    """Read the roster's sheet (``sheet`` by name, by default the first with a student number
+    column) and find its columns under any title rows. Only the student number column is
+    required of the file: a column it lacks is left as it is by an update, and is that row's
+    error for a new student.
 
-
-def read_roster(filename: str, data: bytes):
-    """Read the file and find its columns.
-
-    :return: (column index by field, headers, data rows) of the sheet.
-    :raise RosterFileError: empty, not a spreadsheet, undecodable, columns missing or twice,
-        or no student row.
+    :raise RosterFileError: empty, not a spreadsheet, undecodable, no such sheet, no student
+        number column, a column twice, or no student row.
     """
     try:
-        table = read_table(filename, data)
+        found = read_sheet(filename, data, header_aliases(), ["student_number"], sheet=sheet)
     except SpreadsheetError as exc:
+        if exc.code == "missing-columns":
+            raise _missing_columns(filename, data) from exc
         raise _file_error(exc) from exc
-    columns, headers, rows = _find_header(table)
-    if not rows:
+    if not found.rows:
         raise RosterFileError(_("The file has column headers but no students."))
-    return columns, headers, rows
+    return found
+
+
+def _missing_columns(filename: str, data: bytes) -> RosterFileError:
+    """The file has no student number column: say so, or that no header is known at all."""
+    if not read_sheet(filename, data, header_aliases(), []).columns:
+        return RosterFileError(_("None of the column headers is one CareTrack knows."),
+                               expected_columns())
+    column = COLUMN_BY_FIELD["student_number"]
+    return RosterFileError(_("Missing columns: %(columns)s.",
+                             columns=f"{column.zh} / {column.en}"), expected_columns())

@@ -13,6 +13,7 @@ preview and confirmation in :mod:`caretrack.services.uploads`.
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,18 +22,24 @@ from itertools import islice
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.services import rechecks
 from caretrack.services.audit import record_event
+from caretrack.services.phones import normalise_phone
+from caretrack.services.places import normalise_place, place_codes, place_key
 from caretrack.services.roster import export_columns as export_columns
 from caretrack.services.roster import roster_rows_query as roster_rows_query
 from caretrack.services.roster_columns import (
+    CLEAR,
     COLUMN_BY_ATTRIBUTE,
+    COLUMN_BY_FIELD,
     NEW_DEFAULTS,
     PARSERS,
     PERSON_FIELDS,
+    REQUIRED,
     STUDENT_FIELDS,
     CellError,
     RosterAccounts,
@@ -42,11 +49,14 @@ from caretrack.services.roster_columns import (
 )
 from caretrack.services.roster_columns import COLUMNS as COLUMNS
 from caretrack.services.roster_columns import RosterFileError as RosterFileError
-from caretrack.services.spreadsheets import unneutralise
+from caretrack.services.spreadsheets import Sheet, SkippedRow, unneutralise
+from caretrack.services.student_numbers import NumberIndex
 from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
 CHUNK = 1000
+#: Records sharing a value beyond which the value is no sign of a duplicate.
+DUPLICATE_GROUP_MAX = 5
 
 
 class PreviewChanged(RuntimeError):
@@ -106,6 +116,18 @@ class RosterPreview:
     #: Students in CareTrack whose number is not in the file (left as they are).
     not_in_file: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Rows whose student was found only once the number's lost leading zeros were put back.
+    matched: list[RowError] = field(default_factory=list)
+    #: Cells kept, but worth a look (an odd phone, a number shorter than the others).
+    warnings: list[RowError] = field(default_factory=list)
+    #: Possible duplicates, within the file and against CareTrack.
+    duplicates: list["Duplicate"] = field(default_factory=list)
+    #: The sheet read ("" for a CSV file), every sheet's name, the header's row.
+    sheet: str = ""
+    sheet_names: list[str] = field(default_factory=list)
+    header_row: int = 1
+    #: Rows the reader left out, and why.
+    skipped: list[SkippedRow] = field(default_factory=list)
     fingerprint: str = ""
     #: "Display name (username)" of the counsellor and supervisor accounts, by id.
     accounts: dict[int, str] = field(default_factory=dict)
@@ -128,54 +150,137 @@ class ImportResult:
 
 
 def _load_existing() -> dict[str, tuple]:
-    """Return every student's importable fields by student number, in one query."""
+    """Return every current student's importable fields by student number, in one query
+    (records merged into another are left out: see :func:`_merged_numbers`)."""
     columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
-    return {row[1]: tuple(row) for row in db.session.execute(select(*columns))}
+    return {row[1]: tuple(row) for row in db.session.execute(
+        select(*columns).where(Student.merged_into_id.is_(None)))}
+
+
+def _merged_numbers() -> dict[str, str]:
+    """The numbers of records merged into another, with the number of the one they point to."""
+    survivor = aliased(Student)
+    points = dict(db.session.execute(
+        select(Student.student_number, survivor.student_number)
+        .join(survivor, survivor.id == Student.merged_into_id)).all())
+    for number, target in points.items():
+        while target in points:  # merged into a record merged later in turn
+            target = points[target]
+        points[number] = target
+    return points
 
 
 
 def check_roster(
     filename: str,
-    columns: dict[str, int],
-    headers: list[str],
-    rows: list[tuple[int, list[str]]],
+    sheet: Sheet,
     progress: Callable[[int], None] | None = None,
 ) -> RosterPreview:
-    """Check every row against the database and work out what an import would change."""
+    """Check every row against the database and work out what an import would change.
+
+    A student is found by number, tolerating a leading zero the spreadsheet dropped (shown
+    as a note). In an update a blank cell and a missing column leave the stored value; a
+    :data:`CLEAR` cell clears an optional field. A new student needs every required column.
+    """
+    columns, headers, rows = sheet.columns, sheet.headers, sheet.rows
     people = RosterAccounts()
     existing = _load_existing()
+    merged = _merged_numbers()
+    index = NumberIndex([*existing, *merged])
     ordered = sorted(columns.items(), key=lambda item: item[1])
     fields = [f for f, _i in ordered]
     letters = {f: get_column_letter(i + 1) for f, i in ordered}
-    preview = RosterPreview(filename=filename, rows=len(rows), fields=fields)
+    number_column = columns["student_number"]
+    preview = RosterPreview(filename=filename, rows=len(rows), fields=fields,
+                            sheet=sheet.name, sheet_names=sheet.sheet_names,
+                            header_row=sheet.header_row, skipped=sheet.skipped)
+    missing_required = [COLUMN_BY_FIELD[f] for f in REQUIRED if f not in columns]
     first_row: dict[str, int] = {}
-    in_file: set[str] = set()
+    in_file: dict[str, int] = {}
     attr_index = {a: i + 1 for i, a in enumerate(STUDENT_FIELDS)}
+    others = [(name, i) for name, i in ordered if name != "student_number"]
 
-    for done, (number, cells) in enumerate(rows, start=1):
+    def error(row: int, name: str, text: str) -> RowError:
+        return RowError(row, letters[name], headers[columns[name]], text)
+
+    for done, (row, cells) in enumerate(rows, start=1):
         if progress is not None and done % 500 == 0:
             progress(500)
         values: dict = {}
         row_errors = []
-        for name, index in ordered:
-            text = unneutralise(cells[index]) if index < len(cells) else ""
-            try:
-                values[attribute_of(name)] = PARSERS[name](text, people)
-            except CellError as exc:
-                row_errors.append(RowError(number, letters[name], headers[index], str(exc)))
-        student_number = values.get("student_number")
+        given = unneutralise(cells[number_column])
+        try:
+            given = PARSERS["student_number"](given, people)
+        except CellError as exc:
+            row_errors.append(error(row, "student_number", str(exc)))
+            given = None
+        current = None
+        student_number = given
+        if given is not None:
+            match = index.find(given)
+            if match.ambiguous:
+                row_errors.append(error(row, "student_number", _(
+                    "%(number)s matches several students (%(numbers)s): write the number in "
+                    "full.", number=given, numbers=", ".join(match.ambiguous))))
+                student_number = None
+            elif match.number is not None:
+                student_number = merged.get(match.number, match.number)
+                if match.number in merged:
+                    preview.matched.append(RowError(
+                        row, letters["student_number"], headers[number_column],
+                        _("%(given)s was merged into %(stored)s: the row updates %(stored)s.",
+                          given=given, stored=student_number)))
+                current = existing[student_number]
+                if match.repaired:
+                    preview.matched.append(RowError(
+                        row, letters["student_number"], headers[number_column],
+                        _("Matched %(given)s → %(stored)s (leading zero lost).",
+                          given=given, stored=student_number)))
+            elif index.looks_shortened(given):
+                preview.warnings.append(error(row, "student_number", _(
+                    "%(number)s is shorter than the other student numbers (%(width)d digits): "
+                    "check that it lost no leading zero.", number=given, width=index.width)))
         if student_number is not None:
             if student_number in first_row:
-                row_errors.append(RowError(
-                    number, letters["student_number"], headers[columns["student_number"]],
-                    _("Student number %(number)s is already in row %(row)d of the file.",
-                      number=student_number, row=first_row[student_number]),
-                ))
+                row_errors.append(error(row, "student_number", _(
+                    "Student number %(number)s is already in row %(row)d of the file.",
+                    number=student_number, row=first_row[student_number])))
             else:
-                first_row[student_number] = number
-        current = existing.get(student_number) if student_number is not None else None
+                first_row[student_number] = row
+            values["student_number"] = student_number
+        if current is None:
+            for column in missing_required:
+                if column.field != "student_number":
+                    row_errors.append(RowError(row, "", column.zh, _(
+                        "The file has no %(column)s column; a new student needs it.",
+                        column=f"{column.zh} / {column.en}")))
+        for name, i in others:
+            text = unneutralise(cells[i]) if i < len(cells) else ""
+            attribute = attribute_of(name)
+            if current is not None and text == "":
+                continue  # a blank cell leaves the stored value as it is
+            if text in CLEAR:
+                if COLUMN_BY_FIELD[name].required:
+                    row_errors.append(error(row, name, _(
+                        "%(column)s cannot be cleared.", column=str(COLUMN_BY_FIELD[name].label))))
+                else:
+                    values[attribute] = NEW_DEFAULTS[attribute]
+                continue
+            try:
+                values[attribute] = PARSERS[name](text, people)
+            except CellError as exc:
+                row_errors.append(error(row, name, str(exc)))
+                continue
+            if name == "phone":
+                values["phone"], odd = normalise_phone(values["phone"])
+                if odd:
+                    preview.warnings.append(error(row, name, _(
+                        "%(phone)s is not an 11-digit mobile number nor a landline with its "
+                        "area code; it is kept as written.", phone=values["phone"])))
         if current is not None:
-            in_file.add(student_number)
+            in_file[student_number] = row
+        if "province" in values or "city" in values:
+            _normalise_place(values, current, attr_index)
         for name in PERSON_FIELDS:
             account = values.get(attribute_of(name))
             if account is None:
@@ -183,15 +288,14 @@ def check_roster(
             values[attribute_of(name)] = account.id
             stored = current[attr_index[attribute_of(name)]] if current else None
             if not account.active and stored != account.id:
-                row_errors.append(RowError(
-                    number, letters[name], headers[columns[name]],
-                    _("The account %(name)s is deactivated.", name=account.username),
+                row_errors.append(error(
+                    row, name, _("The account %(name)s is deactivated.", name=account.username)
                 ))
         if row_errors:
             preview.errors.extend(row_errors)
             continue
         if current is None:
-            preview.creates.append(NewStudent(number, {**NEW_DEFAULTS, **values}))
+            preview.creates.append(NewStudent(row, {**NEW_DEFAULTS, **values}))
             continue
         changes = []
         after = {}
@@ -207,19 +311,90 @@ def check_roster(
                 ))
         if changes:
             preview.updates.append(StudentUpdate(
-                number, current[0], student_number, after["name"], after, changes
+                row, current[0], student_number, after["name"], after, changes
             ))
         else:
             preview.unchanged += 1
     if progress is not None and len(rows) % 500:
         progress(len(rows) % 500)
     preview.not_in_file = len(existing) - len(in_file)
+    preview.duplicates = find_duplicates(preview, existing, in_file)
     preview.accounts = {
         account_id: display_value("counsellor_id", account_id, people)
         for account_id in people.by_id
     }
     preview.fingerprint = _fingerprint(preview)
     return preview
+
+
+@dataclass(slots=True)
+class DuplicateMember:
+    #: The file's row (None: a student of CareTrack the file does not name).
+    row: int | None
+    #: The stored student (None: a student the file would create).
+    student_id: int | None
+    student_number: str
+    name: str
+    class_name: str
+
+
+@dataclass(slots=True)
+class Duplicate:
+    """Records that may be one student: ``reason`` is "number" (the same name, numbers equal
+    up to lost leading zeros), "phone" or "class" (the same name in the same class)."""
+
+    reason: str
+    members: list[DuplicateMember]
+
+
+def find_duplicates(preview: RosterPreview, existing: dict[str, tuple],
+                    in_file: dict[str, int]) -> list[Duplicate]:
+    """Possible duplicates among the file's students and CareTrack's, each group holding at
+    least one of the file's rows."""
+    name_at, class_at, phone_at = (1 + STUDENT_FIELDS.index(f)
+                                   for f in ("name", "class_name", "phone"))
+    records: dict[object, tuple] = {
+        row[0]: (in_file.get(number), row[0], number, row[name_at], row[class_at], row[phone_at])
+        for number, row in existing.items()
+    }
+    for change in preview.updates:
+        v = change.values
+        records[change.student_id] = (change.row, change.student_id, change.student_number,
+                                      v["name"], v["class_name"], v["phone"])
+    for new in preview.creates:
+        v = new.values
+        records[("row", new.row)] = (new.row, None, v["student_number"], v["name"],
+                                     v["class_name"], v["phone"])
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for record in records.values():
+        _row, _id, number, name, class_name, phone = record
+        groups[("number", name, number.lstrip("0"))].append(record)
+        groups[("class", name, class_name)].append(record)
+        if phone:
+            groups[("phone", phone)].append(record)
+    found = []
+    for key, members in groups.items():
+        # a value shared by many (a placeholder phone, a common name) is no sign of a duplicate
+        if 1 < len(members) <= DUPLICATE_GROUP_MAX and any(m[0] is not None for m in members):
+            found.append(Duplicate(key[0], [
+                DuplicateMember(m[0], m[1], m[2], m[3], m[4])
+                for m in sorted(members, key=lambda m: (m[0] is None, m[0] or 0, m[2]))
+            ]))
+    order = {"number": 0, "phone": 1, "class": 2}
+    found.sort(key=lambda d: (order[d.reason], min(m.row or 0 for m in d.members if m.row)))
+    return found
+
+
+def _normalise_place(values: dict, current: tuple | None, attr_index: dict) -> None:
+    """Store the row's place as the places normaliser names it; one the student already has,
+    in another spelling ("天津市/和平区" for 天津), is no change."""
+    stored = (current[attr_index["province"]], current[attr_index["city"]]) if current else ("", "")
+    province, city = values.get("province", stored[0]), values.get("city", stored[1])
+    if current is not None and place_key(province, city) == place_key(*stored):
+        values["province"], values["city"] = stored
+        return
+    place = normalise_place(province, city)
+    values["province"], values["city"] = place.province[:50], place.city[:50]
 
 
 def _fingerprint(preview: RosterPreview) -> str:
@@ -239,14 +414,14 @@ def _fingerprint(preview: RosterPreview) -> str:
 
 
 def preview_import(
-    filename: str, data: bytes, progress: Callable[[int], None] | None = None
+    filename: str, data: bytes, progress: Callable[[int], None] | None = None,
+    sheet: str | None = None,
 ) -> RosterPreview:
     """Work out what importing the file would do, without writing anything.
 
     :raise RosterFileError: the file as a whole cannot be imported.
     """
-    columns, headers, rows = read_roster(filename, data)
-    return check_roster(filename, columns, headers, rows, progress)
+    return check_roster(filename, read_roster(filename, data, sheet), progress)
 
 
 def _chunks(items: Iterable, size: int = CHUNK):
@@ -274,18 +449,20 @@ def apply_import(
     for chunk in _chunks(preview.creates):
         db.session.execute(
             insert(table),
-            [{**new.values, "created_at": now, "updated_at": now, "version_id": 1}
+            [{**new.values, **place_codes(new.values["province"], new.values["city"]),
+              "created_at": now, "updated_at": now, "version_id": 1}
              for new in chunk],
         )
         if progress is not None:
             progress(len(chunk))
     if preview.updates:
         changing = [name for name in STUDENT_FIELDS if name != "student_number"]
+        codes = ["province_code", "city_code"]
         statement = (
             update(table)
             .where(table.c.id == bindparam("b_id"))
             .values(
-                {name: bindparam(f"b_{name}") for name in changing}
+                {name: bindparam(f"b_{name}") for name in changing + codes}
                 | {"updated_at": bindparam("b_updated_at"), "version_id": table.c.version_id + 1}
             )
         )
@@ -293,6 +470,8 @@ def apply_import(
             params = [
                 {"b_id": change.student_id, "b_updated_at": now}
                 | {f"b_{name}": change.values[name] for name in changing}
+                | {f"b_{name}": code for name, code in place_codes(
+                    change.values["province"], change.values["city"]).items()}
                 for change in chunk
             ]
             result = db.session.execute(statement, params)
@@ -314,14 +493,15 @@ def apply_import(
 
 
 def import_roster(
-    filename: str, data: bytes, fingerprint: str, user: User | None, now: datetime, ip: str = ""
+    filename: str, data: bytes, fingerprint: str, user: User | None, now: datetime, ip: str = "",
+    sheet: str | None = None,
 ) -> ImportResult:
     """Check the file again and apply it if it would still do exactly what the admin saw.
 
     :raise RosterFileError: the file cannot be imported.
     :raise PreviewChanged: the preview differs from the one with ``fingerprint``.
     """
-    preview = preview_import(filename, data)
+    preview = preview_import(filename, data, sheet=sheet)
     if preview.errors or preview.fingerprint != fingerprint:
         raise PreviewChanged("the preview changed")
     return apply_import(preview, user, now, ip=ip)

@@ -7,6 +7,8 @@ spreadsheet program would run as formulas.
 
 import csv
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -53,9 +55,29 @@ class Table:
     rows: list[tuple[int, list[str]]]
 
 
+#: Characters dropped from every cell: zero-width spaces and joiners, byte-order marks.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+#: A number typed with spaces in it ("136 0013 6000", "+86 136 0013 6000").
+_SPACED_NUMBER = re.compile(r"^\+?\d[\d ]*\d$")
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` as every cell is compared: Unicode NFKC (full-width digits, letters and
+    the ideographic space become their plain forms), no invisible characters, trimmed, and
+    a number's inner spaces removed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = text.strip()
+    if " " in text and _SPACED_NUMBER.match(text):
+        text = text.replace(" ", "")
+    return text
+
+
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return clean_text(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
@@ -64,7 +86,7 @@ def _text(value) -> str:
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_text(str(value))
 
 
 def _decode_csv(data: bytes) -> str:
@@ -127,39 +149,119 @@ def _bounded(rows: Iterable, limits: UploadLimits) -> Iterator:
         yield row
 
 
-def _read_xlsx(data: bytes, limits: UploadLimits) -> list[list[str]]:
-    _check_zip(data, limits)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+#: A formula whose value can be read without computing it: =HYPERLINK("url", "text"), ="text".
+_HYPERLINK = re.compile(r'^=\s*HYPERLINK\(\s*"((?:[^"]|"")*)"\s*(?:[,;]\s*"((?:[^"]|"")*)"\s*)?\)$',
+                        re.IGNORECASE)
+_STRING_FORMULA = re.compile(r'^=\s*"((?:[^"]|"")*)"$')
+
+
+def formula_text(formula: str) -> str:
+    """The value of a formula that has no cached value, where it can be read without
+    computing anything: a HYPERLINK's text (or its address), a quoted string; else ""."""
+    match = _HYPERLINK.match(formula.strip())
+    if match:
+        return (match.group(2) if match.group(2) is not None else match.group(1)).replace('""', '"')
+    match = _STRING_FORMULA.match(formula.strip())
+    return match.group(1).replace('""', '"') if match else ""
+
+
+def _xlsx_rows(workbook, name: str, limits: "UploadLimits") -> list[list]:
+    sheet = workbook[name]
+    # The <dimension> a file declares may be wrong (some programs write "A1"), which
+    # would cut rows off: read every row the sheet really has.
+    sheet.reset_dimensions()
+    return [list(row) for row in _bounded(sheet.iter_rows(values_only=True), limits)]
+
+
+class _Workbook:
+    """An XLSX file's sheets, read one at a time: each cell's value, a formula's value as the
+    program that saved the file computed it (its cached value)."""
+
+    def __init__(self, data: bytes, limits: "UploadLimits"):
+        _check_zip(data, limits)
+        self.data, self.limits = data, limits
         try:
-            sheet = workbook.worksheets[0]
-            # The <dimension> a file declares may be wrong (some programs write "A1"), which
-            # would cut rows off: read every row the sheet really has.
-            sheet.reset_dimensions()
-            return [[_text(v) for v in row]
-                    for row in _bounded(sheet.iter_rows(values_only=True), limits)]
+            self.formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            self.names = list(self.formulas.sheetnames)
+        except Exception as exc:  # noqa: BLE001 - any failure here means the file is unreadable
+            raise SpreadsheetError("not-a-spreadsheet") from exc
+        if not self.names:
+            raise SpreadsheetError("empty")
+
+    def rows(self, name: str) -> list[list[str]]:
+        try:
+            raw = _xlsx_rows(self.formulas, name, self.limits)
+            formulas = [(r, c) for r, row in enumerate(raw) for c, v in enumerate(row)
+                        if isinstance(v, str) and v.startswith("=")]
+            if formulas:
+                self._resolve(name, raw, formulas)
+            return [[_text(v) for v in row] for row in raw]
+        except SpreadsheetError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise SpreadsheetError("not-a-spreadsheet") from exc
+
+    def _resolve(self, name: str, raw: list[list], formulas: list[tuple[int, int]]) -> None:
+        """Replace each formula by its cached value, or by what :func:`formula_text` reads."""
+        values = load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
+        try:
+            cached = _xlsx_rows(values, name, self.limits)
         finally:
-            workbook.close()
-    except SpreadsheetError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure here means the file is unreadable
-        raise SpreadsheetError("not-a-spreadsheet") from exc
+            values.close()
+        for r, c in formulas:
+            value = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
+            raw[r][c] = value if value not in (None, "") else formula_text(raw[r][c])
+
+    def close(self) -> None:
+        self.formulas.close()
 
 
-def _read_csv(data: bytes, limits: UploadLimits) -> list[list[str]]:
+def _read_csv(data: bytes, limits: "UploadLimits") -> list[list[str]]:
     text = _decode_csv(data)
     if "\x00" in text:
         raise SpreadsheetError("not-a-spreadsheet")
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_csv_delimiter(text))
-        return [[cell.strip() for cell in row] for row in _bounded(reader, limits)]
+        return [[clean_text(cell) for cell in row] for row in _bounded(reader, limits)]
     except csv.Error as exc:
         raise SpreadsheetError("not-a-spreadsheet") from exc
 
 
-def read_table(filename: str, data: bytes, limits: UploadLimits | None = None) -> Table:
-    """Read the first sheet of an XLSX file, or a CSV file in UTF-8 or GBK, within ``limits``
-    (default: the configured ones).
+def _kind(filename: str, data: bytes) -> str:
+    """"xlsx" or "csv" (UTF-16 text exports included).
+
+    :raise SpreadsheetError: empty, an old binary .xls, or not a spreadsheet.
+    """
+    if not data.strip():
+        raise SpreadsheetError("empty")
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(OLE_MAGIC):
+        raise SpreadsheetError("old-excel")
+    if data.startswith(OTHER_MAGIC):
+        raise SpreadsheetError("not-a-spreadsheet")
+    if data.startswith(UTF16_BOMS):
+        return "csv"
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or b"\x00" in data[:1024]:
+        raise SpreadsheetError("not-a-spreadsheet")
+    return "csv"
+
+
+def _table(raw: list[list[str]]) -> Table:
+    numbered = [(n, row) for n, row in enumerate(raw, start=1) if any(row)]
+    if not numbered:
+        raise SpreadsheetError("empty")
+    (_, headers), rows = numbered[0], numbered[1:]
+    return Table(headers=list(headers), rows=_padded(rows, len(headers)))
+
+
+def _padded(rows, width: int) -> list[tuple[int, list[str]]]:
+    return [(n, (row + [""] * width)[:width] if len(row) < width else row) for n, row in rows]
+
+
+def read_table(filename: str, data: bytes, limits: "UploadLimits | None" = None) -> Table:
+    """Read the first sheet of an XLSX file, or a CSV file in UTF-8, GBK or UTF-16, within
+    ``limits`` (default: the configured ones); its first non-blank row is the header.
 
     :raise SpreadsheetError: "empty", "not-a-spreadsheet", "old-excel" (a binary .xls) or
         "encoding" (a CSV neither in UTF-8, GBK/GB18030 nor UTF-16 with a byte-order mark);
@@ -167,27 +269,137 @@ def read_table(filename: str, data: bytes, limits: UploadLimits | None = None) -
         "too-many-rows".
     """
     limits = limits or UploadLimits.configured()
-    if not data.strip():
+    if _kind(filename, data) == "csv":
+        return _table(_read_csv(data, limits))
+    workbook = _Workbook(data, limits)
+    try:
+        return _table(workbook.rows(workbook.names[0]))
+    finally:
+        workbook.close()
+
+
+@dataclass
+class SkippedRow:
+    """A row the reader left out: ``reason`` is "title" (above the header), "blank" (between
+    rows of data) or "header" (the header again)."""
+
+    row: int
+    reason: str
+
+
+@dataclass
+class Sheet:
+    """One sheet of an uploaded file, its header found and its columns mapped."""
+
+    #: The sheet's name ("" for a CSV file).
+    name: str
+    #: Every sheet's name, in the file's order (one "" for a CSV file).
+    sheet_names: list[str]
+    #: Spreadsheet row number of the header.
+    header_row: int
+    headers: list[str]
+    #: Column index by field.
+    columns: dict[str, int]
+    #: (spreadsheet row number, cells as clean text, as wide as the header).
+    rows: list[tuple[int, list[str]]]
+    skipped: list[SkippedRow]
+
+
+#: Rows at the top of a sheet searched for the header row (title rows above it are skipped).
+HEADER_SEARCH_ROWS = 20
+
+
+def _locate(raw: list[list[str]], aliases: dict[str, Iterable[str]],
+            required: list[str]) -> tuple[int, dict[str, int]]:
+    """Find the header row: among the first rows, the one with every required field that
+    names the most fields (the first of them on a tie).
+
+    :return: (index in ``raw``, column index by field).
+    :raise SpreadsheetError: "empty", "missing-columns" (detail: the fields missing from the
+        row that came closest, comma-separated) or "duplicate-columns".
+    """
+    best: tuple[int, dict[str, int]] | None = None
+    closest: dict[str, int] = {}
+    duplicate: SpreadsheetError | None = None
+    searched = 0
+    for index, row in enumerate(raw):
+        if not any(row):
+            continue
+        searched += 1
+        if searched > HEADER_SEARCH_ROWS:
+            break
+        try:
+            found = match_headers(row, aliases, [])
+        except SpreadsheetError as exc:
+            duplicate = duplicate or exc
+            continue
+        if all(f in found for f in required):
+            if best is None or len(found) > len(best[1]):
+                best = (index, found)
+        elif len(found) > len(closest):
+            closest = found
+    if best is not None:
+        return best
+    if searched == 0:
         raise SpreadsheetError("empty")
-    if data.startswith(b"PK\x03\x04"):
-        raw = _read_xlsx(data, limits)
-    elif data.startswith(OLE_MAGIC):
-        raise SpreadsheetError("old-excel")
-    elif data.startswith(OTHER_MAGIC):
-        raise SpreadsheetError("not-a-spreadsheet")
-    elif data.startswith(UTF16_BOMS):
-        raw = _read_csv(data, limits)
-    elif filename.lower().endswith((".xlsx", ".xlsm", ".xls")) or b"\x00" in data[:1024]:
-        raise SpreadsheetError("not-a-spreadsheet")
-    else:
-        raw = _read_csv(data, limits)
-    numbered = [(n, row) for n, row in enumerate(raw, start=1) if any(row)]
-    if not numbered:
-        raise SpreadsheetError("empty")
-    (_, headers), rows = numbered[0], numbered[1:]
-    width = len(headers)
-    rows = [(n, (row + [""] * width)[:width] if len(row) < width else row) for n, row in rows]
-    return Table(headers=[h.strip() for h in headers], rows=rows)
+    if duplicate is not None:
+        raise duplicate
+    raise SpreadsheetError("missing-columns", ",".join(f for f in required if f not in closest))
+
+
+def _sheet(name: str, names: list[str], raw: list[list[str]],
+           aliases: dict[str, Iterable[str]], required: list[str]) -> Sheet:
+    index, columns = _locate(raw, aliases, required)
+    headers = raw[index]
+    skipped = [SkippedRow(n, "title") for n, row in enumerate(raw[:index], start=1) if any(row)]
+    header_key = [normalise_header(h) for h in headers]
+    rows, blanks = [], []
+    for n, row in enumerate(raw[index + 1:], start=index + 2):
+        if not any(row):
+            blanks.append(n)
+        elif [normalise_header(c) for c in row[:len(headers)]] == header_key:
+            skipped.append(SkippedRow(n, "header"))
+        else:
+            rows.append((n, row))
+    last = rows[-1][0] if rows else 0
+    skipped += [SkippedRow(n, "blank") for n in blanks if n < last]
+    skipped.sort(key=lambda s: s.row)
+    return Sheet(name, names, index + 1, list(headers), columns,
+                 _padded(rows, len(headers)), skipped)
+
+
+def read_sheet(filename: str, data: bytes, aliases: dict[str, Iterable[str]],
+               required: Iterable[str] = (), *, sheet: str | None = None,
+               limits: "UploadLimits | None" = None) -> Sheet:
+    """Read one sheet of an XLSX file (``sheet`` by name; by default the first whose header
+    has the ``required`` fields), or a CSV file in UTF-8, GBK or UTF-16: find its header row
+    under any title rows, map its columns with ``aliases``, and clean every cell.
+
+    :raise SpreadsheetError: any code of :func:`read_table`; "unknown-sheet" (no sheet of that
+        name), "missing-columns" or "duplicate-columns".
+    """
+    limits = limits or UploadLimits.configured()
+    required = list(required)
+    if _kind(filename, data) == "csv":
+        return _sheet("", [""], _read_csv(data, limits), aliases, required)
+    workbook = _Workbook(data, limits)
+    try:
+        names = workbook.names
+        if sheet is not None:
+            if sheet not in names:
+                raise SpreadsheetError("unknown-sheet", sheet)
+            return _sheet(sheet, names, workbook.rows(sheet), aliases, required)
+        first_error = None
+        for name in names:
+            try:
+                return _sheet(name, names, workbook.rows(name), aliases, required)
+            except SpreadsheetError as exc:
+                if exc.code not in ("empty", "missing-columns", "duplicate-columns"):
+                    raise
+                first_error = first_error or exc
+        raise first_error
+    finally:
+        workbook.close()
 
 
 def normalise_header(header: str) -> str:

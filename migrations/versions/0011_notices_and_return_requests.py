@@ -1,7 +1,7 @@
 """notices students acknowledge, and early-return requests
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ import caretrack.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

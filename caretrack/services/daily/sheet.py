@@ -2,7 +2,6 @@
 signed token that applies exactly what was previewed, and the sheet pre-filled with the
 caseload's status."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,18 +22,16 @@ from caretrack.services.daily.statuses import ApplyResult, StatusInput, apply_st
 from caretrack.services.daily.values import (
     CAMPUS_LOCATION,
     CAMPUS_WORDS,
-    MUNICIPALITIES,
     NO_WORDS,
     YES_WORDS,
     StatusValues,
     normal_key,
-    normalise_city,
-    normalise_province,
     parse_health,
-    parse_location,
 )
 from caretrack.services.errors import RuleError
-from caretrack.services.spreadsheets import SpreadsheetError, match_headers, read_table
+from caretrack.services.places import normalise_place
+from caretrack.services.spreadsheets import SkippedRow, SpreadsheetError, clean_text, read_sheet
+from caretrack.services.student_numbers import NumberIndex
 
 SHEET_COLUMNS = {
     "student_number": ("学号", "student number", "student no", "student no.", "student id"),
@@ -67,6 +64,8 @@ class PreviewRow:
     #: The student's status now (today's, or carried forward).
     before: StatusValues
     changes: dict[str, tuple]
+    #: The number as the sheet wrote it, when only its lost leading zeros made it match.
+    repaired_from: str = ""
 
 
 @dataclass
@@ -76,10 +75,28 @@ class UploadPreview:
     problems: list[SheetProblem] = field(default_factory=list)
     #: Students of the caseload not in the sheet (they stay non-responders unless confirmed).
     not_in_sheet: int = 0
+    #: The sheet read ("" for a CSV file), every sheet's name, the rows left out and why.
+    sheet: str = ""
+    sheet_names: list[str] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Whether the whole sheet is refused: a problem of the sheet, or no good row."""
+        return any(p.row is None for p in self.problems) or not self.rows
 
     @property
     def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
+        """Whether the good rows can be applied (the bad ones, if any, are left for later)."""
+        return not self.refused
+
+    @property
+    def bad_rows(self) -> int:
+        return len({p.row for p in self.problems if p.row is not None})
+
+    @property
+    def repaired_rows(self) -> list[PreviewRow]:
+        return [r for r in self.rows if r.repaired_from]
 
     @property
     def changed_rows(self) -> list[PreviewRow]:
@@ -99,28 +116,31 @@ def _parse_on_campus(text: str) -> bool | None:
     raise ValueError(text)
 
 
-def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime) -> UploadPreview:
-    """Read a check-in sheet and say what it would change, and every bad row; writes nothing."""
+def preview_upload(counsellor: User, filename: str, data: bytes, now: datetime,
+                   sheet_name: str | None = None) -> UploadPreview:
+    """Read a check-in sheet (``sheet_name`` of a workbook, by default the first with the
+    columns) and say what its good rows would change, and every bad row; writes nothing."""
     day = local_today(now)
     preview = UploadPreview(day=day)
     try:
-        table = read_table(filename, data)
-        columns = match_headers(table.headers, SHEET_COLUMNS, ("student_number", "health"))
+        sheet = read_sheet(filename, data, SHEET_COLUMNS, ("student_number", "health"),
+                           sheet=sheet_name)
     except SpreadsheetError as exc:
         preview.problems.append(SheetProblem(exc.code, value=exc.detail))
         return preview
+    preview.sheet, preview.sheet_names, preview.skipped = (
+        sheet.name, sheet.sheet_names, sheet.skipped)
+    columns = sheet.columns
     if "province" not in columns and "location" not in columns:
         preview.problems.append(SheetProblem("missing-columns", value="location"))
         return preview
-    if not table.rows:
+    if not sheet.rows:
         preview.problems.append(SheetProblem("no-rows"))
         return preview
-    if len(table.rows) > MAX_SHEET_ROWS:
+    if len(sheet.rows) > MAX_SHEET_ROWS:
         preview.problems.append(SheetProblem("too-many-rows", value=str(MAX_SHEET_ROWS)))
         return preview
-    read_rows(preview, counsellor, columns, table.rows)
-    if preview.problems:
-        preview.rows = []
+    read_rows(preview, counsellor, columns, sheet.rows)
     return preview
 
 
@@ -139,19 +159,19 @@ def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
         for s in db.session.scalars(select(Student).where(caseload_filter(counsellor)))
     }
     # A number that lost its leading zeros in a spreadsheet program still finds its student.
-    unpadded = defaultdict(list)
-    for number, student in caseload.items():
-        unpadded[number.lstrip("0")].append(student)
+    numbers = NumberIndex(caseload)
     current = statuses_for([s.id for s in caseload.values()], day)
     seen: dict[str, int] = {}
     for row_number, cells in rows:
         problems = []
-        number = cell(cells, "student_number")
-        student = caseload.get(number)
-        if student is None and number and len(unpadded.get(number.lstrip("0"), [])) == 1:
-            student = unpadded[number.lstrip("0")][0]
+        number = clean_text(cell(cells, "student_number"))
+        match = numbers.find(number)
+        student = caseload[match.number] if match.number is not None else None
         if not number:
             problems.append(SheetProblem("missing-student-number", row_number))
+        elif match.ambiguous:
+            problems.append(SheetProblem(
+                "ambiguous-number", row_number, f"{number}:{', '.join(match.ambiguous)}"))
         elif student is None:
             # Unknown numbers and other counsellors' students get the same answer.
             problems.append(SheetProblem("not-your-student", row_number, number))
@@ -176,17 +196,15 @@ def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
             except ValueError:
                 problems.append(SheetProblem("invalid-on-campus", row_number, on_campus_text))
         if "province" in columns:
-            province = normalise_province(cell(cells, "province"))
-            city = normalise_city(cell(cells, "city"))
-            campus_word = normal_key(province) in CAMPUS_WORDS
-            if campus_word:
-                province, city = CAMPUS_LOCATION
-            if not city and province in MUNICIPALITIES:
-                city = province
+            written = cell(cells, "province")
+            place = normalise_place(written, cell(cells, "city"))
         else:
-            province, city, campus_word = parse_location(cell(cells, "location"))
-            if not city and "city" in columns:
-                city = normalise_city(cell(cells, "city"))
+            written = cell(cells, "location")
+            place = normalise_place(written)
+            if not place.city and "city" in columns:
+                place = normalise_place(place.province, cell(cells, "city"))
+        campus_word = normal_key(written) in CAMPUS_WORDS
+        province, city = CAMPUS_LOCATION if campus_word else (place.province, place.city)
         if on_campus is None:
             on_campus = campus_word
             if not campus_word and student is not None:
@@ -206,7 +224,7 @@ def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
         before = current[student.id].values
         preview.rows.append(PreviewRow(
             row=row_number, student=student, values=values, note=note, before=before,
-            changes=before.diff(values),
+            changes=before.diff(values), repaired_from=number if match.repaired else "",
         ))
     preview.not_in_sheet = len(caseload) - len(seen)
 
@@ -288,7 +306,7 @@ def problem_message(problem: SheetProblem) -> str:
         values["value"] = _(", ").join(
             str(COLUMN_NAMES.get(name.strip(), name)) for name in problem.value.split(",")
         )
-    if problem.code in ("duplicate-row", "name-mismatch"):
+    if problem.code in ("duplicate-row", "name-mismatch", "ambiguous-number"):
         first, _sep, second = problem.value.partition(":")
-        values.update(number=first, first=second, name=second)
+        values.update(number=first, first=second, name=second, numbers=second)
     return message(f"sheet-{problem.code}", **values)

@@ -28,6 +28,7 @@ from caretrack.services.daily.carried import chunks, statuses_for
 from caretrack.services.daily.reports import changed_after, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
 from caretrack.services.errors import RuleError
+from caretrack.services.places import place_codes
 from caretrack.services.timeline import insert_entries
 
 
@@ -118,6 +119,7 @@ def apply_statuses(
         note = status.note if item.note is None else item.note.strip()[:2000]
         row = {
             "province": values.province, "city": values.city, "on_campus": values.on_campus,
+            **place_codes(values.province, values.city),
             "health": values.health, "note": note, "source": str(source),
             "recorded_by_id": by.id, "recorded_at": now,
         }
@@ -202,14 +204,18 @@ def _follow_profiles(moves: list[tuple[Student, StatusValues]]) -> None:
     db.session.execute(
         update(table).where(table.c.id == bindparam("student_id")).values(
             province=bindparam("new_province"), city=bindparam("new_city"),
+            province_code=bindparam("new_province_code"), city_code=bindparam("new_city_code"),
             on_campus=bindparam("new_on_campus")),
         [{"student_id": student.id, "new_province": values.province,
-          "new_city": values.city, "new_on_campus": values.on_campus}
+          "new_city": values.city, "new_on_campus": values.on_campus,
+          **{f"new_{k}": v for k, v in place_codes(values.province, values.city).items()}}
          for student, values in moves],
     )
     for student, values in moves:
         set_committed_value(student, "province", values.province)
         set_committed_value(student, "city", values.city)
+        for name, code in place_codes(values.province, values.city).items():
+            set_committed_value(student, name, code)
         set_committed_value(student, "on_campus", values.on_campus)
 
 

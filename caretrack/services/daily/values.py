@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from caretrack.models import Health, StatusSource
 from caretrack.services.errors import RuleError
+from caretrack.services.places import normalise_place, place_key
 
 # -- places and health values ----------------------------------------------------------------
 
@@ -146,11 +147,17 @@ class StatusValues:
         """Return {field: (self's value, other's value)} for the tracked fields that differ."""
         if self == other:
             return {}
-        return {
+        changed = {
             name: (getattr(self, name), getattr(other, name))
             for name in TRACKED_FIELDS
             if getattr(self, name) != getattr(other, name)
         }
+        # one place in two spellings is no move: places compare by their codes
+        if ("province" in changed or "city" in changed) and place_key(
+                self.province, self.city) == place_key(other.province, other.city):
+            changed.pop("province", None)
+            changed.pop("city", None)
+        return changed
 
 
 @dataclass
@@ -222,8 +229,8 @@ def check_values(values: StatusValues) -> StatusValues:
     """
     if values.health not in HEALTH_VALUES:
         raise RuleError("invalid-health", "health", detail=values.health)
-    province = normalise_province(values.province)
-    city = normalise_city(values.city)
+    place = normalise_place(values.province, values.city)
+    province, city = place.province, place.city
     if values.on_campus and not province:
         province, city = CAMPUS_LOCATION
     if not province:
