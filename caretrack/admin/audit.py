@@ -86,6 +86,8 @@ ACTION_LABELS = {
     "absence.end_early": _l("Ended an absence early"),
     "absence.extend": _l("Extended an absence"),
     "absence.cancel": _l("Cancelled an absence"),
+    "student.merge": _l("Merged two records of one student"),
+    "student.unmerge": _l("Undid a merge of two student records"),
 }
 
 
