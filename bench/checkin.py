@@ -1,7 +1,7 @@
 """Load the students' check-in: many phones at once against gunicorn, then count what was stored.
 
     .venv/bin/python bench/checkin.py [--postgres] [--students N] [--checkins N] [--clients 50]
-                                      [--workers 4] [--think-ms 0] [--double-taps 0.02]
+                                      [--workers 4] [--think-ms 3000] [--double-taps 0.02]
                                       [--max-seconds 1800] [--keep]
 
 Builds a fresh database: SQLite by default (a file in a scratch directory, WAL as the app sets
@@ -18,8 +18,10 @@ in Redis database 3 when Redis answers) on a free port of
 students (2,458 by default, as many as the account's college), each by their personal link:
 GET the page (reads the CSRF token from the form), then POST the check-in (most healthy where
 they are, a few feverish).
-Each client waits --think-ms between its requests (0: as fast as the server answers; else
-0.5 to 1.5 times it, so that the phones do not act in step), and --double-taps of the
+Each client waits --think-ms between its requests, 0.5 to 1.5 times it so that the phones do
+not act in step (default 3 s: a student reads the prefilled page and taps, then the next
+student picks up a phone; 0 sends the requests back to back and measures the server's
+capacity, where the latency is the queue of 50 waiting for 4 workers), and --double-taps of the
 students' phones send the check-in twice at once (an impatient thumb): both must succeed, the
 second updating the status the first recorded.
 
@@ -505,8 +507,10 @@ def main() -> int:
                         "with --students 50000, a college of that size's busiest minutes)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent phones")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="each phone's pause between its requests")
+    parser.add_argument("--think-ms", type=float, default=3000.0,
+                        help="each phone's pause between its requests (0.5 to 1.5 times it): "
+                        "reading the prefilled page and tapping, then handing the phone on; "
+                        "0 sends the requests back to back, the server's capacity")
     parser.add_argument("--double-taps", type=float, default=0.02,
                         help="share of students whose phone sends the check-in twice at once")
     parser.add_argument("--p95-ms", type=float, default=200.0, help="latency target")
