@@ -251,17 +251,23 @@ def visible_absences(user: User) -> Select[tuple[Absence]]:
     return select(Absence).where(false())
 
 
+def _one_or_404(query: Select):
+    """The one row of ``query``.
+
+    :raise 404: if there is none.
+    """
+    found = db.session.scalars(query).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
 def get_absence_or_404(absence_id: int, user: User) -> Absence:
     """Load one absence the user may see.
 
     :raise 404: if it does not exist or ``user`` may not see it.
     """
-    absence = db.session.scalars(
-        visible_absences(user).where(Absence.id == absence_id)
-    ).one_or_none()
-    if absence is None:
-        abort(404)
-    return absence
+    return _one_or_404(visible_absences(user).where(Absence.id == absence_id))
 
 
 def student_filter(user: User) -> ColumnElement[bool]:
@@ -530,12 +536,7 @@ def get_notice_or_404(notice_id: int, user: User) -> Notice:
 
     :raise 404: if it does not exist or ``user`` may not see it.
     """
-    notice = db.session.scalars(
-        visible_notices(user).where(Notice.id == notice_id)
-    ).one_or_none()
-    if notice is None:
-        abort(404)
-    return notice
+    return _one_or_404(visible_notices(user).where(Notice.id == notice_id))
 
 
 def can_correct_notice(user: User, notice: Notice) -> bool:
@@ -554,12 +555,8 @@ def get_student_notice_or_404(student: Student, notice_id: int) -> NoticeRecipie
 
     :raise 404: for a notice that did not go to this student.
     """
-    recipient = db.session.scalars(select(NoticeRecipient).where(
-        NoticeRecipient.notice_id == notice_id, NoticeRecipient.student_id == student.id)
-    ).one_or_none()
-    if recipient is None:
-        abort(404)
-    return recipient
+    return _one_or_404(select(NoticeRecipient).where(
+        NoticeRecipient.notice_id == notice_id, NoticeRecipient.student_id == student.id))
 
 
 def handles_return_requests(user: User) -> bool:
@@ -606,12 +603,8 @@ def get_student_return_request_or_404(student: Student, request_id: int) -> Retu
 
     :raise 404: for another student's request, or one that does not exist.
     """
-    found = db.session.scalars(select(ReturnRequest).where(
-        ReturnRequest.id == request_id, ReturnRequest.student_id == student.id)
-    ).one_or_none()
-    if found is None:
-        abort(404)
-    return found
+    return _one_or_404(select(ReturnRequest).where(
+        ReturnRequest.id == request_id, ReturnRequest.student_id == student.id))
 
 
 # -- guarding views -----------------------------------------------------------------------------
