@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
     from caretrack.reports import bp as reports
+    from caretrack.retention import bp as retention
     from caretrack.returns import bp as returns
     from caretrack.review import bp as review
     from caretrack.students import bp as students
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
+    app.register_blueprint(retention, url_prefix="/retention")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")
