@@ -71,9 +71,11 @@ def engine_options(config: Mapping) -> dict:
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Foreign keys, WAL and a busy timeout on every SQLite connection."""
+    """Foreign keys, WAL, a busy timeout and secure deletes on every SQLite connection (a
+    deleted or overwritten row's bytes are zeroed in the file, so a purge leaves no copy)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

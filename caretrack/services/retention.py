@@ -39,6 +39,8 @@ from caretrack.models import (
     LinkKind,
     Notice,
     NoticeRecipient,
+    Recheck,
+    RecheckOrigin,
     RetainedDayTotals,
     RetentionPolicy,
     RetentionPurge,
@@ -235,20 +237,41 @@ def _purge_acknowledgements(ids, today, now):
 
 
 def _purge_requests(ids, today, now):
-    """Empty an early-return request's texts (and the category reason copied from it)."""
+    """Empty an early-return request's texts, and the copies of where from that its re-check
+    and its category (with the category's timeline entry) carry."""
     marker = _purged_text(today)
-    assignments = [a for a in db.session.scalars(
-        select(ReturnRequest.assignment_id).where(ReturnRequest.id.in_(ids))) if a]
+    requests = db.session.execute(
+        select(ReturnRequest.student_id, ReturnRequest.created_at, ReturnRequest.assignment_id)
+        .where(ReturnRequest.id.in_(ids))).all()
     db.session.execute(
         update(ReturnRequest).where(ReturnRequest.id.in_(ids)).values(
             travel_from="", details="", recommendation_note="", arrival_plan="",
             decline_reason="", purged_on=today, version_id=ReturnRequest.version_id + 1)
         .execution_options(synchronize_session=False))
+    rechecks = set()
+    for student_id, created_at, _ in requests:  # the re-check the request scheduled
+        rechecks.update(db.session.scalars(select(Recheck.id).where(
+            Recheck.student_id == student_id, Recheck.origin == RecheckOrigin.RETURN_REQUEST,
+            Recheck.created_at == created_at)))
+    if rechecks:
+        db.session.execute(update(Recheck).where(Recheck.id.in_(rechecks)).values(reason=marker)
+                           .execution_options(synchronize_session=False))
+    assignments = {a for _, _, a in requests if a}
     if assignments:
         db.session.execute(update(CategoryAssignment)
                            .where(CategoryAssignment.id.in_(assignments))
-                           .values(reason=marker)
-                           .execution_options(synchronize_session=False))
+                           .values(reason=marker).execution_options(synchronize_session=False))
+    # The timeline entries of that category and that re-check carry the same text.
+    copies = [entry_id for entry_id, kind, details in db.session.execute(
+        select(TimelineEntry.id, TimelineEntry.kind, TimelineEntry.details).where(
+            TimelineEntry.kind.in_([EntryKind.CATEGORY_CHANGE, EntryKind.RECHECK_CHANGE]),
+            TimelineEntry.purged_on.is_(None),
+            TimelineEntry.student_id.in_({s for s, _, _ in requests})))
+        if (details or {}).get("assignment_id") in assignments
+        or (details or {}).get("recheck_id") in rechecks]
+    if copies:
+        db.session.execute(update(TimelineEntry), [
+            {"id": entry_id, "body": marker, "purged_on": today} for entry_id in copies])
 
 
 def targets(policy: RetentionPolicy) -> list[Target]:
@@ -486,7 +509,7 @@ def _candidate_days(policy: RetentionPolicy, today: date, until: date | None) ->
     return sorted(d for d in days if d >= today and (until is None or d <= until))
 
 
-def schedule(now: datetime, *, until: date | None = None, limit: int = 6,
+def schedule(now: datetime, *, until: date | None = None, limit: int = 8,
              policy: RetentionPolicy | None = None) -> list[ScheduledPurge]:
     """The next days something becomes due (today first, when something is due already),
     with the rows of each class that become due that day, up to ``until``."""
