@@ -327,11 +327,14 @@ def targets(policy: RetentionPolicy) -> list[Target]:
     ]
 
 
-def _due_ids(target: Target, last_day: date, batch: int) -> Select | None:
+def _due_ids(target: Target, last_day: date, batch: int, after: int) -> Select | None:
+    """The next ``batch`` due rows' ids after id ``after`` (each batch goes on from the last,
+    so a table is read once however many batches it takes)."""
     condition = target.condition(last_day)
     if condition is None:
         return None
-    return select(target.model.id).where(condition).order_by(target.model.id).limit(batch)
+    return (select(target.model.id).where(condition, target.model.id > after)
+            .order_by(target.model.id).limit(batch))
 
 
 def _due_count(target: Target, last_day: date) -> int:
@@ -363,6 +366,8 @@ class PurgeResult:
     #: Transactions committed, and the longest one in seconds (0 for a dry run).
     transactions: int = 0
     longest_transaction: float = 0.0
+    #: What the longest transaction did (a table's name, or "kept numbers").
+    longest_work: str = ""
     #: Days whose numbers were kept before their statuses went.
     kept_days: int = 0
 
@@ -377,9 +382,9 @@ def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
 
     Runs in batches of ``batch`` rows, each in a transaction of its own that it commits (the
     purge is a job: it holds no lock for long). Before any daily status goes, each past day's
-    numbers are kept (:func:`keep_day_totals`). One audit event ("retention.purge") and one
-    :class:`RetentionPurge` say how much of each class went; a run with nothing due writes
-    nothing. Returns the counts.
+    numbers are kept (:func:`keep_day_totals`, one day a transaction). One audit event
+    ("retention.purge") and one :class:`RetentionPurge` say how much of each class went; a run
+    with nothing due writes nothing. Returns the counts.
     """
     commit = commit or db.session.commit
     today = local_today(now)
@@ -392,37 +397,42 @@ def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
         db.session.rollback()
         return result
 
-    def timed(work: Callable[[], int]) -> int:
+    def timed(work: Callable[[], int], name: str) -> int:
         started = clock.perf_counter()
         done = work()
         commit()
         result.transactions += 1
-        result.longest_transaction = max(result.longest_transaction,
-                                         clock.perf_counter() - started)
+        took = clock.perf_counter() - started
+        if took > result.longest_transaction:
+            result.longest_transaction, result.longest_work = took, name
         return done
 
     statuses = [t for t in targets(policy) if t.data_class == DataClass.STATUSES]
     if any(_due_count(t, cutoff(policy, t.data_class, today)) for t in statuses):
-        result.kept_days = timed(lambda: keep_day_totals(today))
+        for day in days_to_keep(today):  # one day a transaction
+            result.kept_days += timed(lambda day=day: keep_day_totals(day), "kept numbers")
     for target in targets(policy):
         last_day = cutoff(policy, target.data_class, today)
+        after = 0
         while True:
-            query = _due_ids(target, last_day, batch)
+            query = _due_ids(target, last_day, batch, after)
             if query is None:
                 break
+            ids: list[int] = []
 
-            def one_batch(query=query, target=target) -> int:
-                ids = list(db.session.scalars(query))
+            def one_batch(query=query, target=target, ids=ids) -> int:
+                ids.extend(db.session.scalars(query))
                 if ids:
                     target.purge(ids, today, now)
                 return len(ids)
 
-            done = timed(one_batch)
+            done = timed(one_batch, target.name)
             result.counts[str(target.data_class)] += done
             if done < batch:
                 break
+            after = ids[-1]
     if result.total:
-        timed(lambda: _record_purge(result, now))
+        timed(lambda: _record_purge(result, now), "audit")
     secure_files()
     return result
 
@@ -445,21 +455,24 @@ def secure_files() -> None:
     db.session.commit()
 
 
-def keep_day_totals(today: date) -> int:
-    """Keep each counsellor's numbers of every past day that has daily reports (and none kept
-    yet), as the board and the college's report count them; return the days kept."""
-    from caretrack.services.daily.carried import tally
-
+def days_to_keep(today: date) -> list[date]:
+    """The past days with daily reports whose numbers are not kept yet, oldest first."""
     kept = set(db.session.scalars(select(RetainedDayTotals.day).distinct()))
-    days = [d for d in db.session.scalars(
+    return [d for d in db.session.scalars(
         select(DailyReport.day).where(DailyReport.day < today).distinct().order_by(
             DailyReport.day)) if d not in kept]
-    for day in days:
-        db.session.add_all(RetainedDayTotals(day=day, counsellor_id=counsellor_id,
-                                             totals=_as_numbers(totals))
-                           for counsellor_id, totals in tally(day).items())
+
+
+def keep_day_totals(day: date) -> int:
+    """Keep each counsellor's numbers of ``day`` as the board and the college's report count
+    them (no names); return 1."""
+    from caretrack.services.daily.carried import tally
+
+    db.session.add_all(RetainedDayTotals(day=day, counsellor_id=counsellor_id,
+                                         totals=_as_numbers(totals))
+                       for counsellor_id, totals in tally(day).items())
     db.session.flush()
-    return len(days)
+    return 1
 
 
 def _as_numbers(totals) -> dict:
