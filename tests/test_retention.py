@@ -306,3 +306,25 @@ def test_the_command(season, runner):
     assert done.exit_code == 0, done.output
     assert "transactions" in done.output
     assert db.session.scalar(select(func.count(DailyStatus.id))) == 0
+
+
+def test_the_deputy_saves_the_policy_and_the_admin_reads_it(client, auth, college):
+    auth.login(college.deputy)
+    response = client.post("/retention/", data={
+        "emergency_ended_on": "2020-03-31", "retention_days": "90", "days_free_text": "30"})
+    assert response.status_code == 302
+    policy = retention.get_policy()
+    assert policy.emergency_ended_on == ENDED and policy.days_for(DataClass.FREE_TEXT) == 30
+    assert policy.days_for(DataClass.STATUSES) == 90
+    refused = client.post("/retention/", data={
+        "emergency_ended_on": "2020-03-31", "retention_days": "0", "version": "1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "is-invalid" in page
+    assert retention.get_policy().retention_days == 90
+    stale = client.post("/retention/", data={
+        "emergency_ended_on": "2020-03-31", "retention_days": "60", "version": "99"})
+    assert stale.status_code == 409
+    auth.logout()
+    auth.login(college.admin)
+    page = client.get("/retention/").get_data(as_text=True)
+    assert "2020-03-31" in page and "data-policy-form" not in page
