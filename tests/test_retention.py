@@ -328,3 +328,12 @@ def test_the_deputy_saves_the_policy_and_the_admin_reads_it(client, auth, colleg
     auth.login(college.admin)
     page = client.get("/retention/").get_data(as_text=True)
     assert "2020-03-31" in page and "data-policy-form" not in page
+
+
+def test_the_notice_and_the_request_say_what_went(season, client, auth, college):
+    retention.purge(at(date(2021, 1, 1)))
+    auth.login(college.deputy)
+    coverage = client.get(f"/notices/{season['notice']}").get_data(as_text=True)
+    assert "data-recipients-purged" in coverage and "2021-01-01" in coverage
+    request = client.get(f"/returns/{season['request']}").get_data(as_text=True)
+    assert "内容已按保留政策删除 (2021-01-01)" in request and SECRET not in request
