@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := caretrack
 CATALOG := caretrack/translations
 
-.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api bench-checkin clean
+.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api bench-checkin bench-retention clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-pages: install-test translations
 bench-api: install-test translations
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/api.py --postgres
+
+bench-retention: install-test translations
+	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/retention.py --postgres
 
 bench-checkin: install-test translations
 	$(BIN)/python bench/checkin.py

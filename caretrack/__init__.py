@@ -71,9 +71,11 @@ def engine_options(config: Mapping) -> dict:
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Foreign keys, WAL and a busy timeout on every SQLite connection."""
+    """Foreign keys, WAL, a busy timeout and secure deletes on every SQLite connection (a
+    deleted or overwritten row's bytes are zeroed in the file, so a purge leaves no copy)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -139,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
     from caretrack.reports import bp as reports
+    from caretrack.retention import bp as retention
     from caretrack.returns import bp as returns
     from caretrack.review import bp as review
     from caretrack.students import bp as students
@@ -156,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
+    app.register_blueprint(retention, url_prefix="/retention")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

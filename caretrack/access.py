@@ -121,6 +121,31 @@ def reads_full_timeline(user: User) -> bool:
     return can_read_cases(user) and not has_referral_inbox(user)
 
 
+def manages_retention(user: User) -> bool:
+    """Whether the user records the retention policy: when the emergency ended, how long each
+    data class is kept (the deputy secretary; a university admin once colleges exist)."""
+    return sees_whole_college(user)
+
+
+def sees_retention(user: User) -> bool:
+    """Whether the user reads the retention policy and its purges (numbers, no names) and is
+    warned of a coming purge: the deputy secretary and the admin."""
+    return sees_whole_college(user) or can_manage_roster(user)
+
+
+def sees_access_log(user: User) -> bool:
+    """Whether the user reads who opened, exported or changed a student's record (the audit
+    events of one student): the deputy secretary only."""
+    return sees_whole_college(user)
+
+
+def exports_student_record(user: User) -> bool:
+    """Whether the user downloads one student's whole record (the college's answer to the
+    student's request under PIPL art. 45): the deputy secretary only. The admin never reads
+    case timelines, so not the admin."""
+    return sees_whole_college(user)
+
+
 def counsellor_accounts(*, active_only: bool = True) -> ColumnElement[bool]:
     """Return the SQL condition on ``User`` that selects the counsellors' accounts (the active
     ones unless ``active_only`` is false)."""
@@ -640,6 +665,7 @@ TEMPLATE_PREDICATES = {
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
-        records_absences, manages_absence_of,
+        records_absences, manages_absence_of, manages_retention, sees_retention,
+        sees_access_log, exports_student_record,
     )
 }

@@ -1,4 +1,5 @@
-"""flask commands: seed-demo, create-user, import-students, and the re-check and report groups."""
+"""flask commands: seed-demo, create-user, import-students, and the re-check, report and
+retention groups."""
 
 import click
 from flask import Flask, current_app
@@ -8,6 +9,7 @@ from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
 from caretrack.reports.cli import reports_cli
+from caretrack.retention.cli import retention_cli
 from caretrack.roster_cli import import_students_command
 
 
@@ -18,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_students_command)
     app.cli.add_command(rechecks_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(retention_cli)
 
 
 def _refuse_in_production() -> None:

@@ -6,9 +6,11 @@ from wtforms import SelectChoice
 from caretrack.models import (
     Audience,
     ConcernLevel,
+    DataClass,
     EntryKind,
     Gender,
     Health,
+    Leaving,
     Programme,
     RecheckOrigin,
     RecheckState,
@@ -184,6 +186,16 @@ AUDIENCE = {
     Audience.CATEGORY: _l("A care category"),
 }
 
+DATA_CLASS = {
+    DataClass.STATUSES: _l("Daily statuses and self-reports"),
+    DataClass.FOLLOW_UP_HEALTH: _l("Health observed in follow-ups"),
+    DataClass.FREE_TEXT: _l("Text of follow-ups, notes and deliveries"),
+    DataClass.CHECKIN_LINKS: _l("Check-in links and phones' remembered sign-ins"),
+    DataClass.ACKNOWLEDGEMENTS: _l("Notices' recipients and acknowledgements"),
+    DataClass.RETURN_REQUESTS: _l("Early-return requests' texts"),
+}
+LEAVING = {Leaving.GRADUATED: _l("Graduated"), Leaving.WITHDRAWN: _l("Withdrawn")}
+
 ALL = {
     "role": ROLE,
     "programme": PROGRAMME,
@@ -205,6 +217,8 @@ ALL = {
     "return_state": RETURN_STATE,
     "return_step": RETURN_STEP,
     "audience": AUDIENCE,
+    "data_class": DATA_CLASS,
+    "leaving": LEAVING,
 }
 
 

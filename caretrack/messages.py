@@ -184,6 +184,10 @@ MESSAGES = {
     "api-token-unknown": _l("This token does not exist or is revoked already."),
     "api-not-today": _l("Statuses are recorded for today (%(today)s) only."),
     "api-too-many-rows": _l("At most %(value)s statuses in one request."),
+    # -- the retention policy -------------------------------------------------------------------
+    "not-retention-manager": _l("Only the deputy secretary records the retention policy."),
+    "emergency-end-future": _l("The emergency cannot have ended on a day that has not begun."),
+    "retention-days": _l("Write a number of days from 1 to %(max)d."),
 }
 
 

@@ -18,6 +18,7 @@ from caretrack.access import (
     has_dashboard,
     keeps_caseload,
     records_absences,
+    sees_retention,
     works_rechecks,
     writes_notices,
 )
@@ -52,6 +53,7 @@ NAV: list[tuple[str, object, Callable[[User], bool]]] = [
     ("admin.categories", _l("Care categories"), can_manage_roster),
     ("admin.status_rules", _l("Status rules"), can_manage_roster),
     ("admin.audit", _l("Audit log"), can_manage_roster),
+    ("retention.policy", _l("Retention"), sees_retention),
 ]
 
 

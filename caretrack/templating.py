@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from caretrack.access import TEMPLATE_PREDICATES
@@ -76,12 +77,25 @@ def linkify(text: str) -> Markup:
     return Markup("").join(parts)
 
 
+def purged_text(day: date) -> str:
+    """What a text deleted under the retention policy on ``day`` says, in the reader's
+    language (the database holds the Chinese sentence)."""
+    return _("Content deleted under the retention policy (%(day)s)", day=local_date(day))
+
+
+def entry_text(entry) -> str:
+    """A timeline entry's text as the page shows it: the sentence of a purge once purged."""
+    return purged_text(entry.purged_on) if entry.purged_on else entry.body
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(linkify)
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(category_name)
     app.add_template_filter(delivery_quantity)
+    app.add_template_filter(entry_text)
+    app.add_template_filter(purged_text)
     app.add_template_global(label)
     app.add_template_global(role_name)
     app.add_template_global(url_with)

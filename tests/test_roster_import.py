@@ -19,9 +19,10 @@ from tests import factories
 from tests.helpers import count_queries, text_of
 
 ZH = ["学号", "姓名", "性别", "培养层次", "年级", "班级", "辅导员", "导师", "手机", "所在省份",
-      "所在城市", "是否在校", "是否在职"]
+      "所在城市", "是否在校", "是否在职", "离校类型", "离校日期"]
 EN = ["Student number", "Name", "Gender", "Programme", "Cohort", "Class", "Counsellor",
-      "Supervisor", "Phone", "Province", "City", "On campus (yes/no)", "Employed (yes/no)"]
+      "Supervisor", "Phone", "Province", "City", "On campus (yes/no)", "Employed (yes/no)",
+      "Left the college", "Left on"]
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +49,8 @@ def csv_of(rows, headers=ZH, encoding="utf-8") -> bytes:
 def new_row(number, name, counsellor, **changes):
     row = {"学号": number, "姓名": name, "性别": "女", "培养层次": "本科", "年级": "2019",
            "班级": "2019级会计学1班", "辅导员": counsellor, "导师": "", "手机": "13900000000",
-           "所在省份": "河南", "所在城市": "郑州", "是否在校": "否", "是否在职": "否"}
+           "所在省份": "河南", "所在城市": "郑州", "是否在校": "否", "是否在职": "否",
+           "离校类型": "", "离校日期": ""}
     row.update(changes)
     return [row[h] for h in ZH]
 
@@ -63,7 +65,8 @@ def row_of(student: Student, **changes):
            "导师": student.supervisor.username if student.supervisor else "",
            "手机": student.phone, "所在省份": student.province, "所在城市": student.city,
            "是否在校": "是" if student.on_campus else "否",
-           "是否在职": "是" if student.employed else "否"}
+           "是否在职": "是" if student.employed else "否",
+           "离校类型": "", "离校日期": ""}
     row.update(changes)
     return [row[h] for h in ZH]
 
@@ -218,6 +221,33 @@ def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college, imp
     assert {c: getattr(student, c) for c in before} == before
     assert college.other_student.version_id == other_version
     assert list(imports_folder.iterdir()) == []  # the kept file is gone
+
+
+def test_a_student_who_left_is_imported_with_the_leaving_date(client, auth, college):
+    """Graduated or withdrawn, and the day: the retention policy counts from it."""
+    student = college.own_student
+    auth.login(college.admin)
+    page, url = preview_page(client, csv_of([
+        row_of(student, **{"离校类型": "毕业", "离校日期": "2020/6/30"}),
+        new_row("2020999", "钱退学", college.counsellor.username,
+                **{"离校类型": "退学", "离校日期": "2020-05-08"}),
+    ]))
+    assert summary(page) == {"create": 1, "update": 1, "unchanged": 0, "errors": 0}
+    assert "离校类型： — → 毕业" in text_of(page)
+    client.post(url, data={"fingerprint": fingerprint_of(page)})
+    db.session.expire_all()
+    assert (student.leaving, student.left_on) == ("graduated", date(2020, 6, 30))
+    left = db.session.scalars(select(Student).where(Student.student_number == "2020999")).one()
+    assert (left.leaving, left.left_on) == ("withdrawn", date(2020, 5, 8))
+
+
+def test_a_bad_leaving_cell_names_its_row_and_column(client, auth, college):
+    auth.login(college.admin)
+    page, _ = preview_page(client, csv_of([
+        row_of(college.own_student, **{"离校类型": "休学", "离校日期": "六月"})]))
+    text = text_of(page)
+    assert "写 毕业 或 退学" in text or "毕业" in text
+    assert summary(page)["errors"] >= 1
 
 
 def test_switching_language_between_preview_and_confirm_changes_nothing(client, auth, college):

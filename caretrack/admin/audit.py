@@ -88,6 +88,10 @@ ACTION_LABELS = {
     "absence.cancel": _l("Cancelled an absence"),
     "student.merge": _l("Merged two records of one student"),
     "student.unmerge": _l("Undid a merge of two student records"),
+    "retention.policy": _l("Saved the retention policy"),
+    "retention.purge": _l("Purged data under the retention policy"),
+    "student.access_log": _l("Read who looked at a student"),
+    "student.record_export": _l("Downloaded a student's whole record"),
 }
 
 

@@ -10,6 +10,7 @@ from caretrack.admin.forms import UserForm
 from caretrack.extensions import db
 from caretrack.models import User, now_utc
 from caretrack.services.errors import RuleError
+from caretrack.services.retention import upcoming_warning
 from caretrack.services.users import change_account, open_account
 from caretrack.web import client_address, commit_write, show_rule_error
 
@@ -18,7 +19,8 @@ from caretrack.web import client_address, commit_write, show_rule_error
 def users():
     query = select(User).order_by(User.role, User.username)
     page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page)
+    return render_template("admin/users.html", page=page,
+                           retention_warning=upcoming_warning(current_user, now_utc()))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -134,6 +134,9 @@ class EntrySchema(Schema):
     details = fields.Dict(required=True, metadata={"description": "the kind's own fields"})
     corrects_id = fields.Integer(required=True, allow_none=True)
     referral_id = fields.Integer(required=True, allow_none=True)
+    purged_on = fields.Date(required=True, allow_none=True, metadata={
+        "description": "the day the retention policy deleted the entry's text (body and the "
+                       "kind's text fields); null while it is kept"})
 
 
 class StudentRefSchema(Schema):

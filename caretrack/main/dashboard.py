@@ -73,13 +73,14 @@ def chart_data(board: numbers.Dashboard) -> dict:
     }
 
 
-def render_dashboard(daily_summary=None):
+def render_dashboard(daily_summary=None, retention_warning=None):
     """The dashboard page of the signed-in user (with the daily report card on the deputy
     secretary's landing page); the caller checks :func:`has_dashboard`."""
     board = numbers.build(current_user, now_utc())
     return render_template(
         "main/dashboard.html", board=board, chart_data=chart_data(board), age_labels=AGE_LABELS,
-        daily_summary=daily_summary, open_notices=open_coverage(current_user),
+        daily_summary=daily_summary, retention_warning=retention_warning,
+        open_notices=open_coverage(current_user),
         return_counts=counts_by_state_and_reason(student_filter(current_user)),
     )
 

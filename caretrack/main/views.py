@@ -12,6 +12,7 @@ from caretrack.services.clock import local_today
 from caretrack.services.daily import landing_summary
 from caretrack.services.notices import open_coverage
 from caretrack.services.recheck_lists import worklist
+from caretrack.services.retention import upcoming_warning
 from caretrack.services.students import active_assignments_by_student, category_counts
 
 
@@ -26,7 +27,8 @@ def index():
         return redirect(url_for("referrals.index"))
     now = now_utc()
     if sees_whole_college(current_user):
-        return render_dashboard(daily_summary=landing_summary(current_user, now))
+        return render_dashboard(daily_summary=landing_summary(current_user, now),
+                                retention_warning=upcoming_warning(current_user, now))
     rechecks = worklist(current_user, now)
     return render_template(
         "main/index.html",

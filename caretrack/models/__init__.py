@@ -14,6 +14,13 @@ from caretrack.models.notice import (
     ReturnRequest,
     ReturnState,
 )
+from caretrack.models.retention import (
+    DEFAULT_RETENTION_DAYS,
+    DataClass,
+    RetainedDayTotals,
+    RetentionPolicy,
+    RetentionPurge,
+)
 from caretrack.models.rules import (
     RiskArea,
     StatusRule,
@@ -27,6 +34,7 @@ from caretrack.models.student import (
     ConcernChange,
     ConcernLevel,
     Gender,
+    Leaving,
     Programme,
     Student,
     StudentMerge,
@@ -44,6 +52,12 @@ from caretrack.models.timeline import (
 from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "DataClass",
+    "Leaving",
+    "RetainedDayTotals",
+    "RetentionPolicy",
+    "RetentionPurge",
     "ReturnState",
     "ReturnRequest",
     "ReturnReason",

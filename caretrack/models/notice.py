@@ -52,6 +52,11 @@ class Notice(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     #: Random key of the form that published it: a second post publishes nothing.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The day the retention policy deleted who the notice went to and who acknowledged it;
+    #: the two numbers it had then stay.
+    recipients_purged_on: Mapped[date | None] = mapped_column(Date)
+    purged_recipients: Mapped[int | None] = mapped_column(Integer)
+    purged_acknowledged: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[User] = relationship(lazy="joined")
     corrects: Mapped["Notice | None"] = relationship(remote_side=[id])
@@ -134,6 +139,9 @@ class ReturnRequest(db.Model):
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_on: Mapped[date | None] = mapped_column(Date)
+    #: The day the retention policy deleted the request's texts (where from, details, the
+    #: notes, plan and reason); its reason code, state and days stay.
+    purged_on: Mapped[date | None] = mapped_column(Date)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     student: Mapped[Student] = relationship()

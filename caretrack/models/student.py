@@ -24,6 +24,13 @@ class Gender(StrEnum):
     FEMALE = "F"
 
 
+class Leaving(StrEnum):
+    """Why a student left the college (a roster field, with the leaving date)."""
+
+    GRADUATED = "graduated"
+    WITHDRAWN = "withdrawn"
+
+
 class ConcernLevel(StrEnum):
     NORMAL = "normal"
     ELEVATED = "elevated"
@@ -58,6 +65,10 @@ class Student(db.Model):
     #: Employed while studying (most part-time MBA students, some PhD students).
     employed: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: One of :class:`Leaving` once the student graduated or withdrew; None while studying.
+    leaving: Mapped[str | None] = mapped_column(String(10))
+    #: The day the student left (college day); the retention policy counts from it.
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
     #: Current level, one of :class:`ConcernLevel`; its history is in ConcernChange.
     concern_level: Mapped[str] = mapped_column(String(10), default=ConcernLevel.NORMAL, index=True)
     #: Set by a counsellor to put the student in the deputy secretary's review queue.

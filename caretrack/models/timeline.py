@@ -61,6 +61,12 @@ class TimelineEntry(db.Model):
 
     student: Mapped[Student] = relationship()
     author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])
+    #: The day the retention policy deleted the entry's text (body and the kind's detail
+    #: fields); kind, time and author stay. None while the text is kept.
+    purged_on: Mapped[date | None] = mapped_column(Date)
+    #: The day the retention policy deleted the health a follow-up observed.
+    health_purged_on: Mapped[date | None] = mapped_column(Date)
+
     covering_for: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[covering_for_id])
     corrects: Mapped["TimelineEntry | None"] = relationship(remote_side=[id])
 

@@ -10,7 +10,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, or_
 
 from caretrack.access import roster_students
-from caretrack.labels import GENDER, PROGRAMME
+from caretrack.labels import GENDER, LEAVING, PROGRAMME
 from caretrack.models import Student, User
 from caretrack.services.exports import ExportColumn
 from caretrack.services.roster_columns import (
@@ -56,6 +56,8 @@ def export_columns() -> list:
         "city": lambda s: s.city,
         "on_campus": yes_no("on_campus"),
         "employed": yes_no("employed"),
+        "leaving": lambda s: str(LEAVING.get(s.leaving, s.leaving)) if s.leaving else "",
+        "left_on": lambda s: s.left_on.isoformat() if s.left_on else "",
     }
     return [ExportColumn(c.label, values[c.field]) for c in COLUMNS]
 

@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from caretrack.extensions import db
-from caretrack.labels import GENDER, PROGRAMME
+from caretrack.labels import GENDER, LEAVING, PROGRAMME
 from caretrack.messages import message
-from caretrack.models import Gender, Programme, Role, User
+from caretrack.models import Gender, Leaving, Programme, Role, User
 from caretrack.services.spreadsheets import (
     Sheet,
     SpreadsheetError,
@@ -104,6 +104,13 @@ COLUMNS = [
                  _l("是 or 否 (yes or no); empty means no."), ("在校", "on campus")),
     RosterColumn("employed", "是否在职", _l("Employed (yes/no)"), False,
                  _l("是 or 否 (yes or no); empty means no."), ("在职", "employed")),
+    RosterColumn("leaving", "离校类型", _l("Left the college"), False,
+                 _l("毕业 or 退学 (graduated or withdrawn) once the student left; empty while "
+                    "studying. The retention policy counts from the leaving date."),
+                 ("离校", "离校原因", "学籍状态", "leaving", "left")),
+    RosterColumn("left_on", "离校日期", _l("Left on"), False,
+                 _l("The day the student left, e.g. 2020-06-30."),
+                 ("毕业日期", "退学日期", "leaving date", "left on", "date left")),
 ]
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 #: The Student attribute each person column sets.
@@ -113,7 +120,7 @@ REQUIRED = [c.field for c in COLUMNS if c.required]
 #: Student attributes an import sets, in column order (people as their account ids).
 STUDENT_FIELDS = [
     "student_number", "name", "gender", "programme", "cohort", "class_name", "counsellor_id",
-    "supervisor_id", "phone", "province", "city", "on_campus", "employed",
+    "supervisor_id", "phone", "province", "city", "on_campus", "employed", "leaving", "left_on",
 ]
 #: What a cell holds to clear an optional field in an update (a blank cell leaves it).
 CLEAR = frozenset({"-", "—", "——"})
@@ -123,7 +130,7 @@ BLANK_CELLS_HELP = _l("Updating a student: a blank cell, or a column the file do
                       "in its cell.")
 #: Defaults of a new student for the optional columns a file leaves out.
 NEW_DEFAULTS = {"supervisor_id": None, "phone": "", "province": "", "city": "",
-                "on_campus": False, "employed": False}
+                "on_campus": False, "employed": False, "leaving": None, "left_on": None}
 
 
 def _fold(text: str) -> str:
@@ -292,6 +299,39 @@ def _parse_yes_no(text: str, people) -> bool:
     raise CellError(_("Write 是 or 否 (yes or no), not %(value)s.", value=text))
 
 
+_LEAVING = {
+    **{_fold(v): Leaving.GRADUATED for v in ("毕业", "已毕业", "graduated", "graduate")},
+    **{_fold(v): Leaving.WITHDRAWN for v in ("退学", "已退学", "肄业", "withdrawn",
+                                             "withdrew", "dropped out")},
+}
+_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?$")
+
+
+def _parse_leaving(text: str, people) -> str | None:
+    if not text:
+        return None
+    value = _LEAVING.get(_fold(text))
+    if value is None:
+        raise CellError(_("Write 毕业 or 退学 (graduated or withdrawn), not %(value)s.",
+                          value=text))
+    return value
+
+
+def _parse_day(text: str, people) -> date | None:
+    if not text:
+        return None
+    if text.isdigit() and int(text) in _SERIALS:
+        return EXCEL_EPOCH + timedelta(days=int(text))
+    match = _DAY.match(text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise CellError(_("Write a date such as 2020-06-30, not %(value)s.",
+                          value=text)) from None
+
+
 def _parse_counsellor(text: str, people):
     if not text:
         raise CellError(_("Every student needs a counsellor."))
@@ -316,6 +356,8 @@ PARSERS: dict[str, Callable] = {
     "city": _text_parser(COLUMN_BY_FIELD["city"], False),
     "on_campus": _parse_yes_no,
     "employed": _parse_yes_no,
+    "leaving": _parse_leaving,
+    "left_on": _parse_day,
 }
 
 
@@ -338,6 +380,10 @@ def display_value(attribute: str, value, people: RosterAccounts) -> str:
         return str(PROGRAMME.get(value, value))
     if attribute in ("on_campus", "employed"):
         return _("Yes") if value else _("No")
+    if attribute == "leaving" and value:
+        return str(LEAVING.get(value, value))
+    if isinstance(value, date):
+        return value.isoformat()
     if value in (None, ""):
         return "—"
     return str(value)

@@ -14,4 +14,4 @@ def require_case_reader():
     """Sign-in first; a user who reads no case content (the admin) gets a 404."""
 
 
-from caretrack.students import exports, views  # noqa: E402,F401
+from caretrack.students import exports, privacy, views  # noqa: E402,F401

@@ -54,9 +54,10 @@ def _pages(db) -> dict[str, list[str]]:
             "/dashboard", "/review/", f"/review/{student.id}", "/reports/board/",
             "/reports/board/approve-all",
             "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
+            "/retention/", f"{s}/access-log",
         ],
         "admin": ["/admin/users", "/admin/audit", "/admin/roster", "/admin/roster/import",
-                  "/admin/categories", "/admin/status-rules"],
+                  "/admin/categories", "/admin/status-rules", "/retention/"],
     }
     # The referral form of a student with an open referral says so at once.
     referred = referral.student

@@ -241,7 +241,14 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
 
 
 def caseload_totals(counsellor: User, day: date) -> Totals:
-    """Return the totals of one counsellor's caseload for ``day``."""
+    """Return the totals of one counsellor's caseload for ``day`` (a past day's numbers kept
+    by a purge of its statuses, once they were purged)."""
+    from caretrack.services.clock import college_today
+    from caretrack.services.retention import kept_day_totals
+
+    kept = kept_day_totals(day) if day < college_today() else None
+    if kept is not None:
+        return kept.get(counsellor.id, Totals())
     return tally(day, caseload_filter(counsellor)).get(counsellor.id, Totals())
 
 

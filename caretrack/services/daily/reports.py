@@ -249,8 +249,12 @@ class Board:
 
 
 def board(day: date, now: datetime) -> Board:
-    """Return each counsellor's report and totals for ``day``, and the college's (3 queries)."""
-    per_counsellor = tally(day)
+    """Return each counsellor's report and totals for ``day``, and the college's (3 queries;
+    a past day's numbers kept by a purge of its statuses, one more)."""
+    from caretrack.services.retention import kept_day_totals
+
+    kept = kept_day_totals(day) if day < local_today(now) else None
+    per_counsellor = kept if kept is not None else tally(day)
     reports = {
         r.counsellor_id: r
         for r in db.session.scalars(select(DailyReport).where(DailyReport.day == day)
