@@ -28,6 +28,7 @@ ROLE = {
     Role.SUPERVISOR: _l("Supervisor"),
     Role.DEPUTY_SECRETARY: _l("Deputy secretary"),
     Role.ADMIN: _l("Administrator"),
+    Role.UNIVERSITY_ADMIN: _l("University administrator"),
 }
 PROGRAMME = {
     Programme.UNDERGRADUATE: _l("Undergraduate"),

@@ -158,6 +158,10 @@ MESSAGES = {
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
+    "college-required": _l("Choose the college the account works in."),
+    "role-not-allowed": _l("You may not give an account this role."),
+    "college-code-taken": _l("Another college has this code."),
+    "counsellor-other-college": _l("This counsellor works in another college."),
     "current-password-wrong": _l("The current password is wrong."),
     # -- security (sign-in, passwords, two-factor, uploads) -----------------------------------
     "password-length": _l("Use %(min)s to %(max)s characters."),

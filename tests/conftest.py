@@ -356,12 +356,16 @@ def auth(client):
 
 #: The small college's people, by attribute.
 COLLEGE_PEOPLE = ("counsellor", "other_counsellor", "supervisor", "deputy", "admin",
-                  "own_student", "other_student", "graduate")
+                  "own_student", "other_student", "graduate", "home", "elsewhere",
+                  "foreign_counsellor", "foreign_supervisor", "foreign_deputy", "foreign_admin",
+                  "foreign_student", "foreign_graduate", "university_admin")
 
 
 @pytest.fixture
 def college(app):
-    """A small college: two counsellors with students, a supervisor, the deputy, the admin.
+    """A small college: two counsellors with students, a supervisor, the deputy, the admin;
+    and a second college (``elsewhere``) with its counsellor, supervisor, deputy, admin and two
+    students (``foreign_*``), and the university admin.
 
     On SQLite it is built once per process and each test starts from a copy of it."""
 
@@ -381,6 +385,18 @@ def college(app):
     c.graduate = factories.StudentFactory(
         counsellor=c.counsellor, name="赵研究", programme="master", supervisor=c.supervisor
     )
+    c.home = c.counsellor.college
+    c.elsewhere = factories.CollegeFactory(code="other", name_zh="外语学院",
+                                           name_en="School of Languages")
+    c.foreign_counsellor = factories.CounsellorFactory(display_name="周老师", college=c.elsewhere)
+    c.foreign_supervisor = factories.SupervisorFactory(display_name="吴教授", college=c.elsewhere)
+    c.foreign_deputy = factories.DeputyFactory(display_name="郑副书记", college=c.elsewhere)
+    c.foreign_admin = factories.AdminFactory(display_name="外院管理员", college=c.elsewhere)
+    c.foreign_student = factories.StudentFactory(counsellor=c.foreign_counsellor, name="孙外院")
+    c.foreign_graduate = factories.StudentFactory(
+        counsellor=c.foreign_counsellor, name="钱外研", programme="master",
+        supervisor=c.foreign_supervisor)
+    c.university_admin = factories.UniversityAdminFactory(display_name="校管理员")
     seed_default_rules()
     db.session.commit()
     if not POSTGRES:

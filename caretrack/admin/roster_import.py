@@ -92,7 +92,8 @@ def roster_import_preview(token: str):
         return redirect(url_for("admin.roster_import"))
     sheet = request.args.get("sheet")
     try:
-        preview = preview_import(upload.filename, upload.data, sheet=sheet)
+        preview = preview_import(upload.filename, upload.data, sheet=sheet,
+                                 college=current_user.college_id)
     except RosterFileError as exc:
         flash(exc.message, "danger")
         if sheet is not None:
@@ -117,7 +118,7 @@ def roster_import_confirm(token: str):
     try:
         result = commit_write(lambda: import_roster(
             upload.filename, upload.data, form.fingerprint.data or "", current_user, now_utc(),
-            ip=client_address(), sheet=form.sheet.data or None,
+            ip=client_address(), sheet=form.sheet.data or None, college=current_user.college_id,
         )).result
     except (PreviewChanged, RosterFileError):
         flash(_("The roster changed since this preview. Check the new preview and confirm "

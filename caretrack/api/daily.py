@@ -183,7 +183,7 @@ class DayReports(MethodView):
             ).one_or_none()
             rows = [(current_user, report)]
         else:
-            rows = [(r.counsellor, r.report) for r in board(the_day, now_utc()).rows]
+            rows = [(r.counsellor, r.report) for r in board(the_day, now_utc(), current_user).rows]
         return {"day": the_day, "deadline": deadline(the_day), "reports": [
             _report(counsellor, report) for counsellor, report in rows]}
 

@@ -3,7 +3,12 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from caretrack.access import can_manage_roster, has_referral_inbox, sees_whole_college
+from caretrack.access import (
+    can_manage_roster,
+    has_referral_inbox,
+    manages_colleges,
+    sees_whole_college,
+)
 from caretrack.main import bp
 from caretrack.main.dashboard import render_dashboard
 from caretrack.models import now_utc
@@ -23,6 +28,8 @@ def index():
     secretary's college dashboard, the supervisor's referral inbox, the admin's accounts."""
     if can_manage_roster(current_user):
         return redirect(url_for("admin.users"))
+    if manages_colleges(current_user):
+        return redirect(url_for("colleges.index"))
     if has_referral_inbox(current_user):
         return redirect(url_for("referrals.index"))
     now = now_utc()

@@ -5,6 +5,7 @@ from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
+from caretrack.models.college import DEFAULT_COLLEGE_CODE, College
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
 from caretrack.models.notice import (
     Audience,
@@ -49,9 +50,12 @@ from caretrack.models.timeline import (
     TimelineEntry,
     Urgency,
 )
-from caretrack.models.user import RecoveryCode, Role, User
+from caretrack.models.user import UNIVERSITY_ROLES, RecoveryCode, Role, User
 
 __all__ = [
+    "DEFAULT_COLLEGE_CODE",
+    "College",
+    "UNIVERSITY_ROLES",
     "DEFAULT_RETENTION_DAYS",
     "DataClass",
     "Leaving",

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
 from caretrack.models.base import UTCDateTime, now_utc
@@ -22,6 +22,12 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     DEPUTY_SECRETARY = "deputy_secretary"
     ADMIN = "admin"
+    #: Manages the colleges and each college's admin; belongs to no college.
+    UNIVERSITY_ADMIN = "university_admin"
+
+
+#: The roles of the university's accounts, which belong to no college.
+UNIVERSITY_ROLES = (Role.UNIVERSITY_ADMIN,)
 
 
 class User(UserMixin, db.Model):
@@ -32,6 +38,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(100), index=True)
     #: One of :class:`Role`.
     role: Mapped[str] = mapped_column(String(20), index=True)
+    #: The college the account works in; None for the university's accounts
+    #: (:data:`UNIVERSITY_ROLES`).
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -47,6 +56,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: The 30-second step of the last TOTP code accepted, so a code works only once.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    college: Mapped["College | None"] = relationship()  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

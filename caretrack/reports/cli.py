@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from caretrack.extensions import db
-from caretrack.models import now_utc
+from caretrack.models import College, now_utc
 from caretrack.services.clock import local_today
 from caretrack.services.daily.college import send_college_report
 from caretrack.services.errors import RuleError
@@ -17,9 +18,11 @@ reports_cli = AppGroup("reports", help="The college's daily report.")
 
 
 @reports_cli.command("send")
+@click.option("--college", "code", default=None,
+              help="The college's code; needed when the install has more than one college.")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Day of the report (YYYY-MM-DD); default: today in the college's timezone.")
-def send_command(day):
+def send_command(code, day):
     """Email the college's report of the day (once every report is approved) to
     REPORT_RECIPIENTS; a recipient who got it already gets nothing new."""
     now = now_utc()
@@ -27,9 +30,14 @@ def send_command(day):
     recipients = current_app.config["REPORT_RECIPIENTS"]
     if not recipients:
         raise click.ClickException("no recipients: set CARETRACK_REPORT_RECIPIENTS")
+    colleges = db.session.scalars(
+        select(College).where(College.code == code) if code else select(College)).all()
+    if len(colleges) != 1:
+        raise click.ClickException(
+            f"no college {code!r}" if code else "more than one college: give --college CODE")
     with force_locale(current_app.config["CARETRACK_LOCALE"]):
         try:
-            sent = send_college_report(day, now, recipients)
+            sent = send_college_report(day, now, colleges[0], recipients)
         except RuleError as exc:
             raise click.ClickException(
                 f"the college report of {day.isoformat()} is not ready: not every counsellor's "

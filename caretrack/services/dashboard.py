@@ -148,7 +148,7 @@ def overdue_by_counsellor(user: User, now: datetime) -> list[tuple[User, int]]:
             Recheck.state == RecheckState.OPEN,
             Recheck.due_on < local_today(now),
             student_filter(user),
-            counsellor_accounts(active_only=False),
+            counsellor_accounts(user, active_only=False),
         )
         .group_by(User.id)
         .order_by(func.count(Recheck.id).desc(), User.display_name)

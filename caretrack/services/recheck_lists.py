@@ -97,8 +97,9 @@ class CounsellorLoad:
     open: int
 
 
-def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
-    """Return every active counsellor's overdue, due-today and open re-checks, in one query."""
+def counts_by_counsellor(user: User, now: datetime) -> list[CounsellorLoad]:
+    """Return every active counsellor's overdue, due-today and open re-checks (of the
+    user's college), in one query."""
     today = local_today(now)
     rows = db.session.execute(
         select(
@@ -114,7 +115,7 @@ def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
             Recheck,
             and_(Recheck.student_id == Student.id, Recheck.state == RecheckState.OPEN),
         )
-        .where(counsellor_accounts())
+        .where(counsellor_accounts(user))
         .group_by(User.id, User.display_name)
         .order_by(func.count(case((Recheck.due_on < today, Recheck.id))).desc(), User.id)
     ).all()

@@ -9,12 +9,14 @@ DEPUTY = {"deputy"}
 
 
 def report_args(world, role):
-    """A submitted report of the counsellor's, and a report id that does not exist."""
-    report = DailyReport(counsellor_id=world.college.counsellor.id,
-                         day=datetime.now(UTC).date(), submitted_at=datetime.now(UTC))
-    db.session.add(report)
+    """A submitted report of the counsellor's, and another college's counsellor's."""
+    report, foreign = (
+        DailyReport(counsellor_id=counsellor.id, day=datetime.now(UTC).date(),
+                    submitted_at=datetime.now(UTC))
+        for counsellor in (world.college.counsellor, world.college.foreign_counsellor))
+    db.session.add_all([report, foreign])
     db.session.commit()
-    return {"report": report.id}, {"report": 999999}
+    return {"report": report.id}, {"report": foreign.id}
 
 
 def counsellor_args(world, role):
