@@ -538,10 +538,12 @@ def get_merge_or_404(merge_id: int, user: User) -> StudentMerge:
 
 def visible_audit_events(user: User) -> Select[tuple[AuditEvent]]:
     """Return a query of the audit events a college's admin reads: those of an account of
-    the college, or about one of its students."""
+    the college, or about one of its students, and those of nobody about no student (failed
+    sign-ins, which name no college)."""
     if not can_manage_roster(user):
         return select(AuditEvent).where(false())
     return select(AuditEvent).where(or_(
+        and_(AuditEvent.user_id.is_(None), AuditEvent.student_id.is_(None)),
         AuditEvent.user_id.in_(select(User.id).where(college_accounts(user))),
         AuditEvent.student_id.in_(select(Student.id).where(in_college(user))),
     ))

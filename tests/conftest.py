@@ -356,16 +356,12 @@ def auth(client):
 
 #: The small college's people, by attribute.
 COLLEGE_PEOPLE = ("counsellor", "other_counsellor", "supervisor", "deputy", "admin",
-                  "own_student", "other_student", "graduate", "home", "elsewhere",
-                  "foreign_counsellor", "foreign_supervisor", "foreign_deputy", "foreign_admin",
-                  "foreign_student", "foreign_graduate", "university_admin")
+                  "own_student", "other_student", "graduate")
 
 
 @pytest.fixture
 def college(app):
-    """A small college: two counsellors with students, a supervisor, the deputy, the admin;
-    and a second college (``elsewhere``) with its counsellor, supervisor, deputy, admin and two
-    students (``foreign_*``), and the university admin.
+    """A small college: two counsellors with students, a supervisor, the deputy, the admin.
 
     On SQLite it is built once per process and each test starts from a copy of it."""
 
@@ -385,6 +381,21 @@ def college(app):
     c.graduate = factories.StudentFactory(
         counsellor=c.counsellor, name="赵研究", programme="master", supervisor=c.supervisor
     )
+    seed_default_rules()
+    db.session.commit()
+    if not POSTGRES:
+        SNAPSHOTS.college = {name: (type(getattr(c, name)), getattr(c, name).id)
+                             for name in COLLEGE_PEOPLE}
+        SNAPSHOTS.save("college")
+        return _college_from_snapshot(c)
+    return c
+
+
+@pytest.fixture
+def colleges(college):
+    """The small college (``home``) and a second college (``elsewhere``) with its counsellor,
+    supervisor, deputy, admin and two students (``foreign_*``), and the university admin."""
+    c = college
     c.home = c.counsellor.college
     c.elsewhere = factories.CollegeFactory(code="other", name_zh="外语学院",
                                            name_en="School of Languages")
@@ -397,13 +408,7 @@ def college(app):
         counsellor=c.foreign_counsellor, name="钱外研", programme="master",
         supervisor=c.foreign_supervisor)
     c.university_admin = factories.UniversityAdminFactory(display_name="校管理员")
-    seed_default_rules()
     db.session.commit()
-    if not POSTGRES:
-        SNAPSHOTS.college = {name: (type(getattr(c, name)), getattr(c, name).id)
-                             for name in COLLEGE_PEOPLE}
-        SNAPSHOTS.save("college")
-        return _college_from_snapshot(c)
     return c
 
 

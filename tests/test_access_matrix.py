@@ -57,7 +57,8 @@ class World:
 
 
 @pytest.fixture
-def world(college):
+def world(colleges):
+    college = colleges
     factories.ReferralFactory(student=college.graduate, supervisor=college.supervisor,
                               referred_by=college.counsellor)
     db.session.commit()

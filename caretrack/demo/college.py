@@ -198,7 +198,8 @@ def build_college(ctx) -> DemoSummary:
             students.append(
                 Student(
                     student_number=number, name=_name(rng), gender=rng.choice("MF"),
-                    college_id=college.id, programme=programme, cohort=cohort, class_name=class_name,
+                    college_id=college.id, programme=programme, cohort=cohort,
+                    class_name=class_name,
                     counsellor_id=unit_counsellor[(programme, cohort)].id,
                     supervisor_id=supervisor.id if supervisor else None, phone=_phone(rng),
                     province=province, city=city, on_campus=False, employed=employed,
