@@ -112,6 +112,12 @@ class Config:
             "MAIL_SENDER": env.get("MAIL_SENDER", "caretrack@localhost"),
             # Address of the site as users reach it, for links in emails.
             "CARETRACK_BASE_URL": env.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000"),
+            # Comma-separated addresses of the university office: each college's report once
+            # its last sign-off stage approved.
+            "UNIVERSITY_OFFICE_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_OFFICE_RECIPIENTS", "").split(",")
+                if a.strip()
+            ],
             # Comma-separated addresses that receive the college's daily report.
             "REPORT_RECIPIENTS": [
                 a.strip() for a in env.get("CARETRACK_REPORT_RECIPIENTS", "").split(",")

@@ -149,8 +149,10 @@ def needs_two_factor(user: User) -> bool:
 
 
 def can_read_cases(user: User) -> bool:
-    """Whether the user's role reads case content at all (everyone but the admins)."""
-    return _signed_in(user) and user.role not in (Role.ADMIN, Role.UNIVERSITY_ADMIN)
+    """Whether the user's role reads case content at all: the counsellors, the supervisors
+    and the deputy (not the admins, the league secretary, the secretary: they read reports)."""
+    return _signed_in(user) and user.role in (
+        Role.COUNSELLOR, Role.SUPERVISOR, Role.DEPUTY_SECRETARY)
 
 
 def can_manage_roster(user: User) -> bool:
@@ -164,9 +166,35 @@ def can_review(user: User) -> bool:
     return sees_whole_college(user)
 
 
+def signing_stages(college) -> list[str]:
+    """The sign-off stages of ``college`` after the counsellors' reports, in order."""
+    from caretrack.models import DEFAULT_STAGES, Stage
+
+    return [s["stage"] for s in (college.stages or DEFAULT_STAGES)
+            if s["stage"] != Stage.REPORTS]
+
+
+def signs_stage(user: User, stage: str) -> bool:
+    """Whether ``user`` acts at ``stage`` of their college's sign-off (its role, and the
+    college has that stage)."""
+    from caretrack.models import STAGE_ROLES, Stage
+
+    return (_signed_in(user) and user.college is not None and stage in signing_stages(user.college)
+            and STAGE_ROLES[Stage(stage)] == user.role)
+
+
 def can_sign_off_reports(user: User) -> bool:
-    """Whether the user approves or returns the counsellors' daily reports."""
-    return sees_whole_college(user)
+    """Whether the user approves or returns the counsellors' daily reports: the stage after
+    them in the college's sign-off (the league secretary; the deputy where the college has no
+    merge stage)."""
+    return _signed_in(user) and user.college is not None and signs_stage(
+        user, signing_stages(user.college)[0])
+
+
+def takes_part_in_sign_off(user: User) -> bool:
+    """Whether the user has a stage in their college's sign-off (and sees its chain)."""
+    return _signed_in(user) and user.college is not None and any(
+        signs_stage(user, stage) for stage in signing_stages(user.college))
 
 
 def files_daily_report(user: User) -> bool:
@@ -807,5 +835,6 @@ TEMPLATE_PREDICATES = {
         handles_return_requests, can_recommend_return, can_decide_return,
         records_absences, manages_absence_of, manages_retention, sees_retention,
         sees_access_log, exports_student_record, manages_colleges, manages_accounts,
+        takes_part_in_sign_off,
     )
 }

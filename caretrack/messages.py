@@ -159,6 +159,11 @@ MESSAGES = {
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
     "college-required": _l("Choose the college the account works in."),
+    "sign-off-stale": _l("The sign-off moved on since this page was shown; look at it again."),
+    "sign-off-not-your-stage": _l("It is not your stage's turn to sign this report."),
+    "sign-off-first-stage": _l("Return a counsellor's report on the board instead."),
+    "sign-off-locked": _l("The college's report was passed on: the counsellors' reports are "
+                          "locked."),
     "role-not-allowed": _l("You may not give an account this role."),
     "college-code-taken": _l("Another college has this code."),
     "counsellor-other-college": _l("This counsellor works in another college."),

@@ -408,6 +408,8 @@ def colleges(college):
         counsellor=c.foreign_counsellor, name="钱外研", programme="master",
         supervisor=c.foreign_supervisor)
     c.university_admin = factories.UniversityAdminFactory(display_name="校管理员")
+    c.league = factories.LeagueSecretaryFactory(display_name="团委书记")
+    c.secretary = factories.SecretaryFactory(display_name="党委书记")
     db.session.commit()
     return c
 

@@ -37,7 +37,11 @@ def home_college() -> College:
 
     college = db.session.scalar(select(College).where(College.code == "home"))
     if college is None:
-        college = College(code="home", name_zh="经管学院", name_en="School of Economics")
+        from caretrack.models import WITHOUT_MERGE
+
+        # The deputy approves the counsellors' reports directly, as before colleges.
+        college = College(code="home", name_zh="经管学院", name_en="School of Economics",
+                          stages=WITHOUT_MERGE)
         db.session.add(college)
         db.session.flush()
     return college
@@ -152,3 +156,13 @@ class UniversityAdminFactory(UserFactory):
     role = Role.UNIVERSITY_ADMIN
     username = factory.Sequence(lambda n: f"university-{n}")
     college = None
+
+
+class LeagueSecretaryFactory(UserFactory):
+    role = Role.LEAGUE_SECRETARY
+    username = factory.Sequence(lambda n: f"league-{n}")
+
+
+class SecretaryFactory(UserFactory):
+    role = Role.SECRETARY
+    username = factory.Sequence(lambda n: f"secretary-{n}")

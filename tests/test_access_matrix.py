@@ -44,6 +44,9 @@ class World:
             "deputy": (college.deputy, college.other_student, college.foreign_student),
             "admin": (college.admin, None, college.own_student),
             "university_admin": (college.university_admin, None, college.own_student),
+            # The college of the world has no merge stage: the league secretary has no part.
+            "league": (college.league, None, college.own_student),
+            "secretary": (college.secretary, None, college.own_student),
         }
 
     def user(self, role):

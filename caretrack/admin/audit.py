@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "user.create": _l("Created an account"),
     "user.update": _l("Changed an account"),
     "college.save": _l("Added or changed a college"),
+    "sign_off.pass": _l("Passed the college's daily report on"),
+    "sign_off.return": _l("Returned the college's daily report to the stage before"),
     "category.save": _l("Saved a care category"),
     "risk_area.save": _l("Saved a risk area"),
     "status_rule.save": _l("Saved a status rule"),

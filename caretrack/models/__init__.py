@@ -29,6 +29,14 @@ from caretrack.models.rules import (
     StatusTrigger,
     SuggestionKind,
 )
+from caretrack.models.sign_off import (
+    DEFAULT_STAGES,
+    STAGE_ROLES,
+    WITHOUT_MERGE,
+    CollegeSignOff,
+    SignOffStep,
+    Stage,
+)
 from caretrack.models.student import (
     CareCategory,
     CategoryAssignment,
@@ -53,6 +61,12 @@ from caretrack.models.timeline import (
 from caretrack.models.user import UNIVERSITY_ROLES, RecoveryCode, Role, User
 
 __all__ = [
+    "DEFAULT_STAGES",
+    "STAGE_ROLES",
+    "WITHOUT_MERGE",
+    "CollegeSignOff",
+    "SignOffStep",
+    "Stage",
     "DEFAULT_COLLEGE_CODE",
     "College",
     "UNIVERSITY_ROLES",

@@ -3,7 +3,7 @@ belongs to one college."""
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caretrack.extensions import db
@@ -22,6 +22,9 @@ class College(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(200), default="")
+    #: The college's sign-off stages in order, each ``{"stage": ..., "deadline": "HH:MM"}``
+    #: (see :mod:`caretrack.models.sign_off`); None: the account's four stages.
+    stages: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     def __repr__(self) -> str:

@@ -22,6 +22,10 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     DEPUTY_SECRETARY = "deputy_secretary"
     ADMIN = "admin"
+    #: 团委书记: merges the counsellors' reports and passes them on; no timelines.
+    LEAGUE_SECRETARY = "league_secretary"
+    #: 学院党委书记: approves the college's report and sends it to the university office.
+    SECRETARY = "secretary"
     #: Manages the colleges and each college's admin; belongs to no college.
     UNIVERSITY_ADMIN = "university_admin"
 

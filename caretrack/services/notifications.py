@@ -24,6 +24,10 @@ KIND_ENDPOINT = {
     #: An absence the user is away for or covers was recorded, ended early, extended or
     #: cancelled by someone else.
     "absence.changed": "absences.index",
+    #: The college's report of the day reached the user's sign-off stage.
+    "sign_off.turn": "reports.sign_off",
+    #: The stage after the user's returned the college's report to it.
+    "sign_off.returned": "reports.sign_off",
 }
 
 

@@ -164,19 +164,19 @@ def college_id_for(college: College | int | None) -> int:
     return ids[0]
 
 
-def _load_existing(college_id: int) -> dict[str, tuple]:
-    """Return every current student's importable fields by student number, in one query
-    (records merged into another are left out: see :func:`_merged_numbers`), of the college."""
+def _load_existing(college_id: int) -> tuple[dict[str, tuple], set[str]]:
+    """Return every current student's importable fields by student number, of the college,
+    and the numbers of the other colleges' students (a row may not take one over), in one
+    query (records merged into another are left out: see :func:`_merged_numbers`)."""
     columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
-    return {row[1]: tuple(row) for row in db.session.execute(
-        select(*columns).where(Student.merged_into_id.is_(None),
-                               Student.college_id == college_id))}
-
-
-def _other_colleges_numbers(college_id: int) -> set[str]:
-    """The student numbers of the other colleges' students (a row may not take one over)."""
-    return set(db.session.scalars(
-        select(Student.student_number).where(Student.college_id != college_id)))
+    existing, elsewhere = {}, set()
+    for row in db.session.execute(select(Student.college_id, *columns).where(
+            Student.merged_into_id.is_(None) | (Student.college_id != college_id))):
+        if row[0] == college_id:
+            existing[row[2]] = tuple(row[1:])
+        else:
+            elsewhere.add(row[2])
+    return existing, elsewhere
 
 
 def _merged_numbers(college_id: int) -> dict[str, str]:
@@ -210,9 +210,8 @@ def check_roster(
     columns, headers, rows = sheet.columns, sheet.headers, sheet.rows
     college_id = college_id_for(college)
     people = RosterAccounts(college_id)
-    existing = _load_existing(college_id)
+    existing, elsewhere = _load_existing(college_id)
     merged = _merged_numbers(college_id)
-    elsewhere = _other_colleges_numbers(college_id)
     index = NumberIndex([*existing, *merged])
     ordered = sorted(columns.items(), key=lambda item: item[1])
     fields = [f for f, _i in ordered]

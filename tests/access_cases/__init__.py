@@ -17,7 +17,8 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ROLES = ("counsellor", "supervisor", "deputy", "admin", "university_admin")
+ROLES = ("counsellor", "supervisor", "deputy", "admin", "university_admin", "league",
+         "secretary")
 CASE_READERS = frozenset({"counsellor", "supervisor", "deputy"})
 
 

@@ -171,8 +171,12 @@ def review_report(
         "comment-required" (comment) to return without a comment, "approve-unconfirmed"
         (``num``).
     """
+    from caretrack.services.daily.sign_off import locks_reports
+
     if not can_sign_off_reports(by) or not same_college(by, report.counsellor):
         raise RuleError("not-deputy")
+    if locks_reports(by.college, report.day):
+        raise RuleError("sign-off-locked")
     if report.state != ReportState.SUBMITTED:
         raise RuleError("not-submitted")
     comment = (comment or "").strip()[:2000]
