@@ -63,6 +63,8 @@ class CollegeSignOff(db.Model):
     steps: Mapped[list["SignOffStep"]] = relationship(
         order_by="SignOffStep.id", back_populates="sign_off")
 
+    __mapper_args__ = {"version_id_col": version_id}
+
 
 class SignOffStep(db.Model):
     """A stage passing the day's report on, or returning it to the stage before; kept."""

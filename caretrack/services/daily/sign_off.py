@@ -178,6 +178,21 @@ def _check_turn(user: User, college: College, day: date, version: int
     return sign_off, current
 
 
+def _flush() -> None:
+    """Flush a step; a step someone else took meanwhile (the day's first, or a newer
+    version) is a stale step.
+
+    :raise RuleError: "sign-off-stale" (409).
+    """
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        raise RuleError("sign-off-stale", conflict=True) from exc
+
+
 def _notify_stage(college: College, stage: str, kind: str, now: datetime) -> None:
     from caretrack.access import accounts_with_role
     from caretrack.services.notifications import notify
@@ -205,7 +220,7 @@ def pass_on(user: User, day: date, now: datetime, *, version: int, comment: str 
     else:
         snapshot = last_snapshot(sign_off)
     if sign_off is None:
-        sign_off = CollegeSignOff(college_id=college.id, day=day, stage=current, version_id=0)
+        sign_off = CollegeSignOff(college_id=college.id, day=day, stage=current)
         db.session.add(sign_off)
     after = stages.index(current) + 1
     following = stages[after] if after < len(stages) else Stage.DONE.value
@@ -214,8 +229,7 @@ def pass_on(user: User, day: date, now: datetime, *, version: int, comment: str 
                        comment=(comment or "").strip()[:2000], snapshot=snapshot)
     sign_off.steps.append(step)
     sign_off.stage = following
-    sign_off.version_id += 1
-    db.session.flush()
+    _flush()
     record_event("sign_off.pass", user, now=now, ip=ip,
                  detail=f"college:{college.code} day:{day.isoformat()} stage:{current}"
                         f"{' late' if step.late else ''}")
@@ -249,8 +263,7 @@ def return_to_previous(user: User, day: date, now: datetime, *, version: int, co
         stage=current, action="return", by_id=user.id, at=now,
         late=now > stage_deadline(college, current, day), comment=comment))
     sign_off.stage = previous
-    sign_off.version_id += 1
-    db.session.flush()
+    _flush()
     record_event("sign_off.return", user, now=now, ip=ip,
                  detail=f"college:{college.code} day:{day.isoformat()} stage:{current} "
                         f"to:{previous}")
