@@ -379,6 +379,23 @@ def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[S
     return [found[i] for i in ids]
 
 
+def can_transfer_students(user: User) -> bool:
+    """Whether the user moves students to another counsellor's caseload (the deputy secretary
+    from the case lists, the admin from the roster)."""
+    return sees_whole_college(user) or can_manage_roster(user)
+
+
+def can_assign_supervisors(user: User) -> bool:
+    """Whether the user sets students' academic supervisors (roster data: the admin)."""
+    return can_manage_roster(user)
+
+
+def transfer_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects the students ``user`` may move to
+    another counsellor: every current record for the deputy and the admin, none for others."""
+    return current_records() if can_transfer_students(user) else false()
+
+
 def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""
@@ -640,6 +657,6 @@ TEMPLATE_PREDICATES = {
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
-        records_absences, manages_absence_of,
+        records_absences, manages_absence_of, can_transfer_students, can_assign_supervisors,
     )
 }
