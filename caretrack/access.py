@@ -390,6 +390,12 @@ def can_assign_supervisors(user: User) -> bool:
     return can_manage_roster(user)
 
 
+def takes_bulk_actions(user: User) -> bool:
+    """Whether the user's lists offer bulk actions at all (which ones: see
+    :func:`caretrack.services.bulk.may_use`)."""
+    return can_read_cases(user) or can_manage_roster(user)
+
+
 def transfer_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects the students ``user`` may move to
     another counsellor: every current record for the deputy and the admin, none for others."""
@@ -658,5 +664,6 @@ TEMPLATE_PREDICATES = {
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
         records_absences, manages_absence_of, can_transfer_students, can_assign_supervisors,
+        takes_bulk_actions,
     )
 }

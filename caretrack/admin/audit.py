@@ -88,6 +88,15 @@ ACTION_LABELS = {
     "absence.cancel": _l("Cancelled an absence"),
     "student.merge": _l("Merged two records of one student"),
     "student.unmerge": _l("Undid a merge of two student records"),
+    "student.transfer": _l("Moved students to another counsellor"),
+    "student.supervisor": _l("Set a student's supervisor"),
+    "bulk.add_category": _l("Added a care category to several students"),
+    "bulk.end_category": _l("Ended a care category of several students"),
+    "bulk.schedule_recheck": _l("Scheduled a re-check for several students"),
+    "bulk.log_follow_up": _l("Logged a follow-up with several students"),
+    "bulk.flag_review": _l("Flagged several students for review"),
+    "bulk.set_concern": _l("Set the concern level of several students"),
+    "bulk.assign_supervisor": _l("Set the supervisor of several students"),
 }
 
 

@@ -391,3 +391,50 @@ def run(
                  students=changed)
     return {"action": action, "students": len(ids), "changed": len(changed),
             "skipped": dict(skipped)}
+
+
+# -- which students a list's "all matching this filter" means ----------------------------------
+
+#: The lists that offer bulk actions.
+SOURCES = ("students", "rechecks", "chase", "roster")
+
+
+def matching_query(user: User, source: str, args, now: datetime):
+    """Return a query of the ids of the students on ``user``'s list ``source`` that match the
+    list's filter ``args`` (the list's query string, as a mapping): all of them, not one page.
+    """
+    from caretrack.access import sees_whole_college
+    from caretrack.services.daily.chase import chase_query
+    from caretrack.services.recheck_lists import RecheckFilters, list_query
+    from caretrack.services.students import CaseloadFilters, caseload_query
+
+    if source == "rechecks":
+        filters = RecheckFilters.from_args(args)
+        if not sees_whole_college(user):
+            filters.counsellor = None
+        return list_query(user, filters, now).with_only_columns(
+            Student.id).order_by(None).distinct()
+    if source == "chase":
+        class_name = (args.get("class") or "").strip()[:100]
+        return chase_query(user, local_today(now), class_name).with_only_columns(
+            Student.id).order_by(None)
+    filters = CaseloadFilters.from_args(args)
+    if source == "roster":
+        query = roster.search_roster(user, filters.q)
+        if filters.class_name:
+            query = query.where(Student.class_name == filters.class_name)
+        if filters.cohort is not None:
+            query = query.where(Student.cohort == filters.cohort)
+        if filters.programme:
+            query = query.where(Student.programme == filters.programme)
+        if filters.counsellor is not None:
+            query = query.where(Student.counsellor_id == filters.counsellor)
+        return query.with_only_columns(Student.id).order_by(None)
+    return caseload_query(user, filters, now).with_only_columns(Student.id).order_by(None)
+
+
+def matching_ids(user: User, source: str, args, now: datetime | None = None) -> list[int]:
+    """The ids of every student matching the list's filter (see :func:`matching_query`)."""
+    if source not in SOURCES:
+        return []
+    return sorted(set(db.session.scalars(matching_query(user, source, args, now or now_utc()))))
