@@ -187,11 +187,29 @@ def working_caseload_filter(user: User, today: date | None = None) -> ColumnElem
     return or_(caseload_filter(user), covered_filter(user, today))
 
 
+def _covered_parts(user_id: int, today: date) -> frozenset[tuple[int, str | None]]:
+    """The (absent counsellor, class or None for the whole caseload) pairs ``user_id`` covers
+    on ``today``: one query, kept for the rest of the request (a list asks for every row)."""
+    from flask import g, has_request_context
+
+    key = ("covered_parts", user_id, today)
+    cache = g.setdefault("access_cache", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = frozenset(db.session.execute(
+            select(Absence.counsellor_id, AbsenceCover.class_name)
+            .join(AbsenceCover, AbsenceCover.absence_id == Absence.id)
+            .where(AbsenceCover.covering_id == user_id, absence_open_on(today))).all())
+    return cache[key]
+
+
 def is_covering(user: User, student: Student, today: date | None = None) -> bool:
-    """Whether ``user`` covers ``student`` on ``today`` (one query)."""
-    return keeps_caseload(user) and student.counsellor_id != user.id and bool(db.session.scalar(
-        select(Student.id).where(Student.id == student.id, covered_filter(user, today))
-    ))
+    """Whether ``user`` covers ``student`` on ``today`` (one query a request, however many
+    students are asked about)."""
+    if not keeps_caseload(user) or student.counsellor_id == user.id:
+        return False
+    parts = _covered_parts(user.id, _today(today))
+    return ((student.counsellor_id, None) in parts
+            or (student.counsellor_id, student.class_name) in parts)
 
 
 def covers_caseload_of(user: User, counsellor: User, today: date | None = None) -> bool:
