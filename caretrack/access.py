@@ -492,7 +492,8 @@ def can_revoke_referral(user: User, referral: Referral) -> bool:
 
 
 def distributes_checkin_links(user: User) -> bool:
-    """Whether the user hands out and rotates check-in links (for their own caseload)."""
+    """Whether the user hands out and rotates check-in links (for their own caseload and the
+    classes they cover)."""
     return keeps_caseload(user)
 
 
@@ -524,12 +525,14 @@ def get_class_link_or_404(token: str) -> CheckinLink:
 
 
 def get_caseload_class_or_404(class_name: str, user: User) -> str:
-    """A class with at least one student of the user's caseload.
+    """A class with at least one student of the user's caseload (their own, or one they cover
+    today).
 
     :raise 404: for any other class name.
     """
     found = distributes_checkin_links(user) and db.session.scalar(
-        select(Student.id).where(caseload_filter(user), Student.class_name == class_name).limit(1)
+        select(Student.id).where(working_caseload_filter(user),
+                                 Student.class_name == class_name).limit(1)
     )
     if not found:
         abort(404)

@@ -246,6 +246,15 @@ def test_an_action_the_user_may_not_take_is_a_404(client, auth, college):
                  selected=[college.own_student.id]).status_code == 404
 
 
+def test_a_selection_of_only_invisible_students_is_a_404(client, auth, college):
+    auth.login(college.counsellor)
+    response = _post(client, action="set_concern", selected=[college.other_student.id],
+                     stage="confirm", level="high", reason="x",
+                     fingerprint=transfers.fingerprint_of([college.other_student.id]))
+    assert response.status_code == 404
+    assert db.session.get(Student, college.other_student.id).concern_level == "normal"
+
+
 def test_the_export_holds_only_the_students_ticked(client, auth, college):
     auth.login(college.counsellor)
     response = _post(client, action="export",

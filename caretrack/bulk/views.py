@@ -102,7 +102,8 @@ def start():
     """Take one action over the students a list selected: ask for the parameters, preview what
     would change, confirm (409 when the students matched changed since the preview).
 
-    :raise 404: for an action the user may not take.
+    :raise 404: for an action the user may not take, and for a selection of students none
+        of whom the user may touch (any such student among others is left out).
     """
     form = BulkForm()
     action = form.action.data or ""
@@ -115,6 +116,8 @@ def start():
     now = now_utc()
     ids = _selection(form, now)
     if not bulk.allowed_ids(current_user, action, ids):
+        if ids and not form.all_matching.data:
+            abort(404)  # only students the user may not touch: as if they did not exist
         flash(_("Select at least one student."), "warning")
         return redirect(_back(form))
     if action == bulk.Action.EXPORT:
