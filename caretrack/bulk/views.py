@@ -56,6 +56,8 @@ def _selection(form: BulkForm, now) -> list[int]:
 
 def _offer(form: BulkForm, action: str) -> None:
     """Fill the choices the action's parameters need."""
+    if action == bulk.Action.LOG_FOLLOW_UP:
+        form.reason.label.text = _("What was said")
     if action in (bulk.Action.ADD_CATEGORY, bulk.Action.END_CATEGORY):
         locale = str(get_locale())
         form.category_id.choices = [SelectChoice("", _("Choose…"))] + [

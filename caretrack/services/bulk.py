@@ -371,7 +371,9 @@ def run(
             if reason:
                 skipped[reason] += 1
                 continue
-            key = f"{submission_key}:{student.id}" if submission_key else None
+            # The confirmation's key goes on its first entry: posted again, the first student
+            # finds it and the whole action writes nothing (one transaction).
+            key = f"{submission_key}:{student.id}" if submission_key and not changed else None
             try:
                 _apply(action, student, user, read, held, now, ip, key)
             except DuplicateSubmission:
@@ -410,7 +412,7 @@ def matching_query(user: User, source: str, args, now: datetime):
 
     if source == "rechecks":
         filters = RecheckFilters.from_args(args)
-        if not sees_whole_college(user):
+        if not (sees_whole_college(user) or keeps_caseload(user)):
             filters.counsellor = None
         return list_query(user, filters, now).with_only_columns(
             Student.id).order_by(None).distinct()
