@@ -171,3 +171,23 @@ def test_the_roster_import_moves_students_through_the_transfer(caseload):
         AuditEvent.action == "student.transfer")).all() == ["student.transfer"]
     assert {n.kind for n in db.session.scalars(select(Notification))} == {
         "transfer.in", "transfer.out"}
+
+
+def test_who_may_transfer_and_set_supervisors(college):
+    from caretrack.access import (
+        can_assign_supervisors,
+        can_transfer_students,
+        takes_bulk_actions,
+        transfer_filter,
+    )
+
+    c = college
+    assert [can_transfer_students(u) for u in (c.counsellor, c.supervisor, c.deputy, c.admin)] \
+        == [False, False, True, True]
+    assert [can_assign_supervisors(u) for u in (c.counsellor, c.deputy, c.admin)] == [
+        False, False, True]
+    assert all(takes_bulk_actions(u) for u in (c.counsellor, c.supervisor, c.deputy, c.admin))
+    movable = set(db.session.scalars(select(Student.id).where(transfer_filter(c.deputy))))
+    assert movable == {c.own_student.id, c.other_student.id, c.graduate.id}
+    assert list(db.session.scalars(select(Student.id).where(transfer_filter(c.counsellor)))) \
+        == []

@@ -63,6 +63,8 @@ def _offer(form: BulkForm, action: str) -> None:
         form.category_id.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(str(c.id), c.name_for(locale)) for c in active_categories()]
     if action in (bulk.Action.TRANSFER, bulk.Action.ASSIGN_SUPERVISOR):
+        form.to_id.label.text = (_("Move to") if action == bulk.Action.TRANSFER
+                                 else _("Supervisor"))
         condition = (counsellor_accounts() if action == bulk.Action.TRANSFER
                      else accounts_with_role(Role.SUPERVISOR))
         form.to_id.choices = [SelectChoice("", _("Choose…"))] + [
