@@ -152,6 +152,7 @@ def test_a_bulk_follow_up_completes_the_overdue_rechecks(college):
     ids = [c.own_student.id, c.graduate.id]
     params = {"channel": "phone", "reached": "1", "reason": "电话联系，一切正常"}
     shown = bulk.plan("log_follow_up", c.counsellor, ids, params, now=NOW)
+    assert (len(shown.changing), shown.rechecks_due) == (2, 2)
     seen = []
     bulk.run("log_follow_up", ids, c.counsellor.id, params, fingerprint=shown.fingerprint,
              now=NOW, progress=lambda done, total: seen.append((done, total)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.access import (
@@ -29,6 +29,7 @@ from caretrack.access import (
     current_records,
     is_supervisor_account,
     keeps_caseload,
+    sees_whole_college,
     student_filter,
     transfer_filter,
     working_caseload_filter,
@@ -38,6 +39,8 @@ from caretrack.models import (
     CareCategory,
     CategoryAssignment,
     ConcernLevel,
+    Recheck,
+    RecheckState,
     Student,
     User,
     now_utc,
@@ -45,7 +48,10 @@ from caretrack.models import (
 from caretrack.services import cases, entries, rechecks, review, roster, transfers
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
+from caretrack.services.daily.chase import chase_query
 from caretrack.services.errors import DuplicateSubmission, RuleError
+from caretrack.services.recheck_lists import RecheckFilters, list_query
+from caretrack.services.students import CaseloadFilters, caseload_query
 
 #: Students loaded and changed per round.
 CHUNK = 200
@@ -95,8 +101,6 @@ def scope(user: User, action: str) -> ColumnElement[bool]:
     """The SQL condition on ``Student`` of the students ``action`` may touch for ``user``: a
     recording action the students whose timelines the user records, an export those the user
     sees, a transfer or a supervisor the roster's."""
-    from sqlalchemy import false
-
     if not may_use(user, action):
         return false()
     if action in RECORDING:
@@ -225,6 +229,8 @@ class Plan:
     fingerprint: str = ""
     #: For a transfer: what moves with the students.
     transfer: transfers.TransferPreview | None = None
+    #: For a follow-up: the open re-checks due by today that it completes.
+    rechecks_due: int = 0
 
     @property
     def students(self) -> int:
@@ -292,6 +298,12 @@ def plan(action: str, user: User, student_ids: Iterable[int], params: dict, *,
             else:
                 result.changing.append(student.id)
     result.skipped = dict(skipped)
+    if action == Action.LOG_FOLLOW_UP:
+        today = local_today(now)
+        for start in range(0, len(result.changing), 1000):
+            result.rechecks_due += db.session.scalar(select(func.count(Recheck.id)).where(
+                Recheck.student_id.in_(result.changing[start:start + 1000]),
+                Recheck.state == RecheckState.OPEN, Recheck.due_on <= today)) or 0
     return result
 
 
@@ -405,11 +417,6 @@ def matching_query(user: User, source: str, args, now: datetime):
     """Return a query of the ids of the students on ``user``'s list ``source`` that match the
     list's filter ``args`` (the list's query string, as a mapping): all of them, not one page.
     """
-    from caretrack.access import sees_whole_college
-    from caretrack.services.daily.chase import chase_query
-    from caretrack.services.recheck_lists import RecheckFilters, list_query
-    from caretrack.services.students import CaseloadFilters, caseload_query
-
     if source == "rechecks":
         filters = RecheckFilters.from_args(args)
         if not (sees_whole_college(user) or keeps_caseload(user)):
