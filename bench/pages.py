@@ -823,7 +823,8 @@ def measure_bulk(app) -> tuple[list[Figure], dict]:
             user = db.session.scalars(select_user("deputy")).one()
             matched = bulk.matching_ids(user, "roster", scope)
             db.session.remove()
-        label = f"transfer cohort {chosen['programme']} {chosen['cohort']} ({len(matched)})"
+        cohort = " ".join(str(v) for v in (chosen["programme"], chosen["cohort"]) if v)
+        label = f"transfer cohort {cohort} ({len(matched)})"
         preview = Figure("deputy", f"{label}: preview")
         _bulk_post(deputy, counter, preview, {**data, "stage": "preview"}, 200)
         done = Figure("deputy", f"{label}: confirm")
@@ -927,8 +928,8 @@ def main() -> int:
             bulk_results, bulk_chosen = measure_bulk(app)
             ok = print_table(bulk_results, (
                 f"\nbulk actions on {engine_name} (one run each, through the pages: preview, "
-                f"then confirm); category {bulk_chosen['category_code']}; cohort "
-                f"{bulk_chosen['programme']} {bulk_chosen['cohort']}\n"), slow_ms=10_000) and ok
+                f"then confirm); category {bulk_chosen['category_code']}; cohort of "
+                f"{bulk_chosen['cohort_size']} students\n"), slow_ms=10_000) and ok
     finally:
         if args.keep and not args.database:
             print(f"\nkept: {url}")
