@@ -58,6 +58,10 @@ def _offer(form: BulkForm, action: str) -> None:
     """Fill the choices the action's parameters need."""
     if action == bulk.Action.LOG_FOLLOW_UP:
         form.reason.label.text = _("What was said")
+    day_label = {bulk.Action.ADD_CATEGORY: _("Since"), bulk.Action.END_CATEGORY: _("Ended on"),
+                 bulk.Action.SCHEDULE_RECHECK: _("Due on")}.get(action)
+    if day_label:
+        form.day.label.text = day_label
     if action in (bulk.Action.ADD_CATEGORY, bulk.Action.END_CATEGORY):
         locale = str(get_locale())
         form.category_id.choices = [SelectChoice("", _("Choose…"))] + [
