@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.admin import bp as admin
     from caretrack.api import register as register_api
     from caretrack.auth import bp as auth
+    from caretrack.bulk import bp as bulk
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
     from caretrack.main import bp as main
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
     app.register_blueprint(retention, url_prefix="/retention")
+    app.register_blueprint(bulk, url_prefix="/bulk")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

@@ -92,6 +92,15 @@ ACTION_LABELS = {
     "retention.purge": _l("Purged data under the retention policy"),
     "student.access_log": _l("Read who looked at a student"),
     "student.record_export": _l("Downloaded a student's whole record"),
+    "student.transfer": _l("Moved students to another counsellor"),
+    "student.supervisor": _l("Set a student's supervisor"),
+    "bulk.add_category": _l("Added a care category to several students"),
+    "bulk.end_category": _l("Ended a care category of several students"),
+    "bulk.schedule_recheck": _l("Scheduled a re-check for several students"),
+    "bulk.log_follow_up": _l("Logged a follow-up with several students"),
+    "bulk.flag_review": _l("Flagged several students for review"),
+    "bulk.set_concern": _l("Set the concern level of several students"),
+    "bulk.assign_supervisor": _l("Set the supervisor of several students"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from caretrack.models.absence import Absence, AbsenceCover
 from caretrack.models.api_token import ApiToken, TokenScope
-from caretrack.models.audit import AuditEvent, Notification, SentMessage
+from caretrack.models.audit import AuditEvent, AuditEventStudent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
@@ -68,6 +68,7 @@ __all__ = [
     "AbsenceCover",
     "ApiToken",
     "AuditEvent",
+    "AuditEventStudent",
     "CareCategory",
     "CategoryAssignment",
     "CheckIn",

@@ -24,6 +24,9 @@ KIND_ENDPOINT = {
     #: An absence the user is away for or covers was recorded, ended early, extended or
     #: cancelled by someone else.
     "absence.changed": "absences.index",
+    #: Students were transferred to the counsellor's caseload, or out of it.
+    "transfer.in": "students.index",
+    "transfer.out": "students.index",
 }
 
 

@@ -26,7 +26,6 @@ from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.models import Student, User
-from caretrack.services import rechecks
 from caretrack.services.audit import record_event
 from caretrack.services.phones import normalise_phone
 from caretrack.services.places import normalise_place, place_codes, place_key
@@ -470,6 +469,8 @@ def apply_import(
             params = [
                 {"b_id": change.student_id, "b_updated_at": now}
                 | {f"b_{name}": change.values[name] for name in changing}
+                # The counsellor changes through the transfer, below.
+                | {"b_counsellor_id": staying_with(change)}
                 | {f"b_{name}": code for name, code in place_codes(
                     change.values["province"], change.values["city"]).items()}
                 for change in chunk
@@ -479,17 +480,36 @@ def apply_import(
                 raise PreviewChanged("a student was deleted meanwhile")
             if progress is not None:
                 progress(len(chunk))
-    moved = [
-        change.student_id for change in preview.updates
-        if any(c.field == "counsellor_id" for c in change.changes)
-    ]
-    rechecks.follow_counsellor(moved)
+    _transfer_moved(preview, user, now, ip)
     record_event(
         "roster.import", user,
         detail=f"created={len(preview.creates)} updated={len(preview.updates)}", now=now, ip=ip,
     )
     db.session.flush()
     return ImportResult(len(preview.creates), len(preview.updates), preview.unchanged)
+
+
+def staying_with(change: StudentUpdate) -> int:
+    """The counsellor the update leaves the student with before the transfers run: the one
+    they have now when the file moves them."""
+    for c in change.changes:
+        if c.field == "counsellor_id":
+            return c.old_value
+    return change.values["counsellor_id"]
+
+
+def _transfer_moved(preview: RosterPreview, user: User | None, now: datetime, ip: str) -> None:
+    """Move the students whose counsellor the file changes through the one transfer service,
+    one transfer per receiving counsellor (timeline entries, re-checks, referrals, notices)."""
+    from caretrack.services.transfers import SOURCE_ROSTER_IMPORT, transfer_students
+
+    moving: dict[int, list[int]] = defaultdict(list)
+    for change in preview.updates:
+        if any(c.field == "counsellor_id" for c in change.changes):
+            moving[change.values["counsellor_id"]].append(change.student_id)
+    for counsellor_id, student_ids in moving.items():
+        transfer_students(student_ids, db.session.get(User, counsellor_id), user, reason="",
+                          now=now, ip=ip, source=SOURCE_ROSTER_IMPORT)
 
 
 def import_roster(
