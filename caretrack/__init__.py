@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.returns import bp as returns
     from caretrack.review import bp as review
     from caretrack.students import bp as students
+    from caretrack.work import bp as jobs
 
     app.register_blueprint(main)
     app.register_blueprint(auth)
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
+    app.register_blueprint(jobs, url_prefix="/jobs")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

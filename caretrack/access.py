@@ -22,6 +22,7 @@ from caretrack.models import (
     AbsenceCover,
     Audience,
     CheckinLink,
+    Job,
     LinkKind,
     Notice,
     NoticeRecipient,
@@ -605,6 +606,40 @@ def get_student_return_request_or_404(student: Student, request_id: int) -> Retu
     """
     return _one_or_404(select(ReturnRequest).where(
         ReturnRequest.id == request_id, ReturnRequest.student_id == student.id))
+
+
+# -- jobs (imports, exports, long work) -------------------------------------------------------
+
+
+def runs_jobs(user: User) -> bool:
+    """Whether the user may have jobs of their own (any signed-in account)."""
+    return _signed_in(user)
+
+
+def job_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Job`` that selects the jobs ``user`` may see: their own
+    (what a job found or made can hold what only its owner may read)."""
+    if not _signed_in(user):
+        return false()
+    return Job.owner_id == user.id
+
+
+def visible_jobs(user: User) -> Select[tuple[Job]]:
+    """Return a query of the jobs ``user`` may see."""
+    return select(Job).where(job_filter(user))
+
+
+def owns_job(user: User, job: Job) -> bool:
+    """Whether ``job`` is ``user``'s own."""
+    return _signed_in(user) and job.owner_id == user.id
+
+
+def get_job_or_404(job_id: int, user: User) -> Job:
+    """Load one of the user's own jobs.
+
+    :raise 404: if it does not exist or is someone else's.
+    """
+    return _one_or_404(visible_jobs(user).where(Job.id == job_id))
 
 
 # -- guarding views -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
 from caretrack.reports.cli import reports_cli
 from caretrack.roster_cli import import_students_command
+from caretrack.work.cli import jobs_cli
 
 
 def register(app: Flask) -> None:
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_students_command)
     app.cli.add_command(rechecks_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def _refuse_in_production() -> None:

@@ -6,6 +6,7 @@ from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.job import Job, JobState, StoredFile
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -66,6 +67,8 @@ __all__ = [
     "EntryKind",
     "Gender",
     "Health",
+    "Job",
+    "JobState",
     "LinkKind",
     "Notification",
     "Programme",
@@ -82,6 +85,7 @@ __all__ = [
     "StatusRule",
     "StatusSource",
     "StatusSuggestion",
+    "StoredFile",
     "StatusTrigger",
     "Student",
     "StudentMerge",
