@@ -73,6 +73,10 @@ class Config:
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             #: The RQ queue of the jobs (with REDIS_URL; without it jobs run in-process).
             "JOBS_QUEUE": env.get("CARETRACK_JOBS_QUEUE", "caretrack"),
+            #: Modules of more tasks for the workers to know, comma-separated.
+            "JOBS_TASK_MODULES": tuple(
+                m.strip() for m in env.get("CARETRACK_JOBS_TASK_MODULES", "").split(",")
+                if m.strip()),
             #: Failed sign-ins (and second-factor codes) allowed per account and per address.
             "LOGIN_FAILURE_LIMIT": env.get("CARETRACK_LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
             #: Wrong identities on the students' check-in allowed per address (the database

@@ -116,8 +116,10 @@ def task(name: str, *, max_attempts: int = 1):
 
 
 def load_tasks() -> dict[str, Task]:
-    """Import every module of :data:`TASK_MODULES`, so that its tasks are registered."""
-    for module in TASK_MODULES:
+    """Import every module of :data:`TASK_MODULES` (and of the setting
+    ``JOBS_TASK_MODULES``), so that its tasks are registered."""
+    extra = current_app.config.get("JOBS_TASK_MODULES", ()) if has_app_context() else ()
+    for module in (*TASK_MODULES, *extra):
         importlib.import_module(module)
     return TASKS
 
