@@ -65,3 +65,19 @@ def refused(job, params, progress):
     from caretrack.jobs import JobError
 
     raise JobError("upload-gone")
+
+
+@task("tests.progress_probe")
+def progress_probe(job, params, progress):
+    """Report progress, and read it back as the status page would, from another connection."""
+    from sqlalchemy import select
+
+    from caretrack.extensions import db
+    from caretrack.models import Job
+
+    progress.start(10, stage="checking")
+    progress(4)
+    with db.engine.connect() as connection:
+        seen = connection.execute(select(Job.done, Job.total, Job.stage, Job.state)
+                                  .where(Job.id == job.id)).one()
+    return {"seen": list(seen)}

@@ -12,13 +12,14 @@ from caretrack.models import User, now_utc
 from caretrack.services.errors import RuleError
 from caretrack.services.users import change_account, open_account
 from caretrack.web import client_address, commit_write, show_rule_error
+from caretrack.work.views import landing_jobs
 
 
 @bp.get("/users")
 def users():
     query = select(User).order_by(User.role, User.username)
     page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page)
+    return render_template("admin/users.html", page=page, recent_jobs=landing_jobs(current_user))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

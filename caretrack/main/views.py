@@ -13,6 +13,7 @@ from caretrack.services.daily import landing_summary
 from caretrack.services.notices import open_coverage
 from caretrack.services.recheck_lists import worklist
 from caretrack.services.students import active_assignments_by_student, category_counts
+from caretrack.work.views import landing_jobs
 
 
 @bp.get("/")
@@ -36,4 +37,5 @@ def index():
         assignments=active_assignments_by_student(rechecks.student_ids),
         daily_summary=landing_summary(current_user, now),
         open_notices=open_coverage(current_user),
+        recent_jobs=landing_jobs(current_user),
     )

@@ -66,6 +66,11 @@ def describe(job: Job) -> dict:
     }
 
 
+def landing_jobs(user) -> list[tuple[Job, dict]]:
+    """The user's latest jobs for their landing page: (job, what the page shows of it)."""
+    return [(job, describe(job)) for job in recent_jobs(user, now_utc(), limit=3)]
+
+
 @bp.get("/")
 @requires(runs_jobs)
 def index():
