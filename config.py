@@ -25,6 +25,12 @@ def database_url(url: str) -> str:
     return url
 
 
+def _hour_before(at: str) -> str:
+    """The time of day an hour before ``at`` ("HH:MM")."""
+    hours, minutes = at.split(":")
+    return f"{(int(hours) - 1) % 24:02d}:{minutes}"
+
+
 class Config:
     """Settings every install shares."""
 
@@ -106,6 +112,16 @@ class Config:
             "DAILY_REPORT_DEADLINE": env.get("CARETRACK_REPORT_DEADLINE", "11:00"),
             #: Students' check-in cut-off, college time; later check-ins count, marked late.
             "CHECKIN_DEADLINE": env.get("CARETRACK_CHECKIN_DEADLINE", "10:00"),
+            #: When each entry of the schedule runs, college time ("HH:MM"; flask jobs tick).
+            "SCHEDULE_TIMES": {
+                "rechecks.digest": env.get("CARETRACK_DIGEST_AT", "07:30"),
+                "checkin.reminders": env.get("CARETRACK_CHECKIN_REMINDER_AT", "09:00"),
+                "reports.deadline": env.get(
+                    "CARETRACK_REPORT_REMINDER_AT",
+                    _hour_before(env.get("CARETRACK_REPORT_DEADLINE", "11:00"))),
+                "reports.send": env.get("CARETRACK_REPORT_SEND_AT", "13:00"),
+                "retention.purge": env.get("CARETRACK_RETENTION_PURGE_AT", "03:00"),
+            },
             "BABEL_DEFAULT_LOCALE": locale,
             "BABEL_DEFAULT_TIMEZONE": timezone,
             "MAX_CONTENT_LENGTH": int(env.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),

@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 #: The modules whose tasks a worker must know (each registers its own with ``@task``).
 TASK_MODULES = (
     "caretrack.services.roster_import",
+    "caretrack.services.reminders",
 )
 
 #: The sentence of each error that can end a job.
@@ -74,6 +75,8 @@ ERRORS = {
     "unknown-task": _l("CareTrack no longer knows this kind of work."),
     "upload-gone": _l("This upload has expired or was imported already. Upload the file "
                       "again."),
+    "report-not-ready": _l("The college's report is not ready: not every counsellor's report "
+                           "is approved."),
     "roster-changed": _l("The roster changed since this preview. Check the new preview and "
                          "confirm again."),
 }

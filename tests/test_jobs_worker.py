@@ -2,8 +2,9 @@
 or 3 for the second pytest-xdist worker; a queue of this test process's own), reading and
 writing the test's own database (SQLite's file or PostgreSQL's per-worker database).
 
-The roster import through the pages, and a job killed with SIGKILL half-way through its writes:
-retried, it writes every row once; killed on its last run, it fails and leaves nothing.
+The roster import through the pages; a job killed with SIGKILL half-way through its writes:
+retried, it writes every row once; killed on its last run, it fails and leaves nothing; the
+schedule's reminders.
 """
 
 import os
@@ -19,8 +20,18 @@ from sqlalchemy import func, select
 
 from caretrack.extensions import db
 from caretrack.jobs import submit
-from caretrack.models import AuditEvent, Job, JobState, StoredFile, Student, now_utc
+from caretrack.models import (
+    AuditEvent,
+    Job,
+    JobState,
+    Notification,
+    SentMessage,
+    StoredFile,
+    Student,
+    now_utc,
+)
 from caretrack.services.roster_import import preview_import
+from caretrack.services.schedule import tick
 from caretrack.services.uploads import stage_upload
 from tests.helpers import text_of
 from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page
@@ -164,3 +175,19 @@ def test_an_import_killed_on_its_last_run_fails_and_leaves_nothing(
     assert student_count() == 3
     auth.login(college.admin)
     assert "处理此项工作的进程在完成前停止了" in text_of(client.get(f"/jobs/{job.id}"))
+
+
+def test_the_schedules_reminders_run_on_the_worker(college, queued):
+    from tests.test_schedule import DAY, at
+
+    submitted = tick(at(DAY, 9, 5))
+    finished = [wait_until_finished(job.id, queued) for job in submitted]
+    assert {job.kind: job.state for job in finished} == {
+        "rechecks.digest": "done", "checkin.reminders": "done", "reports.deadline": "done",
+        "reports.send": "done"}
+    assert f"checkin-reminder:2020-03-03:user:{college.counsellor.id}" in db.session.scalars(
+        select(SentMessage.key)).all()
+    notified = db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "checkin.missing")).all()
+    assert sorted(notified) == sorted([college.counsellor.id, college.other_counsellor.id])
+    assert tick(at(DAY, 9, 10)) == []

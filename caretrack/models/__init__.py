@@ -6,7 +6,7 @@ from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
-from caretrack.models.job import Job, JobState, StoredFile
+from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -81,6 +81,7 @@ __all__ = [
     "RecoveryCode",
     "RiskArea",
     "Role",
+    "ScheduleRun",
     "SentMessage",
     "StatusRule",
     "StatusSource",

@@ -94,3 +94,18 @@ class Job(db.Model):
         if self.state == JobState.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class ScheduleRun(db.Model):
+    """The last run of one entry of the schedule (``caretrack.services.schedule``), so that
+    a run missed while nothing ticked is made up once, not once per missed day."""
+
+    __tablename__ = "schedule_runs"
+
+    #: The entry's name, e.g. "rechecks.digest".
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The instant the entry was last due and run for.
+    last_slot: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The job that run was.
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

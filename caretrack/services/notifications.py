@@ -24,6 +24,10 @@ KIND_ENDPOINT = {
     #: An absence the user is away for or covers was recorded, ended early, extended or
     #: cancelled by someone else.
     "absence.changed": "absences.index",
+    #: Students of the counsellor have not checked in yet (the schedule's reminder).
+    "checkin.missing": "reports.daily",
+    #: The counsellor's daily report is not submitted and its deadline comes.
+    "report.due": "reports.daily",
 }
 
 

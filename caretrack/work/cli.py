@@ -1,4 +1,5 @@
-"""flask jobs worker: an RQ worker for CareTrack's jobs; flask jobs cleanup: expired files."""
+"""flask jobs worker: an RQ worker for CareTrack's jobs; flask jobs tick: the schedule;
+flask jobs cleanup: expired files."""
 
 import click
 from flask import current_app
@@ -9,7 +10,7 @@ from caretrack.jobs import load_tasks, queue_name, redis_connection, worker_lost
 from caretrack.models import now_utc
 from caretrack.services.uploads import discard_expired_files
 
-jobs_cli = AppGroup("jobs", help="Jobs: the worker, and the cleanup of expired files.")
+jobs_cli = AppGroup("jobs", help="Jobs: the worker, the schedule's tick, expired files.")
 
 
 @jobs_cli.command("worker")
@@ -33,6 +34,19 @@ def worker_command(burst, name):
     worker = Worker([queue_name()], connection=redis_connection(), name=name,
                     work_horse_killed_handler=horse_killed)
     worker.work(burst=burst, with_scheduler=True)
+
+
+@jobs_cli.command("tick")
+def tick_command():
+    """Submit the scheduled jobs that are due (run this every few minutes from cron), and
+    delete the expired files."""
+    from caretrack.services.schedule import tick
+
+    now = now_utc()
+    for job in tick(now):
+        click.echo(f"{job.kind}: job #{job.id} {job.state}")
+    discard_expired_files(now)
+    db.session.commit()
 
 
 @jobs_cli.command("cleanup")

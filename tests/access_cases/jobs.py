@@ -1,4 +1,5 @@
-"""Jobs (imports, exports, long work): every account has its own; another's is a 404."""
+"""Jobs (imports, exports, long work): every account has its own; another's is a 404. And the
+counsellor's choice of the reminders the schedule sends."""
 
 from datetime import timedelta
 
@@ -37,4 +38,7 @@ CASES = {
     "jobs.show": Case("/jobs/{job}", set(ROLES), args=job_args()),
     "jobs.status": Case("/jobs/{job}/status", set(ROLES), args=job_args()),
     "jobs.download": Case("/jobs/{job}/download", set(ROLES), args=job_args(with_file=True)),
+    # the schedule's reminders are a counsellor's to choose
+    "auth.save_reminders": Case("/account/reminders", {"counsellor"}, method="POST",
+                                data={"wanted": "digest:email"}, ok=(302,)),
 }
