@@ -79,6 +79,11 @@ class Config:
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             #: The RQ queue of the jobs (with REDIS_URL; without it jobs run in-process).
             "JOBS_QUEUE": env.get("CARETRACK_JOBS_QUEUE", "caretrack"),
+            #: The address each group robot's webhook starts with (only these are stored).
+            "GROUP_WEBHOOK_PREFIXES": {
+                "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",
+                "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=",
+            },
             #: Modules of more tasks for the workers to know, comma-separated.
             "JOBS_TASK_MODULES": tuple(
                 m.strip() for m in env.get("CARETRACK_JOBS_TASK_MODULES", "").split(",")

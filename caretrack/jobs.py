@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES = (
     "caretrack.services.roster_import",
     "caretrack.services.reminders",
+    "caretrack.services.channels",
 )
 
 #: The sentence of each error that can end a job.

@@ -7,6 +7,7 @@ from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
 from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
+from caretrack.models.message import ClassGroup, GroupService, MessageLog, MessageState
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -58,6 +59,10 @@ __all__ = [
     "CareCategory",
     "CategoryAssignment",
     "CheckIn",
+    "ClassGroup",
+    "GroupService",
+    "MessageLog",
+    "MessageState",
     "CheckinAttempt",
     "CheckinLink",
     "ConcernChange",

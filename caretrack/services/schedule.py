@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from caretrack.extensions import db
 from caretrack.jobs import load_tasks, submit
 from caretrack.models import Job, ScheduleRun
+from caretrack.services.channels import due_messages
 from caretrack.services.clock import college_tz
 
 
@@ -97,7 +98,8 @@ def _claim(entry: Entry, slot: datetime, now: datetime) -> bool:
 
 
 def tick(now: datetime) -> list[Job]:
-    """Submit the job of every entry due at ``now`` (each commits); return the jobs."""
+    """Submit the job of every entry due at ``now``, and the delivery of the messages due
+    for another try (each commits); return the jobs."""
     submitted = []
     for entry, slot in due_entries(now):
         if not _claim(entry, slot, now):
@@ -110,4 +112,7 @@ def tick(now: datetime) -> list[Job]:
                            .values(last_job_id=job.id))
         db.session.commit()
         submitted.append(job)
+    if due_messages(now):  # messages waiting for their next try
+        submitted.append(submit("messages.send", None, {"at": now.isoformat()}, now=now,
+                                key=f"messages.send:{now:%Y-%m-%dT%H:%MZ}"))
     return submitted
