@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.auth import bp as auth
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
+    from caretrack.groups import bp as groups
     from caretrack.main import bp as main
     from caretrack.notices import bp as notices
     from caretrack.rechecks import bp as rechecks
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
     app.register_blueprint(jobs, url_prefix="/jobs")
+    app.register_blueprint(groups, url_prefix="/groups")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

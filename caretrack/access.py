@@ -24,6 +24,7 @@ from caretrack.models import (
     CheckinLink,
     Job,
     LinkKind,
+    MessageLog,
     Notice,
     NoticeRecipient,
     Referral,
@@ -642,6 +643,41 @@ def get_job_or_404(job_id: int, user: User) -> Job:
     return _one_or_404(visible_jobs(user).where(Job.id == job_id))
 
 
+# -- class group robots and the message log --------------------------------------------------
+
+
+def manages_class_groups(user: User) -> bool:
+    """Whether the user sets the robots of their classes' groups (a counsellor)."""
+    return keeps_caseload(user)
+
+
+def own_classes_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``Student``: the students of the user's own caseload (not those they cover):
+    their classes are the ones whose group robot the user sets."""
+    if not manages_class_groups(user):
+        return false()
+    return caseload_filter(user)
+
+
+def get_own_class_or_404(class_name: str, user: User) -> str:
+    """A class of the user's own caseload, whose group robot they may set.
+
+    :raise 404: for any other class name.
+    """
+    found = db.session.scalar(select(Student.id).where(
+        own_classes_filter(user), Student.class_name == class_name).limit(1))
+    if not found:
+        abort(404)
+    return class_name
+
+
+def message_log_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``MessageLog``: the messages the user sent or that are shown to them."""
+    if not _signed_in(user):
+        return false()
+    return or_(MessageLog.sent_by_id == user.id, MessageLog.counsellor_id == user.id)
+
+
 # -- guarding views -----------------------------------------------------------------------------
 
 
@@ -675,6 +711,6 @@ TEMPLATE_PREDICATES = {
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
-        records_absences, manages_absence_of,
+        records_absences, manages_absence_of, manages_class_groups,
     )
 }

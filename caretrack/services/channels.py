@@ -261,3 +261,46 @@ def send_soon(ids: list[int], by: User | None, now: datetime) -> Job | None:
     from caretrack.jobs import submit
 
     return submit("messages.send", by, {"ids": ids}, total=len(ids), now=now)
+
+
+# -- what the pages show -------------------------------------------------------------------------
+
+
+def groups_of(class_names: list[str]) -> dict[str, ClassGroup]:
+    """{class name: its robot} of the classes that have one."""
+    if not class_names:
+        return {}
+    return {g.class_name: g for g in db.session.scalars(
+        select(ClassGroup).where(ClassGroup.class_name.in_(class_names)))}
+
+
+def message_log(user: User, limit: int = 50) -> list[MessageLog]:
+    """The latest messages ``user`` sent or is shown, the failed ones first."""
+    from caretrack.access import message_log_filter
+
+    return list(db.session.scalars(
+        select(MessageLog).where(message_log_filter(user))
+        .order_by((MessageLog.state == MessageState.FAILED).desc(), MessageLog.id.desc())
+        .limit(limit)))
+
+
+def failed_messages(user: User, since: datetime) -> int:
+    """How many messages shown to ``user`` failed since ``since``."""
+    from caretrack.access import message_log_filter
+
+    return db.session.scalar(select(func.count(MessageLog.id)).where(
+        message_log_filter(user), MessageLog.state == MessageState.FAILED,
+        MessageLog.created_at >= since)) or 0
+
+
+def post_to_groups(messages: dict[str, tuple[str, list]], kind: str, by: User,
+                   now: datetime) -> list[int]:
+    """Log ``messages`` ({class: (text, students named)}) to the classes' groups that have a
+    robot; return the ids to deliver."""
+    ids = []
+    for class_name, (text, students) in messages.items():
+        log = queue_group_message(class_name, kind, text, students=students, sent_by=by,
+                                  counsellor_id=by.id, now=now)
+        if log is not None:
+            ids.append(log.id)
+    return ids

@@ -20,12 +20,23 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from caretrack.access import counsellor_accounts
 from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
-from caretrack.models import DailyReport, Job, Notification, ReportState, User, now_utc
+from caretrack.models import (
+    DailyReport,
+    Job,
+    LinkKind,
+    MessageLog,
+    MessageState,
+    Notification,
+    ReportState,
+    User,
+    now_utc,
+)
+from caretrack.services.clock import college_tz
 from caretrack.services.daily import reports
 from caretrack.services.daily.chase import classes_to_chase
 from caretrack.services.digest import digests, send_digest
@@ -59,8 +70,13 @@ def _counsellors() -> list[User]:
 
 
 def _send(key: str, user: User, subject: str, body: str) -> bool:
-    """Send one keyed e-mail to ``user`` and commit it at once."""
+    """Send one keyed e-mail to ``user``, log it, and commit it at once."""
+    from caretrack.services.channels import log_email
+
     sent = send_once(key, build_message(user.email, subject, body))
+    if sent:
+        log_email(key.split(":")[0], user.email, body, sent_by=None, counsellor_id=user.id,
+                  now=now_utc())
     db.session.commit()
     return sent
 
@@ -120,7 +136,41 @@ def checkin_reminders(day: date, now: datetime, progress: Progress | None = None
                                     counsellor, _("Check-ins missing today"), body)
         if progress is not None:
             progress(1)
-    return {"counsellors": told, "mailed": mailed}
+    return {"counsellors": told, "mailed": mailed, "posted": post_checkin_reminders(day, now)}
+
+
+def post_checkin_reminders(day: date, now: datetime) -> int:
+    """Post to each class group with a robot the check-in reminder naming only the class's
+    students who have not checked in on ``day``; once a class a day (a retry, a second run
+    of the schedule post nothing new). Return how many were delivered."""
+    from caretrack.access import current_records
+    from caretrack.models import ClassGroup, Student
+    from caretrack.services import channels
+    from caretrack.services.checkin.links import class_token, link_url
+    from caretrack.services.checkin.submit import cutoff
+    from caretrack.services.daily.carried import students_query
+
+    posted, kind = 0, f"checkin.reminder:{day.isoformat()}"
+    for group in db.session.scalars(select(ClassGroup).order_by(ClassGroup.class_name)):
+        already = db.session.scalar(select(MessageLog.id).where(
+            MessageLog.kind == kind, MessageLog.recipient == group.class_name).limit(1))
+        students = list(db.session.scalars(students_query(
+            and_(Student.class_name == group.class_name, current_records()), day, "missing")))
+        if already or not students:
+            continue
+        with force_locale(current_app.config["CARETRACK_LOCALE"]):
+            text = _("Check-in reminder, %(class_name)s: %(names)s – you have not checked in "
+                     "today. Please check in before %(time)s: %(url)s",
+                     class_name=group.class_name, names=_(", ").join(s.name for s in students),
+                     time=cutoff(day).astimezone(college_tz()).strftime("%H:%M"),
+                     url=link_url(LinkKind.CLASS, class_token(group.class_name, now)))
+        log = channels.queue_group_message(group.class_name, kind, text,
+                                           students=students, sent_by=None,
+                                           counsellor_id=group.set_by_id, now=now)
+        db.session.commit()
+        posted += channels.deliver(log, now) == MessageState.DELIVERED
+        db.session.commit()
+    return posted
 
 
 def _notified(user: User, kind: str, now: datetime) -> bool:
