@@ -49,7 +49,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -84,6 +84,8 @@ ERRORS = {
 
 #: Longest a job may run on a worker before RQ stops it.
 JOB_TIMEOUT = 3600
+#: How long past JOB_TIMEOUT a run without a sign of life is taken for dead.
+STALE_MARGIN = timedelta(minutes=10)
 #: Least time between two progress writes of one job.
 PROGRESS_INTERVAL = 0.5
 
@@ -284,6 +286,21 @@ def worker_lost(job_id: int, *, retrying: bool, now: datetime | None = None) -> 
     else:
         _finish(job, JobState.FAILED, error="worker-lost", now=now)
     db.session.commit()
+
+
+def fail_stale_jobs(now: datetime) -> int:
+    """Fail the jobs still "running" without a sign of life for longer than a run may take
+    (their worker died with no retry left, or its host went away): "worker-lost".
+
+    :return: how many.
+    """
+    stale = list(db.session.scalars(select(Job).where(
+        Job.state == JobState.RUNNING,
+        Job.heartbeat_at < now - timedelta(seconds=JOB_TIMEOUT) - STALE_MARGIN)))
+    for job in stale:
+        _finish(job, JobState.FAILED, error="worker-lost", now=now)
+    db.session.flush()
+    return len(stale)
 
 
 class Progress:

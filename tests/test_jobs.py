@@ -127,3 +127,17 @@ def test_a_finished_file_downloads_for_a_day_then_is_gone(client, auth, college)
     assert client.get(f"/jobs/{job.id}/download").status_code == 404
     assert db.session.get(Job, job.id).file_id is None
     assert db.session.scalar(select(func.count(StoredFile.id))) == 0
+
+
+def test_a_job_whose_worker_died_for_good_is_failed_by_the_tick(college):
+    now = now_utc()
+    lost = Job(owner_id=college.admin.id, kind="roster.import", state=JobState.RUNNING,
+               heartbeat_at=now - timedelta(hours=2), attempts=3, max_attempts=3)
+    alive = Job(owner_id=college.admin.id, kind="roster.import", state=JobState.RUNNING,
+                heartbeat_at=now - timedelta(minutes=5))
+    db.session.add_all([lost, alive])
+    db.session.commit()
+    assert jobs.fail_stale_jobs(now) == 1
+    db.session.commit()
+    assert (lost.state, lost.error, alive.state) == (JobState.FAILED, "worker-lost",
+                                                     JobState.RUNNING)

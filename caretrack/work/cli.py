@@ -33,19 +33,21 @@ def worker_command(burst, name):
 
     worker = Worker([queue_name()], connection=redis_connection(), name=name,
                     work_horse_killed_handler=horse_killed)
-    worker.work(burst=burst, with_scheduler=True)
+    worker.work(burst=burst)
 
 
 @jobs_cli.command("tick")
 def tick_command():
-    """Submit the scheduled jobs that are due (run this every few minutes from cron), and
-    delete the expired files."""
+    """Submit the scheduled jobs that are due (run this every few minutes from cron), delete
+    the expired files, and fail the jobs whose worker died with them."""
+    from caretrack.jobs import fail_stale_jobs
     from caretrack.services.schedule import tick
 
     now = now_utc()
     for job in tick(now):
         click.echo(f"{job.kind}: job #{job.id} {job.state}")
     discard_expired_files(now)
+    fail_stale_jobs(now)
     db.session.commit()
 
 
