@@ -141,15 +141,19 @@ def error_message(job: Job) -> str:
 def submit(kind: str, owner: User | None, params: dict | None = None, *, total: int = 0,
            key: str | None = None, now: datetime | None = None) -> Job:
     """Create the job ``kind`` for ``owner`` and commit it; queue it when Redis is set up,
-    else run it now. A second submission with the same ``key`` returns the first job.
+    else run it now. A second submission with the same ``key`` returns the first job, unless
+    that one failed.
 
     :raise KeyError: no task is registered as ``kind``.
     """
     registered = load_tasks()[kind]
     if key is not None:
         existing = db.session.scalars(select(Job).where(Job.key == key)).one_or_none()
-        if existing is not None:
+        if existing is not None and existing.state != JobState.FAILED:
             return existing
+        if existing is not None:  # a failed job does not stand in the way of a new try
+            existing.key = None
+            db.session.flush()
     job = Job(owner=owner, kind=kind, params=params or {}, total=total, key=key,
               max_attempts=registered.max_attempts, created_at=now or now_utc())
     db.session.add(job)

@@ -270,6 +270,11 @@ def test_confirm_refuses_a_preview_the_roster_no_longer_matches(client, auth, co
     db.session.expire_all()
     assert college.own_student.class_name != "2017级金融学2班"
     assert "所在城市： 上海 → 北京" in text_of(page)
+    # the new preview is confirmed: imported
+    response = client.post(url, data={"fingerprint": fingerprint_of(page)})
+    assert response.headers["Location"].endswith("/admin/roster")
+    db.session.expire_all()
+    assert college.own_student.class_name == "2017级金融学2班"
 
 
 def test_a_second_confirm_writes_nothing_more(client, auth, college):
