@@ -28,12 +28,15 @@ What a task may count on, and must keep to:
 - **All or nothing.** The runner commits the task's writes together with the job's "done"
   state, in one transaction; an exception rolls both back. A run killed half-way wrote
   nothing, and a retry of a job that had finished finds it done and does nothing: nothing is
-  ever written twice. A task therefore never commits, and never changes ``job`` itself.
+  ever written twice. A task therefore never commits, and never changes ``job`` itself –
+  except a task that sends messages: a sent message cannot be rolled back, so it commits each
+  keyed (or logged) send as soon as it is made, and a run again skips what was sent.
 - **Retries.** ``max_attempts`` > 1 only where running again is safe (it is, under the rule
   above, for a task whose writes are all in its transaction; sending a message is not). A
   crashed run (an exception, or the worker's process killed) is run again until
   ``max_attempts`` runs started; then the job fails with the error "internal" or
-  "worker-lost".
+  "worker-lost" (``flask jobs tick`` also fails a run silent for longer than
+  :data:`JOB_TIMEOUT`: its whole worker died).
 - **Refusals.** ``raise JobError(code, **detail)`` ends the job at once as failed, without a
   retry; the code's sentence is in :data:`ERRORS`, ``detail`` is kept in ``job.result``.
 - **Progress.** ``progress(n)`` adds ``n`` units done, ``progress.start(total, stage)`` begins

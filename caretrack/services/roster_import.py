@@ -524,6 +524,7 @@ def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
     upload = load_upload(user, params.get("token", "")) if user is not None else None
     if upload is None:
         raise JobError("upload-gone")
+    progress.start(0, stage="reading")
     try:
         sheet = read_roster(upload.filename, upload.data, params.get("sheet"))
     except RosterFileError as exc:

@@ -16,10 +16,13 @@ from caretrack.work import bp
 #: What each kind of job is called in the pages.
 KIND_LABELS = {
     "roster.import": _l("Roster import"),
+    "messages.send": _l("Messages to class groups"),
 }
 STAGE_LABELS = {
+    "reading": _l("Reading the file"),
     "checking": _l("Checking rows"),
     "writing": _l("Writing"),
+    "sending": _l("Sending"),
 }
 STATE_LABELS = {
     JobState.QUEUED: _l("Waiting"),
