@@ -201,11 +201,13 @@ def _enqueue(job: Job) -> None:
 
 def run_in_process(job_id: int) -> None:
     """Run the job here and now, retrying a crashed run as the task allows."""
-    while True:
+    job = db.session.get(Job, job_id)
+    for _run in range(max(1, job.max_attempts if job is not None else 1)):
         try:
             run_job(job_id)
             return
         except Exception:  # noqa: BLE001 - run_job recorded it; retry or stop as it decided
+            db.session.rollback()
             job = db.session.get(Job, job_id)
             if job is None or job.finished:
                 return
