@@ -22,7 +22,9 @@ from caretrack.models import (
     AbsenceCover,
     Audience,
     CheckinLink,
+    Job,
     LinkKind,
+    MessageLog,
     Notice,
     NoticeRecipient,
     Referral,
@@ -676,6 +678,75 @@ def get_student_return_request_or_404(student: Student, request_id: int) -> Retu
         ReturnRequest.id == request_id, ReturnRequest.student_id == student.id))
 
 
+# -- jobs (imports, exports, long work) -------------------------------------------------------
+
+
+def runs_jobs(user: User) -> bool:
+    """Whether the user may have jobs of their own (any signed-in account)."""
+    return _signed_in(user)
+
+
+def job_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Job`` that selects the jobs ``user`` may see: their own
+    (what a job found or made can hold what only its owner may read)."""
+    if not _signed_in(user):
+        return false()
+    return Job.owner_id == user.id
+
+
+def visible_jobs(user: User) -> Select[tuple[Job]]:
+    """Return a query of the jobs ``user`` may see."""
+    return select(Job).where(job_filter(user))
+
+
+def owns_job(user: User, job: Job) -> bool:
+    """Whether ``job`` is ``user``'s own."""
+    return _signed_in(user) and job.owner_id == user.id
+
+
+def get_job_or_404(job_id: int, user: User) -> Job:
+    """Load one of the user's own jobs.
+
+    :raise 404: if it does not exist or is someone else's.
+    """
+    return _one_or_404(visible_jobs(user).where(Job.id == job_id))
+
+
+# -- class group robots and the message log --------------------------------------------------
+
+
+def manages_class_groups(user: User) -> bool:
+    """Whether the user sets the robots of their classes' groups (a counsellor)."""
+    return keeps_caseload(user)
+
+
+def own_classes_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``Student``: the students of the user's own caseload (not those they cover):
+    their classes are the ones whose group robot the user sets."""
+    if not manages_class_groups(user):
+        return false()
+    return caseload_filter(user)
+
+
+def get_own_class_or_404(class_name: str, user: User) -> str:
+    """A class of the user's own caseload, whose group robot they may set.
+
+    :raise 404: for any other class name.
+    """
+    found = db.session.scalar(select(Student.id).where(
+        own_classes_filter(user), Student.class_name == class_name).limit(1))
+    if not found:
+        abort(404)
+    return class_name
+
+
+def message_log_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``MessageLog``: the messages the user sent or that are shown to them."""
+    if not _signed_in(user):
+        return false()
+    return or_(MessageLog.sent_by_id == user.id, MessageLog.counsellor_id == user.id)
+
+
 # -- guarding views -----------------------------------------------------------------------------
 
 
@@ -712,6 +783,6 @@ TEMPLATE_PREDICATES = {
         records_absences, manages_absence_of, manages_retention, sees_retention,
         sees_access_log, exports_student_record,
         can_transfer_students, can_assign_supervisors,
-        takes_bulk_actions,
+        takes_bulk_actions, manages_class_groups,
     )
 }

@@ -10,6 +10,10 @@ from flask_babel import lazy_gettext as _l
 MESSAGES = {
     # -- anywhere ---------------------------------------------------------------------------
     "not-allowed": _l("You may not do this for this student."),
+    # -- class group robots ---------------------------------------------------------------------
+    "webhook-address": _l("Paste the robot's webhook address as the group's settings show it "
+                          "(企业微信: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…; "
+                          "DingTalk: https://oapi.dingtalk.com/robot/send?access_token=…)."),
     "empty": _l("This field is required."),
     "no-reason": _l("Say why."),
     "stale": _l("Someone changed this meanwhile; look at the page again."),

@@ -28,6 +28,8 @@ ACTION_LABELS = {
     "student.refused": _l("Refused a look at a student"),
     "upload.refused": _l("An upload was refused"),
     "upload.abandoned": _l("Left an upload without saving it"),
+    "class_group.set": _l("Set a class group's robot"),
+    "class_group.remove": _l("Removed a class group's robot"),
     "logout": _l("Signed out"),
     "password.change": _l("Changed password"),
     "api_token.create": _l("Created an API token"),

@@ -6,6 +6,8 @@ from caretrack.models.audit import AuditEvent, AuditEventStudent, Notification, 
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
+from caretrack.models.message import ClassGroup, GroupService, MessageLog, MessageState
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -72,6 +74,10 @@ __all__ = [
     "CareCategory",
     "CategoryAssignment",
     "CheckIn",
+    "ClassGroup",
+    "GroupService",
+    "MessageLog",
+    "MessageState",
     "CheckinAttempt",
     "CheckinLink",
     "ConcernChange",
@@ -81,6 +87,8 @@ __all__ = [
     "EntryKind",
     "Gender",
     "Health",
+    "Job",
+    "JobState",
     "LinkKind",
     "Notification",
     "Programme",
@@ -93,10 +101,12 @@ __all__ = [
     "RecoveryCode",
     "RiskArea",
     "Role",
+    "ScheduleRun",
     "SentMessage",
     "StatusRule",
     "StatusSource",
     "StatusSuggestion",
+    "StoredFile",
     "StatusTrigger",
     "Student",
     "StudentMerge",

@@ -27,6 +27,10 @@ KIND_ENDPOINT = {
     #: Students were transferred to the counsellor's caseload, or out of it.
     "transfer.in": "students.index",
     "transfer.out": "students.index",
+    #: Students of the counsellor have not checked in yet (the schedule's reminder).
+    "checkin.missing": "reports.daily",
+    #: The counsellor's daily report is not submitted and its deadline comes.
+    "report.due": "reports.daily",
 }
 
 

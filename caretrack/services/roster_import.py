@@ -25,7 +25,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
-from caretrack.models import Student, User
+from caretrack.jobs import JobError, Progress, task
+from caretrack.models import Job, Student, User, now_utc
 from caretrack.services.audit import record_event
 from caretrack.services.phones import normalise_phone
 from caretrack.services.places import normalise_place, place_codes, place_key
@@ -50,6 +51,7 @@ from caretrack.services.roster_columns import COLUMNS as COLUMNS
 from caretrack.services.roster_columns import RosterFileError as RosterFileError
 from caretrack.services.spreadsheets import Sheet, SkippedRow, unneutralise
 from caretrack.services.student_numbers import NumberIndex
+from caretrack.services.uploads import discard_upload, load_upload
 from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
@@ -525,3 +527,34 @@ def import_roster(
     if preview.errors or preview.fingerprint != fingerprint:
         raise PreviewChanged("the preview changed")
     return apply_import(preview, user, now, ip=ip)
+
+
+@task("roster.import", max_attempts=3)
+def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
+    """Import a kept upload as a job: check it again, then write it, all or nothing; the
+    upload is deleted with the same commit. Safe to retry: a run killed half-way wrote
+    nothing.
+
+    ``params``: ``token`` (the kept upload), ``fingerprint`` (the confirmed preview's),
+    ``sheet``, ``ip``.
+
+    :raise JobError: "upload-gone", or "roster-changed" (the preview differs now).
+    """
+    user = job.owner
+    upload = load_upload(user, params.get("token", "")) if user is not None else None
+    if upload is None:
+        raise JobError("upload-gone")
+    progress.start(0, stage="reading")
+    try:
+        sheet = read_roster(upload.filename, upload.data, params.get("sheet"))
+    except RosterFileError as exc:
+        raise JobError("roster-changed", token=upload.token) from exc
+    progress.start(len(sheet.rows), stage="checking")
+    preview = check_roster(upload.filename, sheet, progress)
+    if preview.errors or preview.fingerprint != params.get("fingerprint"):
+        raise JobError("roster-changed", token=upload.token)
+    progress.start(len(preview.creates) + len(preview.updates), stage="writing")
+    result = apply_import(preview, user, now_utc(), progress=progress, ip=params.get("ip", ""))
+    discard_upload(user, upload.token)
+    return {"created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged}
