@@ -69,6 +69,8 @@ TASK_MODULES = (
     "caretrack.services.roster_import",
     "caretrack.services.reminders",
     "caretrack.services.channels",
+    "caretrack.services.retention",
+    "caretrack.services.bulk",
 )
 
 #: The sentence of each error that can end a job.
@@ -106,7 +108,8 @@ TASKS: dict[str, Task] = {}
 
 
 class JobError(Exception):
-    """A refusal that ends the job without a retry; ``code`` is a key of :data:`ERRORS`."""
+    """A refusal that ends the job without a retry; ``code`` is a key of :data:`ERRORS` or of
+    the rules' messages (:data:`caretrack.messages.MESSAGES`)."""
 
     def __init__(self, code: str, **detail):
         super().__init__(code)
@@ -134,8 +137,12 @@ def load_tasks() -> dict[str, Task]:
 
 
 def error_message(job: Job) -> str:
-    """Return the sentence that says why ``job`` failed."""
-    return str(ERRORS.get(job.error or "", ERRORS["internal"]))
+    """Return the sentence that says why ``job`` failed: its :data:`ERRORS` sentence, or the
+    rule's (a task that raised ``JobError`` with a rule error's code)."""
+    from caretrack.messages import MESSAGES
+
+    code = job.error or ""
+    return str(ERRORS.get(code) or MESSAGES.get(code) or ERRORS["internal"])
 
 
 # -- submitting -------------------------------------------------------------------------------

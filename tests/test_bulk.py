@@ -335,3 +335,72 @@ def test_a_covering_counsellors_lists_issue_constant_queries(client, auth, colle
     large = _covering_lists_queries(client, 150, college)
     assert small == large
     assert "covering for" in text_of(client.get("/students/?lang=en"))
+
+
+# -- more than JOB_THRESHOLD students: a job with its page ----------------------------------
+
+
+def _three_of_the_counsellor(college):
+    students = factories.StudentFactory.create_batch(3, counsellor=college.counsellor)
+    db.session.commit()
+    return [s.id for s in students]
+
+
+def test_a_large_action_runs_as_a_job_and_its_page_says_what_changed(
+        client, auth, college, monkeypatch):
+    from caretrack.models import Job, JobState
+
+    monkeypatch.setattr(bulk, "JOB_THRESHOLD", 2)
+    ids = _three_of_the_counsellor(college)
+    auth.login(college.counsellor)
+    data = {"action": "set_concern", "selected": ids, "level": "elevated", "reason": "情绪低落"}
+    fingerprint = transfers.fingerprint_of(ids)
+    done = _post(client, stage="confirm", fingerprint=fingerprint, **data)
+    assert done.status_code == 302 and done.headers["Location"].startswith("/jobs/")
+    job = db.session.scalars(select(Job)).one()
+    assert (job.kind, job.state, job.owner_id, job.done, job.total) == (
+        "students.bulk", JobState.DONE, college.counsellor.id, 3, 3)
+    db.session.expire_all()
+    assert {db.session.get(Student, i).concern_level for i in ids} == {"elevated"}
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "bulk.set_concern")) == 1
+    page = client.get(done.headers["Location"] + "?lang=en")
+    assert "Set the concern level: 3 of 3 students changed." in text_of(page)
+    assert 'href="/students/"' in page.get_data(as_text=True)  # "go on" back to the list
+    # posted again (a double click): the same job, nothing written twice
+    again = _post(client, stage="confirm", fingerprint=fingerprint,
+                  submission_key=job.params["submission_key"], **data)
+    assert again.headers["Location"] == done.headers["Location"]
+    assert db.session.scalar(select(func.count(Job.id))) == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "bulk.set_concern")) == 1
+
+
+def test_a_large_action_whose_students_changed_is_a_409_and_no_job(
+        client, auth, college, monkeypatch):
+    from caretrack.models import Job
+
+    monkeypatch.setattr(bulk, "JOB_THRESHOLD", 2)
+    ids = _three_of_the_counsellor(college)
+    auth.login(college.counsellor)
+    stale = transfers.fingerprint_of(ids[:2])
+    response = _post(client, stage="confirm", fingerprint=stale, action="flag_review",
+                     selected=ids, reason="请复核")
+    assert response.status_code == 409
+    assert "changed since the preview" in text_of(response)
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+    assert not any(db.session.get(Student, i).flagged_for_review for i in ids)
+
+
+def test_a_bulk_job_whose_students_changed_before_it_ran_fails_and_writes_nothing(college):
+    from caretrack.jobs import error_message, submit
+    from caretrack.models import JobState
+
+    ids = _three_of_the_counsellor(college)
+    job = submit("students.bulk", college.counsellor, {
+        "action": "flag_review", "ids": ids, "params": {"reason": "请复核"},
+        "fingerprint": transfers.fingerprint_of(ids[:1]), "now": NOW.isoformat()})
+    assert (job.state, job.error) == (JobState.FAILED, "bulk-stale")
+    assert error_message(job).startswith("预览之后所选学生发生了变化")
+    db.session.expire_all()
+    assert not any(db.session.get(Student, i).flagged_for_review for i in ids)

@@ -2,7 +2,7 @@
 or 3 for the second pytest-xdist worker; a queue of this test process's own), reading and
 writing the test's own database (SQLite's file or PostgreSQL's per-worker database).
 
-The roster import through the pages; a job killed with SIGKILL half-way through its writes:
+The roster import and a large bulk action through the pages; a job killed with SIGKILL half-way through its writes:
 retried, it writes every row once; killed on its last run, it fails and leaves nothing; the
 schedule's reminders.
 """
@@ -184,10 +184,35 @@ def test_the_schedules_reminders_run_on_the_worker(college, queued):
     finished = [wait_until_finished(job.id, queued) for job in submitted]
     assert {job.kind: job.state for job in finished} == {
         "rechecks.digest": "done", "checkin.reminders": "done", "reports.deadline": "done",
-        "reports.send": "done"}
+        "reports.send": "done", "retention.purge": "done"}
     assert f"checkin-reminder:2020-03-03:user:{college.counsellor.id}" in db.session.scalars(
         select(SentMessage.key)).all()
     notified = db.session.scalars(select(Notification.user_id).where(
         Notification.kind == "checkin.missing")).all()
     assert sorted(notified) == sorted([college.counsellor.id, college.other_counsellor.id])
     assert tick(at(DAY, 9, 10)) == []
+
+
+def test_a_large_bulk_action_runs_on_the_worker_and_its_page_follows_it(
+        client, auth, college, queued, monkeypatch):
+    from caretrack.services import bulk, transfers
+    from tests import factories
+
+    monkeypatch.setattr(bulk, "JOB_THRESHOLD", 2)  # this process's pages; the worker has its own
+    students = factories.StudentFactory.create_batch(3, counsellor=college.counsellor)
+    db.session.commit()
+    ids = [s.id for s in students]
+    auth.login(college.counsellor)
+    response = client.post("/bulk/", data={
+        "source": "students", "next": "/students/", "action": "flag_review", "selected": ids,
+        "stage": "confirm", "reason": "请复核", "fingerprint": transfers.fingerprint_of(ids)})
+    job_url = response.headers["Location"]
+    assert job_url.startswith("/jobs/")
+    job = wait_until_finished(int(job_url.rsplit("/", 1)[1]), queued)
+    assert (job.kind, job.state, job.attempts, job.result["changed"]) == (
+        "students.bulk", JobState.DONE, 1, 3)
+    db.session.expire_all()
+    assert all(db.session.get(Student, i).flagged_for_review for i in ids)
+    status = client.get(f"{job_url}/status").get_json()
+    assert (status["percent"], status["finished"], status["next_url"]) == (100, True, "/students/")
+    assert status["message"].endswith("：3 名学生中 3 名已变更。")

@@ -12,7 +12,7 @@ from caretrack.models import Job, JobState, Notification, ScheduleRun, SentMessa
 from caretrack.services import mail, rechecks
 from caretrack.services.clock import local_datetime
 from caretrack.services.reminders import REMINDERS, set_reminders, wants
-from caretrack.services.schedule import ENTRIES, latest_due, tick
+from caretrack.services.schedule import latest_due, tick
 from tests.helpers import text_of
 
 DAY = date(2020, 3, 3)
@@ -52,7 +52,8 @@ def test_the_time_of_an_entry_is_the_colleges():
 
 def test_each_entry_runs_once_at_its_time(college):
     assert kinds(tick(at(DAY, 7, 0))) == [
-        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send"]  # yesterday's
+        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send",
+        "retention.purge"]  # yesterday's (the purge's 03:00 is today's)
     assert tick(at(DAY, 7, 5)) == []
     assert kinds(tick(at(DAY, 7, 35))) == ["rechecks.digest"]
     assert tick(at(DAY, 7, 40)) == []
@@ -68,16 +69,32 @@ def test_runs_missed_for_days_are_made_up_once(college):
     tick(at(DAY, 14, 0))
     later = date(2020, 3, 6)
     assert kinds(tick(at(later, 14, 0))) == [
-        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send"]
-    assert db.session.scalar(select(func.count(Job.id))) == 8
+        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send",
+        "retention.purge"]
+    assert db.session.scalar(select(func.count(Job.id))) == 10
     run = db.session.get(ScheduleRun, "rechecks.digest")
     assert run.last_slot == at(later, 7, 30)
 
 
-def test_the_retention_purge_waits_for_its_task(college):
-    assert "retention.purge" in {entry.name for entry in ENTRIES}
-    tick(at(DAY, 14, 0))
-    assert db.session.get(ScheduleRun, "retention.purge") is None
+def test_the_retention_purge_runs_at_its_time_and_deletes_what_is_due(college):
+    from caretrack.models import TimelineEntry
+    from caretrack.services import entries, retention
+
+    settle(at(DAY, 2, 0))  # yesterday's runs; no policy yet: the purge deletes nothing
+    note = entries.record_note(college.own_student, college.counsellor, body="家中情况说明",
+                               now=at(date(2019, 12, 1), 10))
+    retention.save_policy(college.deputy, emergency_ended_on=date(2019, 12, 1),
+                          retention_days=90, class_days={}, now=at(date(2019, 12, 1), 12))
+    db.session.commit()
+    assert kinds(tick(at(DAY, 3, 5))) == ["retention.purge"]
+    purge = db.session.scalars(select(Job).where(Job.kind == "retention.purge")
+                               .order_by(Job.id.desc())).first()
+    assert (purge.state, purge.owner_id, purge.params) == (
+        JobState.DONE, None, {"day": "2020-03-03"})
+    assert purge.result["total"] >= 1
+    db.session.expire_all()
+    assert "家中情况说明" not in db.session.get(TimelineEntry, note.id).body
+    assert tick(at(DAY, 3, 10)) == []
 
 
 def test_the_digest_goes_to_the_counsellor_once(college):

@@ -25,9 +25,10 @@ from caretrack.bulk import bp
 from caretrack.bulk.forms import BulkForm
 from caretrack.downloads import export_response
 from caretrack.extensions import db
+from caretrack.jobs import error_message, submit
 from caretrack.labels import label
 from caretrack.messages import message
-from caretrack.models import Role, Student, User, now_utc
+from caretrack.models import JobState, Role, Student, User, now_utc
 from caretrack.services import bulk
 from caretrack.services.errors import RuleError
 from caretrack.services.students import active_categories
@@ -143,7 +144,38 @@ def start():
     return _page(form, action, ids, shown)
 
 
+def _stale(form: BulkForm, action: str, ids: list[int], now):
+    """The preview again, answering 409: the students matched changed since it was shown."""
+    shown = bulk.plan(action, current_user, ids, form.params(), now=now)
+    form.form_errors.append(message("bulk-stale"))
+    return _page(form, action, ids, shown, 409)
+
+
+def _confirm_as_job(form: BulkForm, action: str, ids: list[int], now):
+    """More than :data:`~caretrack.services.bulk.JOB_THRESHOLD` students: the action runs as
+    a job and its page shows the progress (in-process without a queue: the page waits)."""
+    if not bulk.still_matches(current_user, action, ids, form.fingerprint.data or ""):
+        return _stale(form, action, ids, now)
+    key = form.submission_key.data or None
+    params = form.params()
+    params["day"] = params["day"].isoformat() if params["day"] else None
+    job = submit("students.bulk", current_user._get_current_object(), {
+        "action": action, "ids": bulk.allowed_ids(current_user, action, ids), "params": params,
+        "fingerprint": form.fingerprint.data or "", "ip": client_address(),
+        "submission_key": key, "now": now.isoformat(), "back": _back(form),
+    }, key=f"bulk:{key}" if key else None)
+    if job.state == JobState.FAILED and job.error == "bulk-stale":
+        return _stale(form, action, ids, now)
+    if job.state == JobState.FAILED:
+        form.form_errors.append(error_message(job))
+        return _page(form, action, ids, bulk.plan(action, current_user, ids, form.params(),
+                                                  now=now))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
 def _confirm(form: BulkForm, action: str, ids: list[int], now):
+    if len(bulk.allowed_ids(current_user, action, ids)) > bulk.JOB_THRESHOLD:
+        return _confirm_as_job(form, action, ids, now)
     key = form.submission_key.data or None
     try:
         written = commit_write(lambda: bulk.run(
@@ -152,9 +184,7 @@ def _confirm(form: BulkForm, action: str, ids: list[int], now):
             show_conflicts=True)
     except RuleError as error:
         if error.conflict:
-            shown = bulk.plan(action, current_user, ids, form.params(), now=now)
-            form.form_errors.append(message(error.code))
-            return _page(form, action, ids, shown, 409)
+            return _stale(form, action, ids, now)
         show_rule_error(form, error, "reason")
         return _page(form, action, ids)
     if written.duplicate:

@@ -35,10 +35,12 @@ from caretrack.access import (
     working_caseload_filter,
 )
 from caretrack.extensions import db
+from caretrack.jobs import JobError, Progress, task
 from caretrack.models import (
     CareCategory,
     CategoryAssignment,
     ConcernLevel,
+    Job,
     Recheck,
     RecheckState,
     Student,
@@ -338,6 +340,12 @@ def _apply(action: str, student: Student, by: User, read: Params,
         roster.assign_supervisor(student, read.to, by, now=now, ip=ip)
 
 
+def still_matches(user: User, action: str, student_ids: Iterable[int], fingerprint: str) -> bool:
+    """Whether the students ``user`` may touch among ``student_ids`` are still those the
+    preview of ``fingerprint`` showed."""
+    return transfers.fingerprint_of(allowed_ids(user, action, student_ids)) == fingerprint
+
+
 def run(
     action: str,
     student_ids: Iterable[int],
@@ -447,3 +455,39 @@ def matching_ids(user: User, source: str, args, now: datetime | None = None) -> 
     if source not in SOURCES:
         return []
     return sorted(set(db.session.scalars(matching_query(user, source, args, now or now_utc()))))
+
+
+# -- a bulk action as a job ------------------------------------------------------------------
+
+
+@task("students.bulk", max_attempts=3)
+def bulk_job(job: Job, params: dict, progress: Progress) -> dict:
+    """Take a confirmed bulk action of more than :data:`JOB_THRESHOLD` students as a job, with
+    its progress: :func:`run` for the job's owner, all or nothing (a run killed half-way
+    wrote nothing, so running again is safe).
+
+    ``params``: ``action``, ``ids``, ``params`` (the action's), ``fingerprint``, ``ip``,
+    ``submission_key``, ``now`` (the confirmation's moment, ISO).
+
+    :raise JobError: the rule's code ("bulk-stale" when the students matched changed since
+        the preview, "bulk-nothing", a wrong parameter's).
+    """
+    if job.owner_id is None:
+        raise JobError("not-allowed")
+    ids = [int(i) for i in params.get("ids", [])]
+    progress.start(len(ids), stage="writing")
+
+    def step(done: int, _total: int) -> None:
+        progress(done - progress.done)
+
+    try:
+        return run(params.get("action", ""), ids, job.owner_id, params.get("params", {}),
+                   fingerprint=params.get("fingerprint", ""),
+                   now=datetime.fromisoformat(params["now"]) if params.get("now") else None,
+                   ip=params.get("ip", ""), submission_key=params.get("submission_key"),
+                   progress=step)
+    except RuleError as error:
+        raise JobError(error.code) from error
+    except DuplicateSubmission:
+        return {"action": params.get("action", ""), "students": len(ids), "changed": 0,
+                "duplicate": True}

@@ -9,8 +9,7 @@ made up once, not once each; two ticks at once submit one job (the job's key is 
 and its time).
 
 Times are settings (``SCHEDULE_TIMES``, from ``CARETRACK_*_AT``, "HH:MM"). An entry whose task
-is not registered is skipped – the retention purge's, until its module registers
-``retention.purge`` (list it in :data:`caretrack.jobs.TASK_MODULES`).
+is not registered (its module not in :data:`caretrack.jobs.TASK_MODULES`) is skipped.
 """
 
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ ENTRIES = (
     Entry("reports.deadline", "reports.deadline"),
     #: The college's daily report to CARETRACK_REPORT_RECIPIENTS once every report is approved.
     Entry("reports.send", "reports.send"),
-    #: RETENTION PURGE: runs once a task "retention.purge" is registered (see the docstring).
+    #: What the retention policy says is due (caretrack/services/retention.py).
     Entry("retention.purge", "retention.purge"),
 )
 

@@ -7,8 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from caretrack.access import get_job_or_404, requires, runs_jobs
+from caretrack.auth.services import is_safe_next
 from caretrack.downloads import download_response
 from caretrack.jobs import error_message
+from caretrack.labels import label
 from caretrack.models import Job, JobState, now_utc
 from caretrack.services.jobs import recent_jobs
 from caretrack.work import bp
@@ -17,6 +19,7 @@ from caretrack.work import bp
 KIND_LABELS = {
     "roster.import": _l("Roster import"),
     "messages.send": _l("Messages to class groups"),
+    "students.bulk": _l("Bulk action"),
 }
 STAGE_LABELS = {
     "reading": _l("Reading the file"),
@@ -47,6 +50,12 @@ def outcome(job: Job) -> tuple[str, str | None]:
                  "%(unchanged)d unchanged.", created=result.get("created", 0),
                  updated=result.get("updated", 0), unchanged=result.get("unchanged", 0)), \
             url_for("admin.roster")
+    if job.kind == "students.bulk":
+        result, back = job.result or {}, (job.params or {}).get("back", "")
+        return _("%(action)s: %(changed)d of %(students)d students changed.",
+                 action=label("bulk_action", result.get("action", "")),
+                 changed=result.get("changed", 0), students=result.get("students", 0)), \
+            back if is_safe_next(back) else None
     return _("Done."), None
 
 
