@@ -25,6 +25,12 @@ def database_url(url: str) -> str:
     return url
 
 
+def _hour_before(at: str) -> str:
+    """The time of day an hour before ``at`` ("HH:MM")."""
+    hours, minutes = at.split(":")
+    return f"{(int(hours) - 1) % 24:02d}:{minutes}"
+
+
 class Config:
     """Settings every install shares."""
 
@@ -71,6 +77,17 @@ class Config:
         return optional | {
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            #: The RQ queue of the jobs (with REDIS_URL; without it jobs run in-process).
+            "JOBS_QUEUE": env.get("CARETRACK_JOBS_QUEUE", "caretrack"),
+            #: The address each group robot's webhook starts with (only these are stored).
+            "GROUP_WEBHOOK_PREFIXES": {
+                "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",
+                "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=",
+            },
+            #: Modules of more tasks for the workers to know, comma-separated.
+            "JOBS_TASK_MODULES": tuple(
+                m.strip() for m in env.get("CARETRACK_JOBS_TASK_MODULES", "").split(",")
+                if m.strip()),
             #: Failed sign-ins (and second-factor codes) allowed per account and per address.
             "LOGIN_FAILURE_LIMIT": env.get("CARETRACK_LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
             #: Wrong identities on the students' check-in allowed per address (the database
@@ -100,6 +117,16 @@ class Config:
             "DAILY_REPORT_DEADLINE": env.get("CARETRACK_REPORT_DEADLINE", "11:00"),
             #: Students' check-in cut-off, college time; later check-ins count, marked late.
             "CHECKIN_DEADLINE": env.get("CARETRACK_CHECKIN_DEADLINE", "10:00"),
+            #: When each entry of the schedule runs, college time ("HH:MM"; flask jobs tick).
+            "SCHEDULE_TIMES": {
+                "rechecks.digest": env.get("CARETRACK_DIGEST_AT", "07:30"),
+                "checkin.reminders": env.get("CARETRACK_CHECKIN_REMINDER_AT", "09:00"),
+                "reports.deadline": env.get(
+                    "CARETRACK_REPORT_REMINDER_AT",
+                    _hour_before(env.get("CARETRACK_REPORT_DEADLINE", "11:00"))),
+                "reports.send": env.get("CARETRACK_REPORT_SEND_AT", "13:00"),
+                "retention.purge": env.get("CARETRACK_RETENTION_PURGE_AT", "03:00"),
+            },
             "BABEL_DEFAULT_LOCALE": locale,
             "BABEL_DEFAULT_TIMEZONE": timezone,
             "MAX_CONTENT_LENGTH": int(env.get("CARETRACK_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)),

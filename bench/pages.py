@@ -18,7 +18,11 @@ Then it signs in through the test client as counsellor1, the deputy secretary an
 supervisor with the most referrals, and prints for each page: the status, the SQL statements
 of one request (sqlalchemy ``before_cursor_execute``), and the median and p95 response time of
 --requests requests after two warm-up requests; then the same for POSTing a follow-up (each to
-another student of counsellor1 with an open re-check).
+another student of counsellor1 with an open re-check). Last (unless --no-bulk), one run each of
+the bulk actions through their pages, preview then confirmation: a care category added to 500
+of counsellor1's students and ended again (counsellor1 covers counsellor2 today if their own
+caseload is smaller), and the transfer of the cohort (a cohort year, or a programme's) nearest
+500 students by the deputy secretary.
 
 Exits 1 if a page does not answer 200 (the POST: a 302 to the student's page).
 
@@ -718,6 +722,130 @@ def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
     return results, chosen
 
 
+#: Students in each bulk action measured (the issue's figure).
+BULK_STUDENTS = 500
+
+
+def _bulk_post(client, counter, figure: Figure, data: dict, expected: int) -> None:
+    timed(client, counter, figure, "POST", "/bulk/", expected, measured=True, data=data)
+
+
+def bulk_subjects(app) -> dict:
+    """Pick the bulk actions' students: 500 of counsellor1's working caseload (with a
+    colleague's covered today when their own is smaller, as while covering an absence), a
+    category none of them holds, and the (programme, cohort) nearest 500 students for the
+    transfer, with a counsellor to move it to."""
+    from sqlalchemy import func, select
+
+    from caretrack.access import working_caseload_filter
+    from caretrack.extensions import db
+    from caretrack.models import CareCategory, CategoryAssignment, Student, User, now_utc
+    from caretrack.services import absences
+    from caretrack.services.clock import local_today
+
+    with app.app_context():
+        me = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
+        colleague = db.session.scalars(select(User).where(User.username == "counsellor2")).one()
+        today = local_today(now_utc())
+        if db.session.scalar(select(func.count(Student.id)).where(
+                working_caseload_filter(me, today))) < BULK_STUDENTS:
+            absences.record_absence(colleague, colleague, starts_on=today, ends_on=today,
+                                    reason="居家隔离", covers={None: me})
+            db.session.commit()
+        ids = list(db.session.scalars(select(Student.id).where(
+            working_caseload_filter(me, today)).order_by(Student.student_number)
+            .limit(BULK_STUDENTS)))
+        held = select(CategoryAssignment.category_id).where(
+            CategoryAssignment.student_id.in_(ids), CategoryAssignment.ended_on.is_(None))
+        category = db.session.scalars(select(CareCategory).where(
+            CareCategory.active, CareCategory.id.not_in(held)).order_by(
+            CareCategory.sort_order)).first() or db.session.scalars(
+            select(CareCategory).where(CareCategory.active)).first()
+        current = Student.merged_into_id.is_(None)
+        groups = [(p, c, n) for p, c, n in db.session.execute(
+            select(Student.programme, Student.cohort, func.count(Student.id)).where(current)
+            .group_by(Student.programme, Student.cohort))] + [
+            ("", c, n) for c, n in db.session.execute(
+                select(Student.cohort, func.count(Student.id)).where(current)
+                .group_by(Student.cohort))]
+        programme, cohort, size = min(groups, key=lambda g: abs(g[2] - BULK_STUDENTS))
+        in_group = [Student.cohort == cohort] + ([Student.programme == programme]
+                                                 if programme else [])
+        usual = db.session.scalar(
+            select(Student.counsellor_id).where(*in_group)
+            .group_by(Student.counsellor_id).order_by(func.count(Student.id).desc()).limit(1))
+        to = db.session.scalars(select(User.id).where(
+            User.role == "counsellor", User.active, User.id != usual).order_by(User.id)).first()
+        db.session.remove()
+    return {"ids": ids, "category": category.id, "category_code": category.code,
+            "programme": programme, "cohort": cohort, "cohort_size": size, "to": to}
+
+
+def measure_bulk(app) -> tuple[list[Figure], dict]:
+    """Time a bulk category change (add, then end) on 500 students and the transfer of a
+    500-student cohort, each as its preview and its confirmation through the pages (one run
+    each: they write)."""
+    from urllib.parse import urlencode
+
+    from sqlalchemy import event
+
+    from caretrack.extensions import db
+    from caretrack.services.transfers import fingerprint_of
+
+    chosen = bulk_subjects(app)
+    with app.app_context():
+        engine = db.engine
+    counter = QueryCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    results = []
+    try:
+        client = sign_in(app, "counsellor1")
+        ids = chosen["ids"]
+        for action in ("add_category", "end_category"):
+            data = {"source": "students", "action": action, "selected": ids,
+                    "category_id": chosen["category"], "reason": "批量调整（基准测试）",
+                    "next": "/students/"}
+            preview = Figure("counsellor1", f"bulk {action} {len(ids)}: preview")
+            _bulk_post(client, counter, preview, {**data, "stage": "preview"}, 200)
+            done = Figure("counsellor1", f"bulk {action} {len(ids)}: confirm")
+            _bulk_post(client, counter, done, {**data, "stage": "confirm",
+                                               "fingerprint": fingerprint_of(ids),
+                                               "submission_key": f"bench-{action}"}, 302)
+            results += [preview, done]
+        deputy = sign_in(app, "deputy")
+        scope = {"cohort": str(chosen["cohort"])} | (
+            {"programme": chosen["programme"]} if chosen["programme"] else {})
+        filters = urlencode(scope)
+        data = {"source": "roster", "action": "transfer", "all_matching": "y",
+                "filters": filters, "to_id": chosen["to"], "reason": "调整分工（基准测试）",
+                "next": "/bulk/transfer"}
+        with app.app_context():
+            from caretrack.services import bulk
+
+            user = db.session.scalars(select_user("deputy")).one()
+            matched = bulk.matching_ids(user, "roster", scope)
+            db.session.remove()
+        cohort = " ".join(str(v) for v in (chosen["programme"], chosen["cohort"]) if v)
+        label = f"transfer cohort {cohort} ({len(matched)})"
+        preview = Figure("deputy", f"{label}: preview")
+        _bulk_post(deputy, counter, preview, {**data, "stage": "preview"}, 200)
+        done = Figure("deputy", f"{label}: confirm")
+        _bulk_post(deputy, counter, done, {**data, "stage": "confirm",
+                                           "fingerprint": fingerprint_of(matched)}, 302)
+        results += [preview, done]
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return results, chosen
+
+
+def select_user(username: str):
+    from sqlalchemy import select
+
+    from caretrack.models import User
+
+    return select(User).where(User.username == username)
+
+
 def print_table(results: list[Figure], title: str, slow_ms: float) -> bool:
     """Print the figures; return whether every page answered as expected."""
     print(title)
@@ -756,6 +884,9 @@ def main() -> int:
                         "by default mid-morning, with the check-in sheets in and reports coming")
     parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
     parser.add_argument("--database", help="measure this database, already built (kept)")
+    parser.add_argument("--no-bulk", action="store_true",
+                        help="leave out the bulk actions (a category change on 500 students, "
+                        "a 500-student cohort's transfer), which write to the database")
     args = parser.parse_args()
 
     from caretrack.demo.college import TOTAL_STUDENTS
@@ -795,6 +926,12 @@ def main() -> int:
             f"after 2 warm-ups, {args.posts} posts; SLOW = median over {slow_ms:.0f} ms\n"
         )
         ok = print_table(results, title, slow_ms)
+        if not args.no_bulk:
+            bulk_results, bulk_chosen = measure_bulk(app)
+            ok = print_table(bulk_results, (
+                f"\nbulk actions on {engine_name} (one run each, through the pages: preview, "
+                f"then confirm); category {bulk_chosen['category_code']}; cohort of "
+                f"{bulk_chosen['cohort_size']} students\n"), slow_ms=10_000) and ok
     finally:
         if args.keep and not args.database:
             print(f"\nkept: {url}")

@@ -134,9 +134,11 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.admin import bp as admin
     from caretrack.api import register as register_api
     from caretrack.auth import bp as auth
+    from caretrack.bulk import bp as bulk
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
     from caretrack.colleges import bp as colleges
+    from caretrack.groups import bp as groups
     from caretrack.main import bp as main
     from caretrack.notices import bp as notices
     from caretrack.rechecks import bp as rechecks
@@ -146,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.returns import bp as returns
     from caretrack.review import bp as review
     from caretrack.students import bp as students
+    from caretrack.work import bp as jobs
 
     app.register_blueprint(main)
     app.register_blueprint(auth)
@@ -162,6 +165,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(returns, url_prefix="/returns")
     app.register_blueprint(absences, url_prefix="/absences")
     app.register_blueprint(retention, url_prefix="/retention")
+    app.register_blueprint(bulk, url_prefix="/bulk")
+    app.register_blueprint(jobs, url_prefix="/jobs")
+    app.register_blueprint(groups, url_prefix="/groups")
     register_api(app)  # the JSON API under /api/v1 (its own CSRF rule: caretrack/api/auth.py)
 
     @app.get("/healthz")

@@ -25,7 +25,9 @@ from caretrack.models import (
     CheckinLink,
     College,
     DailyReport,
+    Job,
     LinkKind,
+    MessageLog,
     Notice,
     NoticeRecipient,
     Referral,
@@ -330,11 +332,29 @@ def working_caseload_filter(user: User, today: date | None = None) -> ColumnElem
     return or_(caseload_filter(user), covered_filter(user, today))
 
 
+def _covered_parts(user_id: int, today: date) -> frozenset[tuple[int, str | None]]:
+    """The (absent counsellor, class or None for the whole caseload) pairs ``user_id`` covers
+    on ``today``: one query, kept for the rest of the request (a list asks for every row)."""
+    from flask import g, has_request_context
+
+    key = ("covered_parts", user_id, today)
+    cache = g.setdefault("access_cache", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = frozenset(db.session.execute(
+            select(Absence.counsellor_id, AbsenceCover.class_name)
+            .join(AbsenceCover, AbsenceCover.absence_id == Absence.id)
+            .where(AbsenceCover.covering_id == user_id, absence_open_on(today))).all())
+    return cache[key]
+
+
 def is_covering(user: User, student: Student, today: date | None = None) -> bool:
-    """Whether ``user`` covers ``student`` on ``today`` (one query)."""
-    return keeps_caseload(user) and student.counsellor_id != user.id and bool(db.session.scalar(
-        select(Student.id).where(Student.id == student.id, covered_filter(user, today))
-    ))
+    """Whether ``user`` covers ``student`` on ``today`` (one query a request, however many
+    students are asked about)."""
+    if not keeps_caseload(user) or student.counsellor_id == user.id:
+        return False
+    parts = _covered_parts(user.id, _today(today))
+    return ((student.counsellor_id, None) in parts
+            or (student.counsellor_id, student.class_name) in parts)
 
 
 def covers_caseload_of(user: User, counsellor: User, today: date | None = None) -> bool:
@@ -524,6 +544,30 @@ def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[S
     return [found[i] for i in ids]
 
 
+def can_transfer_students(user: User) -> bool:
+    """Whether the user moves students to another counsellor's caseload (the deputy secretary
+    from the case lists, the admin from the roster)."""
+    return sees_whole_college(user) or can_manage_roster(user)
+
+
+def can_assign_supervisors(user: User) -> bool:
+    """Whether the user sets students' academic supervisors (roster data: the admin)."""
+    return can_manage_roster(user)
+
+
+def takes_bulk_actions(user: User) -> bool:
+    """Whether the user's lists offer bulk actions at all (which ones: see
+    :func:`caretrack.services.bulk.may_use`)."""
+    return can_read_cases(user) or can_manage_roster(user)
+
+
+def transfer_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects the students ``user`` may move to
+    another counsellor: every current record of their college for the deputy and the admin,
+    none for others."""
+    return and_(in_college(user), current_records()) if can_transfer_students(user) else false()
+
+
 def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""
@@ -643,7 +687,8 @@ def can_revoke_referral(user: User, referral: Referral) -> bool:
 
 
 def distributes_checkin_links(user: User) -> bool:
-    """Whether the user hands out and rotates check-in links (for their own caseload)."""
+    """Whether the user hands out and rotates check-in links (for their own caseload and the
+    classes they cover)."""
     return keeps_caseload(user)
 
 
@@ -675,12 +720,14 @@ def get_class_link_or_404(token: str) -> CheckinLink:
 
 
 def get_caseload_class_or_404(class_name: str, user: User) -> str:
-    """A class with at least one student of the user's caseload.
+    """A class with at least one student of the user's caseload (their own, or one they cover
+    today).
 
     :raise 404: for any other class name.
     """
     found = distributes_checkin_links(user) and db.session.scalar(
-        select(Student.id).where(caseload_filter(user), Student.class_name == class_name).limit(1)
+        select(Student.id).where(working_caseload_filter(user),
+                                 Student.class_name == class_name).limit(1)
     )
     if not found:
         abort(404)
@@ -800,6 +847,75 @@ def get_student_return_request_or_404(student: Student, request_id: int) -> Retu
         ReturnRequest.id == request_id, ReturnRequest.student_id == student.id))
 
 
+# -- jobs (imports, exports, long work) -------------------------------------------------------
+
+
+def runs_jobs(user: User) -> bool:
+    """Whether the user may have jobs of their own (any signed-in account)."""
+    return _signed_in(user)
+
+
+def job_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Job`` that selects the jobs ``user`` may see: their own
+    (what a job found or made can hold what only its owner may read)."""
+    if not _signed_in(user):
+        return false()
+    return Job.owner_id == user.id
+
+
+def visible_jobs(user: User) -> Select[tuple[Job]]:
+    """Return a query of the jobs ``user`` may see."""
+    return select(Job).where(job_filter(user))
+
+
+def owns_job(user: User, job: Job) -> bool:
+    """Whether ``job`` is ``user``'s own."""
+    return _signed_in(user) and job.owner_id == user.id
+
+
+def get_job_or_404(job_id: int, user: User) -> Job:
+    """Load one of the user's own jobs.
+
+    :raise 404: if it does not exist or is someone else's.
+    """
+    return _one_or_404(visible_jobs(user).where(Job.id == job_id))
+
+
+# -- class group robots and the message log --------------------------------------------------
+
+
+def manages_class_groups(user: User) -> bool:
+    """Whether the user sets the robots of their classes' groups (a counsellor)."""
+    return keeps_caseload(user)
+
+
+def own_classes_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``Student``: the students of the user's own caseload (not those they cover):
+    their classes are the ones whose group robot the user sets."""
+    if not manages_class_groups(user):
+        return false()
+    return caseload_filter(user)
+
+
+def get_own_class_or_404(class_name: str, user: User) -> str:
+    """A class of the user's own caseload, whose group robot they may set.
+
+    :raise 404: for any other class name.
+    """
+    found = db.session.scalar(select(Student.id).where(
+        own_classes_filter(user), Student.class_name == class_name).limit(1))
+    if not found:
+        abort(404)
+    return class_name
+
+
+def message_log_filter(user: User) -> ColumnElement[bool]:
+    """SQL on ``MessageLog``: the messages the user sent or that are shown to them."""
+    if not _signed_in(user):
+        return false()
+    return or_(MessageLog.sent_by_id == user.id, MessageLog.counsellor_id == user.id)
+
+
 # -- guarding views -----------------------------------------------------------------------------
 
 
@@ -835,6 +951,7 @@ TEMPLATE_PREDICATES = {
         handles_return_requests, can_recommend_return, can_decide_return,
         records_absences, manages_absence_of, manages_retention, sees_retention,
         sees_access_log, exports_student_record, manages_colleges, manages_accounts,
-        takes_part_in_sign_off,
+        takes_part_in_sign_off, can_transfer_students, can_assign_supervisors,
+        takes_bulk_actions, manages_class_groups,
     )
 }

@@ -11,6 +11,7 @@ from caretrack.rechecks.cli import rechecks_cli
 from caretrack.reports.cli import reports_cli
 from caretrack.retention.cli import retention_cli
 from caretrack.roster_cli import import_students_command
+from caretrack.work.cli import jobs_cli
 
 
 def register(app: Flask) -> None:
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(rechecks_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def _refuse_in_production() -> None:

@@ -64,6 +64,7 @@ ENTRY_KIND = {
     EntryKind.RECHECK_CHANGE: _l("Re-check"),
     EntryKind.CORRECTION: _l("Correction"),
     EntryKind.RETURN_REQUEST: _l("Early-return request"),
+    EntryKind.TRANSFER: _l("Transfer"),
 }
 HEALTH = {
     Health.NORMAL: _l("Normal"),
@@ -189,6 +190,18 @@ AUDIENCE = {
     Audience.COHORT: _l("A cohort"),
     Audience.CATEGORY: _l("A care category"),
 }
+#: The bulk actions of the lists (caretrack.services.bulk.Action).
+BULK_ACTION = {
+    "add_category": _l("Add a care category"),
+    "end_category": _l("End a care category"),
+    "schedule_recheck": _l("Schedule a re-check"),
+    "log_follow_up": _l("Log a follow-up (completes the open re-checks due)"),
+    "flag_review": _l("Flag for the deputy secretary's review"),
+    "set_concern": _l("Set the concern level"),
+    "export": _l("Export as XLSX"),
+    "transfer": _l("Transfer to another counsellor"),
+    "assign_supervisor": _l("Set the supervisor"),
+}
 
 DATA_CLASS = {
     DataClass.STATUSES: _l("Daily statuses and self-reports"),
@@ -214,6 +227,7 @@ ALL = {
     "gender": GENDER,
     "concern": CONCERN,
     "entry_kind": ENTRY_KIND,
+    "bulk_action": BULK_ACTION,
     "health": HEALTH,
     "referral_state": REFERRAL_STATE,
     "urgency": URGENCY,

@@ -10,6 +10,10 @@ from flask_babel import lazy_gettext as _l
 MESSAGES = {
     # -- anywhere ---------------------------------------------------------------------------
     "not-allowed": _l("You may not do this for this student."),
+    # -- class group robots ---------------------------------------------------------------------
+    "webhook-address": _l("Paste the robot's webhook address as the group's settings show it "
+                          "(企业微信: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…; "
+                          "DingTalk: https://oapi.dingtalk.com/robot/send?access_token=…)."),
     "empty": _l("This field is required."),
     "no-reason": _l("Say why."),
     "stale": _l("Someone changed this meanwhile; look at the page again."),
@@ -154,6 +158,21 @@ MESSAGES = {
     "absence-end-in-past": _l("The last day can be yesterday at the earliest, and not before "
                               "the first day."),
     "absence-started": _l("This absence has started; end it early instead."),
+    # -- transfers and bulk actions ---------------------------------------------------------
+    "transfer-not-counsellor": _l("Choose an active counsellor to move the students to."),
+    "transfer-no-reason": _l("Say why the students move."),
+    "transfer-none": _l("None of these students would move: they are this counsellor's "
+                        "already."),
+    "transfer-stale": _l("The students to move changed since the preview; look at it again."),
+    "bulk-stale": _l("The students matched changed since the preview (someone changed one, or "
+                     "the list's filter now finds others); look at the preview again."),
+    "bulk-nothing": _l("This would change none of the students selected."),
+    "bulk-bad-day": _l("Give a day as YYYY-MM-DD."),
+    "bulk-no-category": _l("Choose a care category."),
+    "bulk-no-level": _l("Choose a concern level."),
+    "bulk-not-held": _l("The student does not hold this category."),
+    "bulk-with-counsellor": _l("The student is this counsellor's already."),
+    "supervisor-unchanged": _l("This is the student's supervisor already."),
     # -- accounts -------------------------------------------------------------------------------
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),

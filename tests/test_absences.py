@@ -337,6 +337,43 @@ def test_the_cover_submits_the_absent_counsellors_report_which_shows_who(client,
         "day": today.isoformat(), "caseload": str(c.other_counsellor.id)}).status_code == 404
 
 
+def test_the_cover_hands_out_links_uploads_the_sheet_and_reads_the_api(client, auth,
+                                                                        college):
+    from io import BytesIO
+
+    from openpyxl import Workbook, load_workbook
+
+    from tests.test_api import bearer, token_for
+
+    c = college
+    _today_absence(college)
+    sign_in(auth, c.other_counsellor)
+    links = text_of(client.get("/checkin/links/"))
+    assert c.own_student.class_name in links
+    book = load_workbook(BytesIO(client.get(
+        "/checkin/links/students.xlsx", query_string={"class": c.own_student.class_name}).data))
+    assert "陈小明" in [row[1] for row in book.active.iter_rows(values_only=True)]
+    assert client.get("/checkin/links/qr", query_string={
+        "class": c.own_student.class_name}).status_code == 200
+    sheet = load_workbook(BytesIO(client.get("/reports/daily/check-in-sheet.xlsx").data))
+    assert "陈小明" in [row[1] for row in sheet.active.iter_rows(values_only=True)]
+    upload = Workbook()
+    upload.active.append(["学号", "姓名", "省份", "城市", "是否在校", "健康状况"])
+    upload.active.append([c.own_student.student_number, "陈小明", "北京", "北京", "否", "正常"])
+    data = BytesIO()
+    upload.save(data)
+    preview = client.post("/reports/daily/upload", data={
+        "sheet": (BytesIO(data.getvalue()), "sheet.xlsx")}, content_type="multipart/form-data")
+    # The covered student is found: only the two others are missing from the sheet.
+    assert preview.status_code == 200 and "您所带学生中有 2 名不在表中" in text_of(preview)
+    token = bearer(token_for(c.other_counsellor))
+    today = local_today(datetime.now(UTC)).isoformat()
+    statuses = client.get(f"/api/v1/daily/{today}/statuses?per_page=100", headers=token)
+    assert {i["name"] for i in statuses.get_json()["items"]} >= {"陈小明", "刘小红"}
+    reports_ = client.get(f"/api/v1/daily/{today}/reports", headers=token).get_json()
+    assert {r["counsellor"]["display_name"] for r in reports_["reports"]} == {"张老师", "李老师"}
+
+
 def test_submitting_for_a_colleague_not_covered_is_refused_by_the_service(college):
     c = college
     with pytest.raises(RuleError) as refused:

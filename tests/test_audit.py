@@ -122,6 +122,7 @@ def _actions_the_code_records() -> set[str]:
     import re
     from pathlib import Path
 
+    from caretrack.services.bulk import Action
     from caretrack.services.referrals import ReferralStep
     from caretrack.services.return_requests import ReturnStep
 
@@ -131,6 +132,10 @@ def _actions_the_code_records() -> set[str]:
     literal |= set(re.findall(r'action(?: =|=)\s*"([a-z_]+\.[a-z_.]+)"', source))
     built = {f"referral.{step}" for step in ReferralStep}
     built |= {f"return.{step}" for step in ReturnStep}
+    # A bulk action's one event (the export is audited as "export", the transfer as
+    # "student.transfer").
+    built |= {f"bulk.{action}" for action in Action
+              if action not in (Action.EXPORT, Action.TRANSFER)}
     built |= {"daily_report.approve", "daily_report.return", "status_suggestion.apply",
               "status_suggestion.dismiss"}
     assert "daily_report.approve" in source and "status_suggestion.dismiss" in source

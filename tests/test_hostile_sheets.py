@@ -26,11 +26,6 @@ from tests.hostile_sheets import (
 )
 
 
-@pytest.fixture(autouse=True)
-def imports_folder(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "ROSTER_IMPORT_FOLDER", str(tmp_path / "imports"))
-
-
 def outline(preview) -> dict:
     """What the admin reads in the preview, as data."""
     return {

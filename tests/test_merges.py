@@ -168,10 +168,8 @@ def test_only_the_admin_merges(client, auth, college):
     assert client.get("/admin/roster/merge").status_code == 404
 
 
-def test_the_import_preview_offers_to_merge_two_stored_duplicates(client, auth, college, twins,
-                                                                   tmp_path, app, monkeypatch):
+def test_the_import_preview_offers_to_merge_two_stored_duplicates(client, auth, college, twins):
     keep, twin = twins
-    monkeypatch.setitem(app.config, "ROSTER_IMPORT_FOLDER", str(tmp_path / "imports"))
     auth.login(college.admin)
     row = roster_row(keep.student_number, keep.name, "李老师", 班级=keep.class_name,
                      年级=str(keep.cohort), 手机=keep.phone, 所在省份="北京", 所在城市="北京")

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from caretrack import create_app
 from caretrack.extensions import db
-from caretrack.models import DailyStatus, Student, User
+from caretrack.models import DailyStatus, Student
 from caretrack.services.daily import carried, values
 from caretrack.services.places import Place, normalise_place
 from caretrack.services.roster_import import apply_import, preview_import
@@ -91,8 +91,11 @@ def test_the_migration_normalises_stored_places(tmp_path):
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0008")
         with db.engine.begin() as connection:
-            connection.execute(insert(User.__table__).values(
-                id=1, username="c", display_name="c", role="counsellor", password_hash="x"))
+            # the users table as revision 0008 has it (the model's has more columns since)
+            connection.execute(text(
+                "INSERT INTO users (id, username, display_name, role, active, password_hash, "
+                "locale, session_token, calendar_token, created_at) VALUES (1, 'c', 'c', "
+                "'counsellor', 1, 'x', 'zh_CN', 's', 'k', '2020-01-01 00:00:00')"))
             for n, (province, city) in enumerate([("天津市/和平区", ""), ("湖北省", "武汉市"),
                                                   ("火星", "")], start=1):
                 connection.execute(text(

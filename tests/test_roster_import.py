@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from caretrack.demo import SEED, DemoContext
 from caretrack.demo.college import build_college
 from caretrack.extensions import db
-from caretrack.models import AuditEvent, Student, User, now_utc
+from caretrack.models import AuditEvent, StoredFile, Student, User, now_utc
 from caretrack.services import roster_import
 from caretrack.services.roster_import import COLUMNS, preview_import
 from tests import factories
@@ -25,10 +25,9 @@ EN = ["Student number", "Name", "Gender", "Programme", "Cohort", "Class", "Couns
       "Left the college", "Left on"]
 
 
-@pytest.fixture(autouse=True)
-def imports_folder(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "ROSTER_IMPORT_FOLDER", str(tmp_path / "imports"))
-    return tmp_path / "imports"
+def kept_files() -> list[str]:
+    """The names of the uploaded files kept in the database."""
+    return list(db.session.scalars(select(StoredFile.filename)))
 
 
 @pytest.fixture
@@ -97,11 +96,13 @@ def summary(response) -> dict[str, int]:
 
 
 def snapshot() -> dict:
-    """Every student with every column, and the number of rows of every other table."""
+    """Every student with every column, and the number of rows of every other table (but the
+    bookkeeping: the audit, the kept upload and the import's job)."""
     students = db.session.execute(select(Student.__table__).order_by(Student.id)).all()
     counts = {
         table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables if table.name != "audit_events"
+        for table in db.metadata.sorted_tables
+        if table.name not in ("audit_events", "jobs", "stored_files")
     }
     return {"students": [tuple(s) for s in students], "counts": counts}
 
@@ -194,7 +195,7 @@ def test_new_students_are_previewed_then_created_on_confirm(client, auth, colleg
     assert event.ip == "127.0.0.1"
 
 
-def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college, imports_folder):
+def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college):
     student = college.own_student
     before = {c: getattr(student, c) for c in ("phone", "province", "city", "concern_level",
                                                 "name", "cohort", "gender")}
@@ -220,7 +221,7 @@ def test_updates_show_their_diff_and_apply_exactly_it(client, auth, college, imp
     assert student.counsellor_id == college.other_counsellor.id
     assert {c: getattr(student, c) for c in before} == before
     assert college.other_student.version_id == other_version
-    assert list(imports_folder.iterdir()) == []  # the kept file is gone
+    assert kept_files() == []  # the kept file is gone
 
 
 def test_a_student_who_left_is_imported_with_the_leaving_date(client, auth, college):
@@ -299,6 +300,11 @@ def test_confirm_refuses_a_preview_the_roster_no_longer_matches(client, auth, co
     db.session.expire_all()
     assert college.own_student.class_name != "2017级金融学2班"
     assert "所在城市： 上海 → 北京" in text_of(page)
+    # the new preview is confirmed: imported
+    response = client.post(url, data={"fingerprint": fingerprint_of(page)})
+    assert response.headers["Location"].endswith("/admin/roster")
+    db.session.expire_all()
+    assert college.own_student.class_name == "2017级金融学2班"
 
 
 def test_a_second_confirm_writes_nothing_more(client, auth, college):
@@ -314,8 +320,8 @@ def test_a_second_confirm_writes_nothing_more(client, auth, college):
         AuditEvent.action == "roster.import")) == 1
 
 
-def test_the_whole_flow_with_csrf_protection_on(college, make_app, imports_folder):
-    app = make_app(WTF_CSRF_ENABLED=True, ROSTER_IMPORT_FOLDER=str(imports_folder))
+def test_the_whole_flow_with_csrf_protection_on(college, make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
 
     def token_in(response):
@@ -370,7 +376,7 @@ def test_another_admins_upload_is_not_found(client, auth, college):
     ("roster.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "旧版 Excel 文件（.xls）"),
     ("roster.csv", "学号,姓名\n".encode() + b"\x81\x30\x81,x\n", "既不是 UTF-8 编码也不是 GBK 编码"),
 ])
-def test_files_that_cannot_be_imported(client, auth, college, imports_folder, filename, data,
+def test_files_that_cannot_be_imported(client, auth, college, filename, data,
                                        message):
     before = snapshot()
     auth.login(college.admin)
@@ -381,7 +387,7 @@ def test_files_that_cannot_be_imported(client, auth, college, imports_folder, fi
     page = text_of(response)
     assert message in page
     assert snapshot() == before
-    assert not imports_folder.exists() or list(imports_folder.iterdir()) == []
+    assert kept_files() == []
 
 
 def test_missing_columns_list_the_expected_ones(client, auth, college):

@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "student.refused": _l("Refused a look at a student"),
     "upload.refused": _l("An upload was refused"),
     "upload.abandoned": _l("Left an upload without saving it"),
+    "class_group.set": _l("Set a class group's robot"),
+    "class_group.remove": _l("Removed a class group's robot"),
     "logout": _l("Signed out"),
     "password.change": _l("Changed password"),
     "api_token.create": _l("Created an API token"),
@@ -97,6 +99,15 @@ ACTION_LABELS = {
     "retention.purge": _l("Purged data under the retention policy"),
     "student.access_log": _l("Read who looked at a student"),
     "student.record_export": _l("Downloaded a student's whole record"),
+    "student.transfer": _l("Moved students to another counsellor"),
+    "student.supervisor": _l("Set a student's supervisor"),
+    "bulk.add_category": _l("Added a care category to several students"),
+    "bulk.end_category": _l("Ended a care category of several students"),
+    "bulk.schedule_recheck": _l("Scheduled a re-check for several students"),
+    "bulk.log_follow_up": _l("Logged a follow-up with several students"),
+    "bulk.flag_review": _l("Flagged several students for review"),
+    "bulk.set_concern": _l("Set the concern level of several students"),
+    "bulk.assign_supervisor": _l("Set the supervisor of several students"),
 }
 
 

@@ -1,7 +1,8 @@
 """The roster import: upload → preview (a page of its own, for the kept file) → confirm.
 
-The uploaded file waits in the instance folder under a random name between the steps, so any
-worker can confirm it.
+The uploaded file waits in the database under a random token between the steps, so any web
+worker can confirm it and any job worker import it; the import itself is a job
+(:func:`caretrack.services.roster_import.import_roster_job`).
 """
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -13,16 +14,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 
 from caretrack.admin import bp
-from caretrack.models import now_utc
+from caretrack.jobs import error_message, submit
+from caretrack.models import JobState, now_utc
 from caretrack.services.roster_columns import (
     BLANK_CELLS_HELP,
     COLUMNS,
     RosterFileError,
     read_roster,
 )
-from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
+from caretrack.services.roster_import import preview_import
 from caretrack.services.uploads import (
-    discard_upload,
     load_upload,
     record_refused_upload,
     stage_upload,
@@ -108,25 +109,28 @@ def roster_import_preview(token: str):
 
 @bp.post("/roster/import/<token>")
 def roster_import_confirm(token: str):
-    """Apply the previewed file, all or nothing, if it still does exactly what was shown."""
+    """Import the previewed file as a job, all or nothing, if it still does exactly what was
+    shown. A job that finished at once (no queue) answers as the import did in the request;
+    otherwise the job's page shows its progress."""
     upload = _upload_or_flash(token)
     if upload is None:
         return redirect(url_for("admin.roster_import"))
     form = RosterConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("admin.roster_import_preview", token=token))
-    try:
-        result = commit_write(lambda: import_roster(
-            upload.filename, upload.data, form.fingerprint.data or "", current_user, now_utc(),
-            ip=client_address(), sheet=form.sheet.data or None, college=current_user.college_id,
-        )).result
-    except (PreviewChanged, RosterFileError):
-        flash(_("The roster changed since this preview. Check the new preview and confirm "
-                "again."), "warning")
+    job = submit("roster.import", current_user._get_current_object(), {
+        "token": token, "fingerprint": form.fingerprint.data or "",
+        "sheet": form.sheet.data or None, "ip": client_address(),
+    }, key=f"roster.import:{token}")
+    if job.state == JobState.FAILED and job.error == "roster-changed":
+        flash(error_message(job), "warning")
         return redirect(url_for("admin.roster_import_preview", token=token,
                                 sheet=form.sheet.data or None))
-    discard_upload(current_user, token)
-    flash(_("Roster imported: %(created)d students created, %(updated)d updated, "
-            "%(unchanged)d unchanged.", created=result.created, updated=result.updated,
-            unchanged=result.unchanged), "success")
-    return redirect(url_for("admin.roster"))
+    if job.state == JobState.DONE:
+        result = job.result or {}
+        flash(_("Roster imported: %(created)d students created, %(updated)d updated, "
+                "%(unchanged)d unchanged.", created=result.get("created", 0),
+                updated=result.get("updated", 0), unchanged=result.get("unchanged", 0)),
+              "success")
+        return redirect(url_for("admin.roster"))
+    return redirect(url_for("jobs.show", job_id=job.id))

@@ -19,6 +19,7 @@ from caretrack.services.errors import RuleError
 from caretrack.services.retention import upcoming_warning
 from caretrack.services.users import change_account, open_account
 from caretrack.web import client_address, commit_write, show_rule_error
+from caretrack.work.views import landing_jobs
 
 
 def _user_form(**kwargs) -> UserForm:
@@ -38,7 +39,8 @@ def users():
     query = manageable_accounts(current_user).order_by(User.role, User.username)
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("admin/users.html", page=page,
-                           retention_warning=upcoming_warning(current_user, now_utc()))
+                           retention_warning=upcoming_warning(current_user, now_utc()),
+                           recent_jobs=landing_jobs(current_user))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

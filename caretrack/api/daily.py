@@ -9,7 +9,12 @@ from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import func, select, true
 
-from caretrack.access import caseload_filter, keeps_caseload, reads_daily_statuses, requires
+from caretrack.access import (
+    keeps_caseload,
+    reads_daily_statuses,
+    requires,
+    working_caseload_filter,
+)
 from caretrack.api import bp
 from caretrack.api.pages import READ_ERRORS, WRITE_ERRORS, documented
 from caretrack.api.problems import TYPE_PREFIX
@@ -22,6 +27,7 @@ from caretrack.api.schemas import (
 )
 from caretrack.extensions import db
 from caretrack.models import DailyReport, StatusSource, Student, now_utc
+from caretrack.services.absences import covering_today
 from caretrack.services.clock import local_today
 from caretrack.services.daily.carried import Carried
 from caretrack.services.daily.reports import board, deadline, report_status
@@ -56,9 +62,10 @@ def day_or_404(text: str) -> date:
     return day
 
 
-def scope_of(user):
-    """SQL condition on ``Student``: the students whose daily status the user reads."""
-    return caseload_filter(user) if keeps_caseload(user) else true()
+def scope_of(user, day):
+    """SQL condition on ``Student``: the students whose daily status the user reads (a
+    counsellor's own and those they cover that day; the deputy's whole college)."""
+    return working_caseload_filter(user, day) if keeps_caseload(user) else true()
 
 
 @bp.route("/daily/<day>/statuses")
@@ -72,7 +79,7 @@ class DayStatuses(MethodView):
         forward (unconfirmed), in class order, a page at a time."""
         the_day = day_or_404(day)
         carried = Carried(the_day)
-        condition = scope_of(current_user)
+        condition = scope_of(current_user, the_day)
         query = carried.join(select(
             *carried.columns(), Student.student_number, Student.name, Student.class_name,
             carried.changed,
@@ -174,14 +181,17 @@ class DayReports(MethodView):
     @documented(*READ_ERRORS)
     @requires(reads_daily_statuses)
     def get(self, day: str):
-        """The state of the day's reports: the caller's own (a counsellor), or every
-        counsellor's (the deputy secretary)."""
+        """The state of the day's reports: the caller's own and those of the colleagues they
+        cover that day (a counsellor), or every counsellor's (the deputy secretary)."""
         the_day = day_or_404(day)
         if keeps_caseload(current_user):
-            report = db.session.scalars(select(DailyReport).where(
-                DailyReport.counsellor_id == current_user.id, DailyReport.day == the_day)
-            ).one_or_none()
-            rows = [(current_user, report)]
+            # Their own, and those of the colleagues they cover that day.
+            people = [current_user, *(c.counsellor for c in covering_today(current_user,
+                                                                         the_day))]
+            reports = {r.counsellor_id: r for r in db.session.scalars(select(DailyReport).where(
+                DailyReport.counsellor_id.in_([p.id for p in people]),
+                DailyReport.day == the_day))}
+            rows = [(person, reports.get(person.id)) for person in people]
         else:
             rows = [(r.counsellor, r.report) for r in board(the_day, now_utc(), current_user).rows]
         return {"day": the_day, "deadline": deadline(the_day), "reports": [

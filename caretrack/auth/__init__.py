@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from caretrack.auth import tokens, views  # noqa: E402,F401
+from caretrack.auth import reminders, tokens, views  # noqa: E402,F401

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from caretrack.auth import bp
 from caretrack.auth.forms import SCOPE_LABELS, ApiTokenForm, PreferencesForm
+from caretrack.auth.reminders import reminder_context
 from caretrack.models import now_utc
 from caretrack.services.api_tokens import create_token, revoke_token, tokens_of
 from caretrack.services.errors import RuleError
@@ -40,7 +41,7 @@ def create_api_token():
             answer.headers["Cache-Control"] = "no-store"
             return answer
     return render_template("auth/account.html", form=PreferencesForm(obj=current_user),
-                           **token_context(form))
+                           **token_context(form), **reminder_context(current_user))
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -27,6 +27,7 @@ from caretrack.auth.forms import (
     PreferencesForm,
     SecondFactorForm,
 )
+from caretrack.auth.reminders import reminder_context
 from caretrack.auth.services import (
     change_password,
     disable_two_factor,
@@ -249,7 +250,8 @@ def account():
         session.pop("lang", None)
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, **token_context())
+    return render_template("auth/account.html", form=form, **token_context(),
+                           **reminder_context(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

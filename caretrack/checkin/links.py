@@ -1,4 +1,6 @@
-"""The counsellor hands out and rotates their caseload's check-in links."""
+"""The counsellor hands out and rotates their caseload's check-in links (and, covering an
+absent colleague, those of the classes they cover; replacing every link at once stays with
+each counsellor's own caseload)."""
 
 import segno
 from flask import flash, redirect, render_template, request, url_for
@@ -11,6 +13,7 @@ from caretrack.access import (
     get_caseload_class_or_404,
     get_recordable_student_or_404,
     requires,
+    working_caseload_filter,
 )
 from caretrack.auth.services import is_safe_next
 from caretrack.checkin import bp
@@ -43,7 +46,7 @@ def links():
     """The caseload's class links with the message for each class group."""
     now = now_utc()
     deadline = checkin.cutoff(local_today(now))
-    classes = checkin.class_links(caseload_filter(current_user), now)
+    classes = checkin.class_links(working_caseload_filter(current_user), now)
     db.session.commit()  # links are created on first use
     time_text = deadline.strftime("%H:%M")
     rows = [(name, url, _group_message(name, url, time_text)) for name, url in classes]
@@ -56,7 +59,7 @@ def links():
 def links_xlsx():
     """The personal links of the caseload (or one class) as a workbook."""
     class_name = _class_arg()
-    rows = checkin.personal_links(caseload_filter(current_user), now_utc(), class_name)
+    rows = checkin.personal_links(working_caseload_filter(current_user), now_utc(), class_name)
     db.session.commit()
     return xlsx_response(
         f"打卡链接-{class_name or current_user.display_name}.xlsx",
@@ -70,7 +73,7 @@ def links_xlsx():
 def qr_page():
     """A printable page of the personal links' QR codes (the caseload, or one class)."""
     class_name = _class_arg()
-    rows = checkin.personal_links(caseload_filter(current_user), now_utc(), class_name)
+    rows = checkin.personal_links(working_caseload_filter(current_user), now_utc(), class_name)
     db.session.commit()
     cards = [(s, url, segno.make(url, error="m").svg_data_uri(scale=3, border=2) if url else None)
              for s, url in rows]

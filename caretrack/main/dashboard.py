@@ -19,6 +19,7 @@ from caretrack.services.clock import local_today
 from caretrack.services.notices import open_coverage
 from caretrack.services.return_requests import counts_by_state_and_reason
 from caretrack.templating import category_name, local_date
+from caretrack.work.views import landing_jobs
 
 ACTIVITY_KINDS = ("follow_up", "delivery", "new_category")
 
@@ -82,6 +83,7 @@ def render_dashboard(daily_summary=None, retention_warning=None):
         daily_summary=daily_summary, retention_warning=retention_warning,
         open_notices=open_coverage(current_user),
         return_counts=counts_by_state_and_reason(student_filter(current_user)),
+        recent_jobs=landing_jobs(current_user) if daily_summary is not None else [],
     )
 
 

@@ -1,5 +1,7 @@
 """The landing page of each role."""
 
+from datetime import timedelta
+
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -13,12 +15,14 @@ from caretrack.main import bp
 from caretrack.main.dashboard import render_dashboard
 from caretrack.models import now_utc
 from caretrack.services.absences import away_summary
+from caretrack.services.channels import failed_messages
 from caretrack.services.clock import local_today
 from caretrack.services.daily import landing_summary
 from caretrack.services.notices import open_coverage
 from caretrack.services.recheck_lists import worklist
 from caretrack.services.retention import upcoming_warning
 from caretrack.services.students import active_assignments_by_student, category_counts
+from caretrack.work.views import landing_jobs
 
 
 @bp.get("/")
@@ -45,4 +49,6 @@ def index():
         assignments=active_assignments_by_student(rechecks.student_ids),
         daily_summary=landing_summary(current_user, now),
         open_notices=open_coverage(current_user),
+        recent_jobs=landing_jobs(current_user),
+        failed_messages=failed_messages(current_user, now - timedelta(days=7)),
     )

@@ -2,11 +2,13 @@
 
 from caretrack.models.absence import Absence, AbsenceCover
 from caretrack.models.api_token import ApiToken, TokenScope
-from caretrack.models.audit import AuditEvent, Notification, SentMessage
+from caretrack.models.audit import AuditEvent, AuditEventStudent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.college import DEFAULT_COLLEGE_CODE, College
 from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
+from caretrack.models.message import ClassGroup, GroupService, MessageLog, MessageState
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -86,9 +88,14 @@ __all__ = [
     "AbsenceCover",
     "ApiToken",
     "AuditEvent",
+    "AuditEventStudent",
     "CareCategory",
     "CategoryAssignment",
     "CheckIn",
+    "ClassGroup",
+    "GroupService",
+    "MessageLog",
+    "MessageState",
     "CheckinAttempt",
     "CheckinLink",
     "ConcernChange",
@@ -98,6 +105,8 @@ __all__ = [
     "EntryKind",
     "Gender",
     "Health",
+    "Job",
+    "JobState",
     "LinkKind",
     "Notification",
     "Programme",
@@ -110,10 +119,12 @@ __all__ = [
     "RecoveryCode",
     "RiskArea",
     "Role",
+    "ScheduleRun",
     "SentMessage",
     "StatusRule",
     "StatusSource",
     "StatusSuggestion",
+    "StoredFile",
     "StatusTrigger",
     "Student",
     "StudentMerge",

@@ -30,6 +30,17 @@ class AuditEvent(db.Model):
     user: Mapped[User | None] = relationship(lazy="joined")
 
 
+class AuditEventStudent(db.Model):
+    """One of the students an audit event concerns when it concerns several at once (a bulk
+    action, a transfer): the event lists them here, one row each. Never edited."""
+
+    __tablename__ = "audit_event_students"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), primary_key=True,
+                                            index=True)
+
+
 class Notification(db.Model):
     """Something new that needs the user; cleared when seen."""
 

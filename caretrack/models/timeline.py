@@ -26,6 +26,9 @@ class EntryKind(StrEnum):
     CORRECTION = "correction"
     #: A step of an early-return request (details: request_id, action).
     RETURN_REQUEST = "return_request"
+    #: The student moved to another counsellor's caseload (details: from_id, from, to_id, to,
+    #: source: "transfer" or "roster_import"; the body is the reason).
+    TRANSFER = "transfer"
 
 
 class TimelineEntry(db.Model):

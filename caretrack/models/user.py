@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -60,6 +60,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: The 30-second step of the last TOTP code accepted, so a code works only once.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: The reminders the user turned off, as "kind:channel" ("checkin:email", "report:app");
+    #: everything else they get (see caretrack.services.reminders.REMINDERS).
+    reminders_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     college: Mapped["College | None"] = relationship()  # noqa: F821
 

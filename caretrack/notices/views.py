@@ -4,8 +4,11 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
 
 from caretrack.access import (
@@ -26,7 +29,7 @@ from caretrack.labels import choices, label
 from caretrack.models import Audience, CareCategory, Notice, Student, now_utc
 from caretrack.notices import bp
 from caretrack.notices.forms import NoticeForm
-from caretrack.services import checkin
+from caretrack.services import channels, checkin
 from caretrack.services import notices as service
 from caretrack.services.checkin.links import existing_link_urls
 from caretrack.services.clock import college_tz
@@ -158,7 +161,69 @@ def coverage(notice_id: int):
         overall=percent(acked, total), stragglers=stragglers, messages=messages,
         reminders=reminders,
         correction=service.corrections_of([notice.id]).get(notice.id),
+        post_form=PostToGroupsForm(formdata=None) if messages else None,
     )
+
+
+class PostToGroupsForm(FlaskForm):
+    #: "notice" (the notice with the class link) or "coverage" (who has not acknowledged).
+    what = HiddenField()
+
+
+def _coverage_message(notice: Notice, row, names: list[str]) -> str:
+    text = _("“%(title)s”, %(class_name)s: %(acked)d of %(total)d have acknowledged it.",
+             title=notice.title, class_name=row.class_name, acked=row.acknowledged,
+             total=row.students)
+    if names:
+        text += "\n" + _("Not yet: %(names)s", names=_(", ").join(names))
+    return text
+
+
+@bp.post("/<int:notice_id>/groups")
+def post_to_groups(notice_id: int):
+    """Post the notice (with each class's link), or its coverage (naming only the students who
+    have not acknowledged), to the groups of the user's classes that have a robot.
+
+    :raise 404: the user hands out no class links (not a counsellor).
+    """
+    notice = get_notice_or_404(notice_id, current_user)
+    form = PostToGroupsForm()
+    if not distributes_checkin_links(current_user) or not form.validate_on_submit():
+        abort(404)
+    now, user = now_utc(), current_user._get_current_object()
+    own = set(checkin.classes_of(caseload_filter(user)))
+    rows = {r.class_name: r for r in service.coverage(notice, user) if r.class_name in own}
+    messages: dict[str, tuple[str, list]] = {}
+    if form.what.data == "coverage":
+        waiting: dict[str, list[Student]] = {}
+        for student in service.stragglers(notice, user):
+            waiting.setdefault(student.class_name, []).append(student)
+        for name, row in rows.items():
+            students = waiting.get(name, [])
+            messages[name] = (_coverage_message(notice, row, [s.name for s in students]),
+                              students)
+        kind = "notice.coverage"
+    else:
+        for name, url in checkin.class_links(caseload_filter(user), now):
+            if name in rows:
+                messages[name] = (_group_message(notice, url), [])
+        kind = "notice"
+    ids = commit_write(lambda: channels.post_to_groups(messages, kind, user, now)).result
+    if not ids:
+        flash(_("None of these classes has a group robot: set one on the class group robots "
+                "page."), "warning")
+        return redirect(url_for("notices.coverage", notice_id=notice.id))
+    job = channels.send_soon(ids, user, now)
+    delivered = (job.result or {}).get("delivered", 0) if job.finished else None
+    if delivered is None:
+        flash(ngettext("%(num)d message is on its way to the class groups.",
+                       "%(num)d messages are on their way to the class groups.", len(ids)),
+              "info")
+    else:
+        flash(_("Posted to %(delivered)d of %(num)d class groups; see the class group robots "
+                "page for any that failed.", delivered=delivered, num=len(ids)),
+              "success" if delivered == len(ids) else "warning")
+    return redirect(url_for("notices.coverage", notice_id=notice.id))
 
 
 @bp.get("/<int:notice_id>/coverage.xlsx")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from caretrack.access import (
     can_read_cases,
     get_recordable_student_or_404,
+    keeps_caseload,
     requires,
     sees_whole_college,
     works_rechecks,
@@ -100,8 +101,10 @@ def _render_form(form, student, recheck, action: str):
 
 
 def _filters() -> RecheckFilters:
+    """The list's filters; a counsellor's "whose students" picks among their own and those
+    they cover (the list is of the students they may see whatever id is asked)."""
     filters = RecheckFilters.from_args(request.args)
-    if not sees_whole_college(current_user):
+    if not (sees_whole_college(current_user) or keeps_caseload(current_user)):
         filters.counsellor = None
     return filters
 

@@ -40,6 +40,7 @@ from caretrack.services.checkin import latest_checkins
 from caretrack.services.clock import local_today
 from caretrack.services.daily import carried, reports, sheet, statuses
 from caretrack.services.errors import RuleError
+from caretrack.services.notifications import mark_seen
 from caretrack.services.spreadsheets import refusal_status
 from caretrack.services.uploads import record_refused_upload
 from caretrack.web import client_address, commit_write, show_rule_error
@@ -78,7 +79,7 @@ def daily_page():
         condition = and_(condition, student_filter(current_user))
     page, day_statuses = student_page(condition, day, show)
     past_deadline = reports.is_past_deadline(day, now)
-    return render_template(
+    page_html = render_template(
         "reports/daily.html", counsellor=counsellor, covering=covering,
         day=day, today=today, report=report, totals=totals, show=show, page=page,
         statuses=day_statuses, deadline=reports.deadline(day), past_deadline=past_deadline,
@@ -90,6 +91,10 @@ def daily_page():
         upload_form=UploadForm(), action_form=ActionForm(),
         self_reports=latest_checkins([s.id for s in page.items], day),
     )
+    # the schedule's reminders of the day lead here: seen once the page is shown
+    commit_write(lambda: mark_seen(current_user, kinds=("checkin.missing", "report.due"),
+                                   now=now))
+    return page_html
 
 
 @bp.route("/daily/students/<int:student_id>/status", methods=["GET", "POST"])

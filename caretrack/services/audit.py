@@ -3,8 +3,10 @@
 import unicodedata
 from datetime import datetime
 
+from sqlalchemy import insert
+
 from caretrack.extensions import db
-from caretrack.models import AuditEvent, User, now_utc
+from caretrack.models import AuditEvent, AuditEventStudent, User, now_utc
 
 
 def clean_text(text: str) -> str:
@@ -21,8 +23,10 @@ def record_event(
     detail: str = "",
     now: datetime | None = None,
     ip: str = "",
+    students: list[int] | None = None,
 ) -> AuditEvent:
-    """Add an audit event for ``action`` by ``user`` at ``now`` from the client address ``ip``."""
+    """Add an audit event for ``action`` by ``user`` at ``now`` from the client address ``ip``;
+    an event about several students (a bulk action, a transfer) lists them in ``students``."""
     event = AuditEvent(
         action=action,
         user_id=user.id if user is not None and user.is_authenticated else None,
@@ -32,6 +36,12 @@ def record_event(
         occurred_at=now or now_utc(),
     )
     db.session.add(event)
+    if students:
+        db.session.flush()
+        ids = list(dict.fromkeys(students))
+        for start in range(0, len(ids), 1000):
+            db.session.execute(insert(AuditEventStudent), [
+                {"event_id": event.id, "student_id": i} for i in ids[start:start + 1000]])
     return event
 
 

@@ -25,9 +25,16 @@ KIND_ENDPOINT = {
     #: cancelled by someone else.
     "absence.changed": "absences.index",
     #: The college's report of the day reached the user's sign-off stage.
-    "sign_off.turn": "reports.sign_off",
+    "sign_off.turn": "reports.sign_off_page",
     #: The stage after the user's returned the college's report to it.
-    "sign_off.returned": "reports.sign_off",
+    "sign_off.returned": "reports.sign_off_page",
+    #: Students were transferred to the counsellor's caseload, or out of it.
+    "transfer.in": "students.index",
+    "transfer.out": "students.index",
+    #: Students of the counsellor have not checked in yet (the schedule's reminder).
+    "checkin.missing": "reports.daily",
+    #: The counsellor's daily report is not submitted and its deadline comes.
+    "report.due": "reports.daily",
 }
 
 

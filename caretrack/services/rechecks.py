@@ -13,7 +13,7 @@ Rules:
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -402,22 +402,3 @@ def cancel(
     )
     return recheck
 
-
-def follow_counsellor(student_ids: list[int]) -> None:
-    """Give the open re-checks of these students to each student's current counsellor (after
-    a roster change moved them to another caseload)."""
-    if not student_ids:
-        return
-    current = (
-        select(Student.counsellor_id).where(Student.id == Recheck.student_id).scalar_subquery()
-    )
-    for start in range(0, len(student_ids), 1000):
-        db.session.execute(
-            update(Recheck)
-            .where(
-                Recheck.state == RecheckState.OPEN,
-                Recheck.student_id.in_(student_ids[start:start + 1000]),
-            )
-            .values(owner_id=current)
-            .execution_options(synchronize_session=False)
-        )

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from caretrack.access import manages_retention
 from caretrack.extensions import db
+from caretrack.jobs import Progress, task
 from caretrack.models import (
     DEFAULT_RETENTION_DAYS,
     CategoryAssignment,
@@ -36,6 +37,7 @@ from caretrack.models import (
     DailyStatus,
     DataClass,
     EntryKind,
+    Job,
     LinkKind,
     Notice,
     NoticeRecipient,
@@ -48,6 +50,7 @@ from caretrack.models import (
     Student,
     TimelineEntry,
     User,
+    now_utc,
 )
 from caretrack.services.audit import record_event
 from caretrack.services.clock import day_bounds, local_today
@@ -377,8 +380,9 @@ class PurgeResult:
 
 
 def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
-          commit: Callable[[], None] | None = None) -> PurgeResult:
-    """Delete what the policy says is due at ``now``; with ``dry_run`` only count it.
+          commit: Callable[[], None] | None = None, today: date | None = None) -> PurgeResult:
+    """Delete what the policy says is due at ``now`` (on the college day ``today``, by default
+    ``now``'s); with ``dry_run`` only count it.
 
     Runs in batches of ``batch`` rows, each in a transaction of its own that it commits (the
     purge is a job: it holds no lock for long). Before any daily status goes, each past day's
@@ -387,7 +391,7 @@ def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
     with nothing due writes nothing. Returns the counts.
     """
     commit = commit or db.session.commit
-    today = local_today(now)
+    today = today or local_today(now)
     result = PurgeResult(today=today, dry_run=dry_run)
     policy = get_policy()
     if policy is None:
@@ -557,3 +561,16 @@ def past_purges(limit: int = 20) -> list[RetentionPurge]:
     """The latest purges that deleted something, newest first."""
     return list(db.session.scalars(
         select(RetentionPurge).order_by(RetentionPurge.ran_at.desc()).limit(limit)))
+
+
+@task("retention.purge", max_attempts=3)
+def purge_job(job: Job, params: dict, progress: Progress) -> dict:
+    """The schedule's purge (``CARETRACK_RETENTION_PURGE_AT``): delete what is due on the
+    college day ``params["day"]``. Each batch commits itself and a second run deletes nothing
+    more, so running again is safe."""
+    progress.start(1, stage="writing")
+    day = params.get("day")
+    result = purge(now_utc(), today=date.fromisoformat(day) if day else None)
+    progress(1)
+    return {"counts": result.counts, "total": result.total,
+            "transactions": result.transactions}

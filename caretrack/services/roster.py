@@ -2,6 +2,7 @@
 export imports back as is) and the empty template."""
 
 import io
+from datetime import datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -9,9 +10,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, or_
 
-from caretrack.access import roster_students
+from caretrack.access import is_supervisor_account, roster_students
+from caretrack.extensions import db
 from caretrack.labels import GENDER, LEAVING, PROGRAMME
-from caretrack.models import Student, User
+from caretrack.models import Student, User, now_utc
+from caretrack.services.audit import record_event
+from caretrack.services.errors import RuleError
 from caretrack.services.exports import ExportColumn
 from caretrack.services.roster_columns import (
     BLANK_CELLS_HELP,
@@ -100,3 +104,23 @@ def template_file(fmt: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def assign_supervisor(student: Student, supervisor: User, by: User, *,
+                      now: datetime | None = None, ip: str = "") -> Student:
+    """Make ``supervisor`` the student's academic supervisor (roster data: no timeline entry;
+    the referrals made to the previous one stay with them).
+
+    :raise RuleError: "not-a-supervisor" (to_id), "supervisor-unchanged".
+    """
+    if not is_supervisor_account(supervisor):
+        raise RuleError("not-a-supervisor", "to_id")
+    if student.supervisor_id == supervisor.id:
+        raise RuleError("supervisor-unchanged", "to_id")
+    now = now or now_utc()
+    previous = student.supervisor_id
+    student.supervisor_id = supervisor.id
+    db.session.flush()
+    record_event("student.supervisor", by, student.id,
+                 detail=f"from:{previous or ''} to:{supervisor.id}", now=now, ip=ip)
+    return student

@@ -25,8 +25,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
-from caretrack.models import College, Student, User
-from caretrack.services import rechecks
+from caretrack.jobs import JobError, Progress, task
+from caretrack.models import College, Job, Student, User, now_utc
 from caretrack.services.audit import record_event
 from caretrack.services.phones import normalise_phone
 from caretrack.services.places import normalise_place, place_codes, place_key
@@ -51,6 +51,7 @@ from caretrack.services.roster_columns import COLUMNS as COLUMNS
 from caretrack.services.roster_columns import RosterFileError as RosterFileError
 from caretrack.services.spreadsheets import Sheet, SkippedRow, unneutralise
 from caretrack.services.student_numbers import NumberIndex
+from caretrack.services.uploads import discard_upload, load_upload
 from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
@@ -503,6 +504,8 @@ def apply_import(
             params = [
                 {"b_id": change.student_id, "b_updated_at": now}
                 | {f"b_{name}": change.values[name] for name in changing}
+                # The counsellor changes through the transfer, below.
+                | {"b_counsellor_id": staying_with(change)}
                 | {f"b_{name}": code for name, code in place_codes(
                     change.values["province"], change.values["city"]).items()}
                 for change in chunk
@@ -512,17 +515,36 @@ def apply_import(
                 raise PreviewChanged("a student was deleted meanwhile")
             if progress is not None:
                 progress(len(chunk))
-    moved = [
-        change.student_id for change in preview.updates
-        if any(c.field == "counsellor_id" for c in change.changes)
-    ]
-    rechecks.follow_counsellor(moved)
+    _transfer_moved(preview, user, now, ip)
     record_event(
         "roster.import", user,
         detail=f"created={len(preview.creates)} updated={len(preview.updates)}", now=now, ip=ip,
     )
     db.session.flush()
     return ImportResult(len(preview.creates), len(preview.updates), preview.unchanged)
+
+
+def staying_with(change: StudentUpdate) -> int:
+    """The counsellor the update leaves the student with before the transfers run: the one
+    they have now when the file moves them."""
+    for c in change.changes:
+        if c.field == "counsellor_id":
+            return c.old_value
+    return change.values["counsellor_id"]
+
+
+def _transfer_moved(preview: RosterPreview, user: User | None, now: datetime, ip: str) -> None:
+    """Move the students whose counsellor the file changes through the one transfer service,
+    one transfer per receiving counsellor (timeline entries, re-checks, referrals, notices)."""
+    from caretrack.services.transfers import SOURCE_ROSTER_IMPORT, transfer_students
+
+    moving: dict[int, list[int]] = defaultdict(list)
+    for change in preview.updates:
+        if any(c.field == "counsellor_id" for c in change.changes):
+            moving[change.values["counsellor_id"]].append(change.student_id)
+    for counsellor_id, student_ids in moving.items():
+        transfer_students(student_ids, db.session.get(User, counsellor_id), user, reason="",
+                          now=now, ip=ip, source=SOURCE_ROSTER_IMPORT)
 
 
 def import_roster(
@@ -538,3 +560,34 @@ def import_roster(
     if preview.errors or preview.fingerprint != fingerprint:
         raise PreviewChanged("the preview changed")
     return apply_import(preview, user, now, ip=ip)
+
+
+@task("roster.import", max_attempts=3)
+def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
+    """Import a kept upload as a job: check it again, then write it, all or nothing; the
+    upload is deleted with the same commit. Safe to retry: a run killed half-way wrote
+    nothing.
+
+    ``params``: ``token`` (the kept upload), ``fingerprint`` (the confirmed preview's),
+    ``sheet``, ``ip``.
+
+    :raise JobError: "upload-gone", or "roster-changed" (the preview differs now).
+    """
+    user = job.owner
+    upload = load_upload(user, params.get("token", "")) if user is not None else None
+    if upload is None:
+        raise JobError("upload-gone")
+    progress.start(0, stage="reading")
+    try:
+        sheet = read_roster(upload.filename, upload.data, params.get("sheet"))
+    except RosterFileError as exc:
+        raise JobError("roster-changed", token=upload.token) from exc
+    progress.start(len(sheet.rows), stage="checking")
+    preview = check_roster(upload.filename, sheet, progress, college=user.college_id)
+    if preview.errors or preview.fingerprint != params.get("fingerprint"):
+        raise JobError("roster-changed", token=upload.token)
+    progress.start(len(preview.creates) + len(preview.updates), stage="writing")
+    result = apply_import(preview, user, now_utc(), progress=progress, ip=params.get("ip", ""))
+    discard_upload(user, upload.token)
+    return {"created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged}

@@ -1,28 +1,32 @@
-"""Uploaded files kept between their preview and their confirmation.
+"""Files kept in the database, where every worker on every host reaches them: an upload
+between its preview and its confirmation (and while a job imports it), a finished export
+waiting for its download.
 
-A file waits on disk under a random token, so any worker of any process finds it (set
-ROSTER_IMPORT_FOLDER to a shared folder for several hosts); it is deleted once used, or after
-:data:`PENDING_MAX_AGE`.
+An upload is named by a random token and readable only by who uploaded it; it is deleted once
+imported, or after :data:`PENDING_MAX_AGE`. A job's finished file is kept for
+:data:`DOWNLOAD_MAX_AGE`. :func:`discard_expired_files` (run by ``flask jobs tick``, and on
+each new upload) deletes what has expired.
 """
 
-import json
-import os
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import undefer
 
 from caretrack.extensions import db
-from caretrack.models import User
+from caretrack.models import Job, StoredFile, User
 from caretrack.services.audit import record_event
 
 #: How long an uploaded file waits for its confirmation.
 PENDING_MAX_AGE = timedelta(days=1)
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: How long a finished file (an export a job made) waits for its download.
+DOWNLOAD_MAX_AGE = timedelta(days=1)
+#: What an upload waiting for its confirmation is kept as.
+ROSTER_UPLOAD = "roster-upload"
 
 
 @dataclass
@@ -32,21 +36,7 @@ class PendingUpload:
     token: str
     filename: str
     data: bytes
-
-
-def _pending_folder() -> Path:
-    """Return the folder of uploaded files awaiting confirmation."""
-    configured = current_app.config.get("ROSTER_IMPORT_FOLDER")
-    folder = Path(configured or Path(current_app.instance_path) / "roster-imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _pending_paths(user: User, token: str) -> tuple[Path, Path] | None:
-    if not _TOKEN.match(token or ""):
-        return None
-    base = _pending_folder() / f"{user.id}-{token}"
-    return base.with_name(base.name + ".upload"), base.with_name(base.name + ".json")
+    id: int = 0
 
 
 def stage_upload(
@@ -61,30 +51,43 @@ def stage_upload(
     """
     if check is not None:
         check(filename, data)
-    discard_expired_uploads(now)
-    token = secrets.token_urlsafe(18)
-    data_path, meta_path = _pending_paths(user, token)
-    for path, body in ((data_path, data),
-                       (meta_path, json.dumps({"filename": Path(filename).name[:200]}).encode())):
-        partial = path.with_name(path.name + ".part")
-        partial.write_bytes(body)
-        os.replace(partial, path)
-    return token
+    discard_expired_files(now)
+    kept = keep_file(user, ROSTER_UPLOAD, Path(filename).name[:200], data, now,
+                     expires_at=now + PENDING_MAX_AGE)
+    return kept.token
+
+
+def keep_file(owner: User | None, purpose: str, filename: str, data: bytes, now: datetime, *,
+              expires_at: datetime, content_type: str = "application/octet-stream"
+              ) -> StoredFile:
+    """Store ``data`` for ``owner`` until ``expires_at``."""
+    kept = StoredFile(token=secrets.token_urlsafe(18), owner_id=getattr(owner, "id", None),
+                      purpose=purpose, filename=filename[:200], content_type=content_type,
+                      size=len(data), data=data, created_at=now, expires_at=expires_at)
+    db.session.add(kept)
+    db.session.flush()
+    return kept
 
 
 def load_upload(user: User, token: str) -> PendingUpload | None:
     """Return the file ``user`` uploaded under ``token``, or None if there is none."""
-    paths = _pending_paths(user, token)
-    if paths is None or not paths[0].exists() or not paths[1].exists():
+    if not token or len(token) > 32:
         return None
-    filename = json.loads(paths[1].read_text()).get("filename", "")
-    return PendingUpload(token, filename, paths[0].read_bytes())
+    kept = db.session.scalars(
+        select(StoredFile).options(undefer(StoredFile.data)).where(
+            StoredFile.token == token, StoredFile.owner_id == user.id,
+            StoredFile.purpose == ROSTER_UPLOAD)
+    ).one_or_none()
+    if kept is None:
+        return None
+    return PendingUpload(kept.token, kept.filename, kept.data, kept.id)
 
 
 def discard_upload(user: User, token: str) -> None:
     """Delete a kept upload (after its import, or when the admin starts again)."""
-    for path in _pending_paths(user, token) or ():
-        path.unlink(missing_ok=True)
+    db.session.execute(delete(StoredFile).where(
+        StoredFile.token == token, StoredFile.owner_id == user.id,
+        StoredFile.purpose == ROSTER_UPLOAD))
 
 
 def record_refused_upload(user: User, kind: str, filename: str, reason: str, *,
@@ -95,24 +98,25 @@ def record_refused_upload(user: User, kind: str, filename: str, reason: str, *,
                  now=now, ip=ip)
 
 
-def discard_expired_uploads(now: datetime) -> None:
-    """Delete uploads older than :data:`PENDING_MAX_AGE`; each one never imported is audited
-    as abandoned ("upload.abandoned", by the user who uploaded it)."""
-    oldest = now.timestamp() - PENDING_MAX_AGE.total_seconds()
-    # each kept file before its description, which names the file for the audit
-    for path in sorted(_pending_folder().iterdir(), key=lambda p: p.suffix != ".upload"):
-        try:
-            if path.stat().st_mtime < oldest:
-                if path.suffix == ".upload":
-                    _record_abandoned(path, now)
-                path.unlink(missing_ok=True)
-        except FileNotFoundError:  # deleted by another worker meanwhile
-            continue
+def discard_expired_files(now: datetime) -> int:
+    """Delete the kept files whose time is up; each upload never imported is audited as
+    abandoned ("upload.abandoned", by the user who uploaded it).
 
-
-def _record_abandoned(path: Path, now: datetime) -> None:
-    user_id, _, _token = path.stem.partition("-")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    meta = path.with_suffix(".json")
-    filename = json.loads(meta.read_text()).get("filename", "") if meta.exists() else ""
-    record_event("upload.abandoned", user, detail=f"roster:{filename}"[:200], now=now)
+    :return: how many files were deleted.
+    """
+    expired = db.session.execute(
+        select(StoredFile.id, StoredFile.owner_id, StoredFile.purpose, StoredFile.filename)
+        .where(StoredFile.expires_at <= now)
+    ).all()
+    if not expired:
+        return 0
+    owners = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_({row.owner_id for row in expired if row.owner_id})))}
+    for row in expired:
+        if row.purpose == ROSTER_UPLOAD:
+            record_event("upload.abandoned", owners.get(row.owner_id),
+                         detail=f"roster:{row.filename}"[:200], now=now)
+    ids = [row.id for row in expired]
+    db.session.execute(update(Job).where(Job.file_id.in_(ids)).values(file_id=None))
+    db.session.execute(delete(StoredFile).where(StoredFile.id.in_(ids)))
+    return len(ids)

@@ -17,6 +17,7 @@ from caretrack.messages import message
 from caretrack.models import Role, now_utc
 from caretrack.services import cases, entries, rechecks, referrals, status_rules, student_page
 from caretrack.services.errors import RuleError
+from caretrack.services.notifications import mark_seen
 from caretrack.services.students import (
     CaseloadFilters,
     active_assignments_by_student,
@@ -58,6 +59,8 @@ from caretrack.web import client_address, commit_write
 def index():
     """List the students the user may see, filtered, a page at a time."""
     filters = CaseloadFilters.from_args(request.args)
+    if keeps_caseload(current_user):  # students moved in or out are seen: their badge clears
+        commit_write(lambda: mark_seen(current_user, kinds=("transfer.in", "transfer.out")))
     per_page = current_app.config["STUDENTS_PER_PAGE"]
     page = db.paginate(caseload_query(current_user, filters), per_page=per_page,
                        max_per_page=per_page, error_out=False)

@@ -2,7 +2,7 @@
 left (graduated or withdrawn, and when); what a purge emptied, on the rows it kept
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02
 
 """
@@ -14,7 +14,7 @@ import caretrack.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -52,3 +52,8 @@ CASES = {
     "notices.coverage_xlsx": Case("/notices/{notice}/coverage.xlsx", WRITERS, args=notice_args,
                                   shows=names_for_the_counsellor),
 }
+
+# Posting to the class groups is the counsellor's, for the classes of their own caseload.
+CASES["notices.post_to_groups"] = Case("/notices/{notice}/groups", {"counsellor"},
+                                       method="POST", data={"what": "notice"}, ok=(302,),
+                                       args=notice_args)

@@ -1,9 +1,5 @@
 """Roster import, the roster and audit log exports, the caseload export."""
 
-import tempfile
-
-from flask import current_app
-
 from caretrack.models import now_utc
 from caretrack.services.roster_import import stage_upload
 from tests.access_cases import CASE_READERS, Case, every_student, seen_and_unseen
@@ -11,8 +7,6 @@ from tests.access_cases import CASE_READERS, Case, every_student, seen_and_unsee
 
 def _upload_args(world, role):
     """A roster file the admin uploaded, for every role (only the admin may use it)."""
-    if not current_app.config.get("ROSTER_IMPORT_FOLDER"):
-        current_app.config["ROSTER_IMPORT_FOLDER"] = tempfile.mkdtemp(prefix="roster-imports-")
     counsellor = world.user("counsellor")
     data = (
         "学号,姓名,性别,培养层次,年级,班级,辅导员\n"

@@ -47,7 +47,7 @@ def _pages(db) -> dict[str, list[str]]:
             "/", "/students/", s, f"{s}/follow-ups/new", f"{s}/deliveries/new",
             f"{s}/referrals/new", f"{s}/notes/new", f"{s}/categories/new", f"{s}/concern",
             "/rechecks/", "/reports/daily/", "/reports/daily/chase", "/reports/daily/upload",
-            "/checkin/links/", "/account",
+            "/checkin/links/", "/account", "/groups/", "/jobs/",
         ],
         referral.supervisor.username: ["/referrals/", f"/referrals/{referral.id}"],
         "deputy": [

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from caretrack.extensions import db
-from caretrack.models import AuditEvent, now_utc
+from caretrack.models import AuditEvent, StoredFile, now_utc
 from caretrack.services.spreadsheets import SpreadsheetError, UploadLimits, read_table
 from tests.helpers import text_of
 
@@ -44,12 +44,6 @@ def zip_bomb() -> bytes:
 @pytest.fixture(scope="module")
 def bomb():
     return zip_bomb()
-
-
-@pytest.fixture
-def imports_folder(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "ROSTER_IMPORT_FOLDER", str(tmp_path / "imports"))
-    return tmp_path / "imports"
 
 
 def test_the_bomb_is_what_the_issue_describes(bomb):
@@ -94,7 +88,7 @@ def refused_events():
     ("empty.csv", b""),
 ])
 def test_an_unreadable_roster_is_a_400_with_a_clear_message_and_audited(
-        client, auth, college, imports_folder, name, data):
+        client, auth, college, name, data):
     auth.login(college.admin)
     response = client.post("/admin/roster/import",
                            data={"file": (io.BytesIO(data), name)})
@@ -105,7 +99,7 @@ def test_an_unreadable_roster_is_a_400_with_a_clear_message_and_audited(
     assert event.user_id == college.admin.id and event.detail.startswith(f"roster:{name}:400")
 
 
-def test_the_bomb_on_the_roster_import_is_a_quick_400(client, auth, college, imports_folder,
+def test_the_bomb_on_the_roster_import_is_a_quick_400(client, auth, college,
                                                       bomb):
     auth.login(college.admin)
     start = time.perf_counter()
@@ -116,7 +110,7 @@ def test_the_bomb_on_the_roster_import_is_a_quick_400(client, auth, college, imp
     assert refused_events()[-1].detail.startswith("roster:b.xlsx:400")
 
 
-def test_a_roster_read_but_invalid_is_a_422(client, auth, college, imports_folder):
+def test_a_roster_read_but_invalid_is_a_422(client, auth, college):
     auth.login(college.admin)
     response = client.post("/admin/roster/import",
                            data={"file": (io.BytesIO("甲,乙\n1,2\n".encode()), "r.csv")})
@@ -136,16 +130,14 @@ def test_the_daily_sheet_upload_refuses_the_bomb_and_bad_rows(client, auth, coll
     assert [e.detail.split(":")[0] for e in refused_events()] == ["sheet", "sheet"]
 
 
-def test_an_abandoned_import_is_audited_when_it_expires(client, auth, college, imports_folder):
-    from caretrack.services.uploads import discard_expired_uploads, stage_upload
+def test_an_abandoned_import_is_audited_when_it_expires(client, auth, college):
+    from caretrack.services.uploads import discard_expired_files, stage_upload
 
-    token = stage_upload(college.admin, "old.csv", b"x", now_utc())
-    old = time.time() - 2 * 86400
-    for path in imports_folder.iterdir():
-        os.utime(path, (old, old))
-    discard_expired_uploads(now_utc() + timedelta(seconds=1))
+    stage_upload(college.admin, "new.csv", b"y", now_utc())
+    token = stage_upload(college.admin, "old.csv", b"x", now_utc() - timedelta(days=2))
+    assert discard_expired_files(now_utc()) == 1
     db.session.commit()
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "upload.abandoned")).one()
     assert event.user_id == college.admin.id and event.detail == "roster:old.csv"
-    assert token and not list(imports_folder.iterdir())
+    assert token and db.session.scalars(select(StoredFile.filename)).all() == ["new.csv"]

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from caretrack.access import caseload_filter
+from caretrack.access import working_caseload_filter
 from caretrack.extensions import db
 from caretrack.labels import HEALTH, label
 from caretrack.messages import message
@@ -156,7 +156,9 @@ def read_rows(preview: UploadPreview, counsellor: User, columns: dict[str, int],
 
     caseload = {
         s.student_number: s
-        for s in db.session.scalars(select(Student).where(caseload_filter(counsellor)))
+        # The counsellor's own students and those they cover that day.
+        for s in db.session.scalars(
+            select(Student).where(working_caseload_filter(counsellor, day)))
     }
     # A number that lost its leading zeros in a spreadsheet program still finds its student.
     numbers = NumberIndex(caseload)
@@ -271,7 +273,7 @@ def checkin_sheet_rows(counsellor: User, day: date) -> tuple[list[str], list[lis
     carried = Carried(day)
     query = carried.join(
         select(*carried.columns(), Student.student_number, Student.name, Student.class_name)
-    ).where(caseload_filter(counsellor)).order_by(
+    ).where(working_caseload_filter(counsellor, day)).order_by(
         Student.class_name, Student.student_number
     )
     headers = [_("Student number"), _("Name"), _("Class"), _("Province"), _("City"),

@@ -1,0 +1,123 @@
+"""A job's page (a progress bar fed by :func:`status`), the list of the user's jobs, and the
+download of a finished job's file. Only the job's owner reaches any of them."""
+
+from flask import abort, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from caretrack.access import get_job_or_404, requires, runs_jobs
+from caretrack.auth.services import is_safe_next
+from caretrack.downloads import download_response
+from caretrack.jobs import error_message
+from caretrack.labels import label
+from caretrack.models import Job, JobState, now_utc
+from caretrack.services.jobs import recent_jobs
+from caretrack.work import bp
+
+#: What each kind of job is called in the pages.
+KIND_LABELS = {
+    "roster.import": _l("Roster import"),
+    "messages.send": _l("Messages to class groups"),
+    "students.bulk": _l("Bulk action"),
+}
+STAGE_LABELS = {
+    "reading": _l("Reading the file"),
+    "checking": _l("Checking rows"),
+    "writing": _l("Writing"),
+    "sending": _l("Sending"),
+}
+STATE_LABELS = {
+    JobState.QUEUED: _l("Waiting"),
+    JobState.RUNNING: _l("Running"),
+    JobState.DONE: _l("Done"),
+    JobState.FAILED: _l("Failed"),
+}
+
+
+def outcome(job: Job) -> tuple[str, str | None]:
+    """Return what came of ``job`` in a sentence, and where to go on from it."""
+    if job.state == JobState.FAILED:
+        token = (job.result or {}).get("token")
+        if job.kind == "roster.import" and token:
+            return error_message(job), url_for("admin.roster_import_preview", token=token)
+        return error_message(job), None
+    if job.state != JobState.DONE:
+        return "", None
+    if job.kind == "roster.import":
+        result = job.result or {}
+        return _("Roster imported: %(created)d students created, %(updated)d updated, "
+                 "%(unchanged)d unchanged.", created=result.get("created", 0),
+                 updated=result.get("updated", 0), unchanged=result.get("unchanged", 0)), \
+            url_for("admin.roster")
+    if job.kind == "students.bulk":
+        result, back = job.result or {}, (job.params or {}).get("back", "")
+        return _("%(action)s: %(changed)d of %(students)d students changed.",
+                 action=label("bulk_action", result.get("action", "")),
+                 changed=result.get("changed", 0), students=result.get("students", 0)), \
+            back if is_safe_next(back) else None
+    return _("Done."), None
+
+
+def describe(job: Job) -> dict:
+    """Return what the page shows of ``job`` (also its JSON status)."""
+    sentence, next_url = outcome(job)
+    return {
+        "id": job.id,
+        "kind": str(KIND_LABELS.get(job.kind, job.kind)),
+        "state": job.state,
+        "state_label": str(STATE_LABELS.get(job.state, job.state)),
+        "stage": str(STAGE_LABELS.get(job.stage, job.stage)),
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "finished": job.finished,
+        "message": sentence,
+        "next_url": next_url,
+        "download_url": url_for("jobs.download", job_id=job.id) if job.file_id else None,
+    }
+
+
+def landing_jobs(user) -> list[tuple[Job, dict]]:
+    """The user's latest jobs for their landing page: (job, what the page shows of it)."""
+    return [(job, describe(job)) for job in recent_jobs(user, now_utc(), limit=3)]
+
+
+@bp.get("/")
+@requires(runs_jobs)
+def index():
+    """List the user's imports and exports of the last days."""
+    jobs = recent_jobs(current_user, now_utc())
+    return render_template("jobs/index.html", jobs=[(job, describe(job)) for job in jobs])
+
+
+@bp.get("/<int:job_id>")
+@requires(runs_jobs)
+def show(job_id: int):
+    """Show one of the user's jobs: its progress while it runs, what came of it after."""
+    job = get_job_or_404(job_id, current_user)
+    return render_template("jobs/show.html", job=job, info=describe(job))
+
+
+@bp.get("/<int:job_id>/status")
+@requires(runs_jobs)
+def status(job_id: int):
+    """Answer how far the job got (polled by the job's page)."""
+    job = get_job_or_404(job_id, current_user)
+    response = jsonify(describe(job))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:job_id>/download")
+@requires(runs_jobs)
+def download(job_id: int):
+    """Download the file the job made, while it is kept.
+
+    :raise 404: no file, or its day is over.
+    """
+    job = get_job_or_404(job_id, current_user)
+    kept = job.file
+    if kept is None or kept.expires_at <= now_utc() or kept.owner_id != current_user.id:
+        abort(404)
+    return download_response(kept.data, kept.filename, kept.content_type)

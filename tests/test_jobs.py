@@ -1,0 +1,143 @@
+"""Jobs without Redis: the same tasks run in the request, with the same guarantees (a failed
+run writes nothing, a retry writes once, a refusal is not retried); the job's pages, its
+status, its file for a day, and who may see it."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from caretrack import jobs
+from caretrack.access import get_job_or_404, owns_job
+from caretrack.extensions import db
+from caretrack.models import AuditEvent, Job, JobState, StoredFile, Student, now_utc
+from caretrack.services.uploads import discard_expired_files, keep_file
+from tests.helpers import text_of
+from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page
+
+
+@pytest.fixture(autouse=True)
+def test_tasks(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    monkeypatch.setitem(app.config, "JOBS_TASK_MODULES", ("tests.job_tasks",))
+
+
+def audit_details(prefix: str) -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.detail.startswith(prefix))))
+
+
+def test_without_redis_the_import_runs_in_the_request(client, auth, college):
+    auth.login(college.admin)
+    page, url = preview_page(client, csv_of([new_row("0990001", "新同学", "李老师")]))
+    response = client.post(url, data={"fingerprint": fingerprint_of(page)})
+    assert response.headers["Location"].endswith("/admin/roster")
+    assert "名册已导入：新建 1 名学生" in text_of(client.get("/admin/roster"))
+    job = db.session.scalars(select(Job)).one()
+    assert (job.kind, job.state, job.attempts, job.owner_id) == (
+        "roster.import", JobState.DONE, 1, college.admin.id)
+    assert "名册导入" in text_of(client.get("/jobs/"))
+
+
+def test_an_import_failing_half_way_is_retried_in_process_and_writes_once(
+        client, auth, college, monkeypatch):
+    from caretrack.services import roster_import
+
+    transfer = roster_import._transfer_moved
+    runs = []
+
+    def fail_first(*args, **kwargs):  # after every student row is written, before the audit
+        runs.append(db.session.scalar(select(func.count(Student.id))))
+        if len(runs) == 1:
+            raise RuntimeError("the process dies here")
+        return transfer(*args, **kwargs)
+
+    monkeypatch.setattr(roster_import, "_transfer_moved", fail_first)
+    auth.login(college.admin)
+    rows = [new_row(f"0992{i:03d}", f"学生{i}", "李老师") for i in range(30)]
+    page, url = preview_page(client, csv_of(rows))
+    client.post(url, data={"fingerprint": fingerprint_of(page)})
+    assert runs == [33, 33]  # each run saw its own 30 rows written, and only those
+    job = db.session.scalars(select(Job)).one()
+    assert (job.state, job.attempts) == (JobState.DONE, 2)
+    assert db.session.scalar(select(func.count(Student.id))) == 33
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "roster.import")) == 1
+
+
+def test_a_failed_run_writes_nothing_and_its_retry_writes_once(college):
+    job = jobs.submit("tests.flaky_write", college.admin)
+    assert (job.state, job.attempts, job.result) == (JobState.DONE, 2, {"runs": 2})
+    assert audit_details("flaky:") == ["flaky:2"]
+
+
+def test_a_refusal_fails_at_once_and_says_why(client, auth, college):
+    job = jobs.submit("tests.refused", college.admin)
+    assert (job.state, job.error, job.attempts) == (JobState.FAILED, "upload-gone", 1)
+    auth.login(college.admin)
+    assert "此次上传已过期或已导入" in text_of(client.get(f"/jobs/{job.id}"))
+    status = client.get(f"/jobs/{job.id}/status").get_json()
+    assert (status["state"], status["finished"]) == ("failed", True)
+
+
+def test_the_same_key_is_one_job_and_a_finished_job_is_left_alone(college):
+    first = jobs.submit("tests.flaky_write", college.admin, key="once")
+    again = jobs.submit("tests.flaky_write", college.admin, key="once")
+    assert again.id == first.id
+    jobs.run_job(first.id)
+    assert audit_details("flaky:") == ["flaky:2"]
+    assert db.session.scalar(select(func.count(Job.id))) == 1
+
+
+def test_progress_is_seen_from_another_connection_while_the_task_runs(college, monkeypatch):
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
+    job = jobs.submit("tests.progress_probe", college.admin)
+    assert job.result == {"seen": [4, 10, "checking", "running"]}
+    assert (job.done, job.total, job.percent) == (10, 10, 100)
+
+
+def test_a_job_is_its_owners_alone(client, auth, college):
+    job = jobs.submit("tests.flaky_write", college.counsellor)
+    assert owns_job(college.counsellor, job) and not owns_job(college.other_counsellor, job)
+    assert get_job_or_404(job.id, college.counsellor) == job
+    with pytest.raises(NotFound):
+        get_job_or_404(job.id, college.other_counsellor)
+    auth.login(college.other_counsellor)
+    assert client.get(f"/jobs/{job.id}").status_code == 404
+    assert client.get(f"/jobs/{job.id}/status").status_code == 404
+    assert "我的导入与导出" in text_of(client.get("/jobs/"))
+    assert f'/jobs/{job.id}"' not in client.get("/jobs/").get_data(as_text=True)
+
+
+def test_a_finished_file_downloads_for_a_day_then_is_gone(client, auth, college):
+    now = now_utc()
+    job = jobs.submit("tests.flaky_write", college.counsellor)
+    job.file = keep_file(college.counsellor, "export", "名单.csv", "学号\n001\n".encode(), now,
+                         expires_at=now + timedelta(days=1), content_type="text/csv")
+    db.session.commit()
+    auth.login(college.counsellor)
+    landing = text_of(client.get("/jobs/"))
+    assert "下载" in landing
+    response = client.get(f"/jobs/{job.id}/download")
+    assert response.data == "学号\n001\n".encode()
+    assert "filename*=UTF-8''%E5%90%8D%E5%8D%95.csv" in response.headers["Content-Disposition"]
+    assert discard_expired_files(now + timedelta(days=1, seconds=1)) == 1
+    db.session.commit()
+    assert client.get(f"/jobs/{job.id}/download").status_code == 404
+    assert db.session.get(Job, job.id).file_id is None
+    assert db.session.scalar(select(func.count(StoredFile.id))) == 0
+
+
+def test_a_job_whose_worker_died_for_good_is_failed_by_the_tick(college):
+    now = now_utc()
+    lost = Job(owner_id=college.admin.id, kind="roster.import", state=JobState.RUNNING,
+               heartbeat_at=now - timedelta(hours=2), attempts=3, max_attempts=3)
+    alive = Job(owner_id=college.admin.id, kind="roster.import", state=JobState.RUNNING,
+                heartbeat_at=now - timedelta(minutes=5))
+    db.session.add_all([lost, alive])
+    db.session.commit()
+    assert jobs.fail_stale_jobs(now) == 1
+    db.session.commit()
+    assert (lost.state, lost.error, alive.state) == (JobState.FAILED, "worker-lost",
+                                                     JobState.RUNNING)
