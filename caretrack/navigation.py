@@ -50,7 +50,7 @@ NAV: list[tuple[str, object, Callable[[User], bool]]] = [
     ("review.index", _l("Review queue"), can_review),
     ("reports.daily", _l("Daily report"), files_daily_report),
     ("reports.board", _l("Daily reports"), can_sign_off_reports),
-    ("reports.sign_off_page", _l("Sign-off"), takes_part_in_sign_off),
+    ("reports.sign_off_page", _l("Daily sign-off"), takes_part_in_sign_off),
     ("absences.index", _l("Absences"), records_absences),
     ("colleges.index", _l("Colleges"), manages_colleges),
     ("admin.users", _l("Accounts"), manages_accounts),

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import CareCategory, College, Programme, Role, Student, User
+from caretrack.models import (
+    WITHOUT_MERGE,
+    CareCategory,
+    College,
+    Programme,
+    Role,
+    Student,
+    User,
+)
 from caretrack.services.cases import assign_category, change_concern_level
 from caretrack.services.places import place_codes
 from caretrack.services.status_rules import seed_default_rules
@@ -137,8 +145,10 @@ def build_college(ctx) -> DemoSummary:
     rng = ctx.rng
     today = ctx.today
 
+    # No merge stage yet: the deputy approves the counsellors' reports, the secretary the
+    # college's report.
     college = College(code=DEMO_COLLEGE_CODE, name_zh="经管学院",
-                      name_en="School of Economics and Management")
+                      name_en="School of Economics and Management", stages=WITHOUT_MERGE)
     db.session.add(college)
     db.session.flush()
     create_user("university", "校级管理员", Role.UNIVERSITY_ADMIN, DEMO_PASSWORD,
@@ -147,6 +157,8 @@ def build_college(ctx) -> DemoSummary:
                         college=college)
     deputy = create_user("deputy", "王副书记", Role.DEPUTY_SECRETARY, DEMO_PASSWORD,
                          "deputy@example.edu.cn", college=college)
+    create_user("secretary", "赵书记", Role.SECRETARY, DEMO_PASSWORD,
+                "secretary@example.edu.cn", college=college)
     counsellors = [
         create_user(f"counsellor{i}", name, Role.COUNSELLOR, DEMO_PASSWORD,
                     f"counsellor{i}@example.edu.cn", college=college)
@@ -263,6 +275,7 @@ DEMO_ACCOUNTS = [
     ("counsellor1 … counsellor5", "Counsellors (about 490 students each)"),
     ("supervisor1 … supervisor24", "Supervisors of the graduate students"),
     ("deputy", "Deputy secretary"),
+    ("secretary", "Secretary (approves the college's report and sends it on)"),
     ("admin", "Administrator of 经管学院"),
     ("university", "University administrator (the colleges and their admins)"),
 ]
