@@ -193,6 +193,16 @@ def can_sign_off_reports(user: User) -> bool:
         user, signing_stages(user.college)[0])
 
 
+def report_student_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` of the students whose day the user's reports
+    list (the board's numbers and lists): the whole college for those who sign off its
+    reports (the league secretary too, who reads no timeline), else the students the user
+    may see."""
+    if can_sign_off_reports(user) or takes_part_in_sign_off(user):
+        return and_(in_college(user), current_records())
+    return student_filter(user)
+
+
 def takes_part_in_sign_off(user: User) -> bool:
     """Whether the user has a stage in their college's sign-off (and sees its chain)."""
     return _signed_in(user) and user.college is not None and any(

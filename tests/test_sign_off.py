@@ -190,3 +190,28 @@ def test_a_stale_step_is_a_409_and_the_page_shows_the_chain(chain, client, auth,
     stale = {"day": DAY.isoformat(), "version": "0", "comment": "退回"}
     assert client.post("/reports/sign-off/return", data=stale).status_code == 409
     assert db.session.scalar(select(CollegeSignOff.stage)) == "check"
+
+
+def test_the_league_secretary_reads_the_reports_but_no_timeline(chain, client, auth,
+                                                                 monkeypatch):
+    c = chain
+    monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: at(11, 5))
+    auth.login(c.league)
+    board = text_of(client.get(f"/reports/board/?date={DAY.isoformat()}"))
+    assert c.counsellors[0].display_name in board
+    missing = client.get(f"/reports/board/students?date={DAY.isoformat()}&what=missing")
+    assert "学生1" in text_of(missing) and "/students/" not in missing.get_data(as_text=True)
+    day = client.get(f"/reports/board/counsellors/{c.counsellors[1].id}/?date={DAY.isoformat()}")
+    assert "学生1" in text_of(day) and f"/students/{c.students[1].id}" not in day.get_data(
+        as_text=True)
+    for path in (f"/students/{c.students[0].id}", "/students/", "/dashboard", "/review/"):
+        assert client.get(path).status_code == 404, path
+    report = db.session.scalars(select(reports.DailyReport).where(
+        reports.DailyReport.counsellor_id == c.counsellors[0].id)).one()
+    assert client.post(f"/reports/{report.id}/approve", data={"confirm": "1"}).status_code == 302
+    assert db.session.get(reports.DailyReport, report.id).state == "approved"
+    # The deputy of a college with the merge stage no longer signs the counsellors' reports.
+    auth.logout()
+    auth.login(c.deputy)
+    assert client.get("/reports/board/").status_code == 404
+    assert client.get("/reports/sign-off/").status_code == 200

@@ -20,8 +20,8 @@ from caretrack.access import (
     can_sign_off_reports,
     caseload_filter,
     get_report_or_404,
+    report_student_filter,
     requires,
-    student_filter,
 )
 from caretrack.downloads import file_response
 from caretrack.extensions import db
@@ -111,7 +111,7 @@ def board_students():
     what = request.args.get("what", "")
     if what not in carried.BOARD_LISTS:
         abort(404)
-    condition, counsellor = student_filter(current_user), None
+    condition, counsellor = report_student_filter(current_user), None
     if "counsellor" in request.args:
         counsellor = reports.get_counsellor(request.args.get("counsellor", 0, type=int),
                                             current_user)
