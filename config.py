@@ -145,6 +145,13 @@ class Config:
                 a.strip() for a in env.get("CARETRACK_OFFICE_RECIPIENTS", "").split(",")
                 if a.strip()
             ],
+            # The university office's deadline for every college's report (college time).
+            "UNIVERSITY_DEADLINE": env.get("CARETRACK_UNIVERSITY_DEADLINE", "14:00"),
+            # Comma-separated addresses that receive the university report.
+            "UNIVERSITY_REPORT_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_UNIVERSITY_REPORT_RECIPIENTS", "")
+                .split(",") if a.strip()
+            ],
             # Comma-separated addresses that receive the college's daily report.
             "REPORT_RECIPIENTS": [
                 a.strip() for a in env.get("CARETRACK_REPORT_RECIPIENTS", "").split(",")

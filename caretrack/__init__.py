@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.groups import bp as groups
     from caretrack.main import bp as main
     from caretrack.notices import bp as notices
+    from caretrack.office import bp as office
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
     from caretrack.reports import bp as reports
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(colleges, url_prefix="/colleges")
+    app.register_blueprint(office, url_prefix="/office")
     app.register_blueprint(checkin, url_prefix="/checkin")
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")

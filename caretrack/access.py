@@ -96,7 +96,8 @@ def manageable_accounts(user: User) -> Select[tuple[User]]:
     if can_manage_roster(user):
         return select(User).where(college_accounts(user))
     if manages_colleges(user):
-        return select(User).where(User.role.in_((Role.ADMIN, Role.UNIVERSITY_ADMIN)))
+        return select(User).where(User.role.in_(
+            (Role.ADMIN, Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)))
     return select(User).where(false())
 
 
@@ -114,8 +115,14 @@ def assignable_roles(user: User) -> tuple[str, ...]:
     if can_manage_roster(user):
         return (Role.COUNSELLOR, Role.SUPERVISOR, Role.DEPUTY_SECRETARY, Role.ADMIN)
     if manages_colleges(user):
-        return (Role.ADMIN, Role.UNIVERSITY_ADMIN)
+        return (Role.ADMIN, Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)
     return ()
+
+
+def reads_university_reports(user: User) -> bool:
+    """Whether the user reads every college's daily reports and the university report, and
+    nothing else: no timeline, no note, no student page (the university office)."""
+    return _signed_in(user) and user.role == Role.UNIVERSITY_OFFICE
 
 
 # -- roles as capabilities --------------------------------------------------------------------
@@ -961,7 +968,8 @@ TEMPLATE_PREDICATES = {
         handles_return_requests, can_recommend_return, can_decide_return,
         records_absences, manages_absence_of, manages_retention, sees_retention,
         sees_access_log, exports_student_record, manages_colleges, manages_accounts,
-        takes_part_in_sign_off, can_transfer_students, can_assign_supervisors,
+        takes_part_in_sign_off, reads_university_reports, can_transfer_students,
+        can_assign_supervisors,
         takes_bulk_actions, manages_class_groups,
     )
 }

@@ -30,6 +30,7 @@ ROLE = {
     Role.DEPUTY_SECRETARY: _l("Deputy secretary"),
     Role.ADMIN: _l("Administrator"),
     Role.UNIVERSITY_ADMIN: _l("University administrator"),
+    Role.UNIVERSITY_OFFICE: _l("University prevention office"),
     Role.LEAGUE_SECRETARY: _l("League secretary"),
     Role.SECRETARY: _l("Secretary"),
 }

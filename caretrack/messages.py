@@ -178,6 +178,8 @@ MESSAGES = {
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
     "college-required": _l("Choose the college the account works in."),
+    "university-not-ready": _l("The university report downloads once every college's last "
+                               "stage has approved."),
     "sign-off-stale": _l("The sign-off moved on since this page was shown; look at it again."),
     "sign-off-not-your-stage": _l("It is not your stage's turn to sign this report."),
     "sign-off-first-stage": _l("Return a counsellor's report on the board instead."),

@@ -410,6 +410,7 @@ def colleges(college):
     c.university_admin = factories.UniversityAdminFactory(display_name="校管理员")
     c.league = factories.LeagueSecretaryFactory(display_name="团委书记")
     c.secretary = factories.SecretaryFactory(display_name="党委书记")
+    c.office = factories.OfficeFactory(display_name="防控办")
     db.session.commit()
     return c
 

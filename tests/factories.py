@@ -166,3 +166,9 @@ class LeagueSecretaryFactory(UserFactory):
 class SecretaryFactory(UserFactory):
     role = Role.SECRETARY
     username = factory.Sequence(lambda n: f"secretary-{n}")
+
+
+class OfficeFactory(UserFactory):
+    role = Role.UNIVERSITY_OFFICE
+    username = factory.Sequence(lambda n: f"office-{n}")
+    college = None

@@ -47,6 +47,8 @@ class World:
             # The college of the world has no merge stage: the league secretary has no part.
             "league": (college.league, None, college.own_student),
             "secretary": (college.secretary, None, college.own_student),
+            # The university office reads reports only: no student page.
+            "office": (college.office, None, college.own_student),
         }
 
     def user(self, role):

@@ -9,6 +9,7 @@ from caretrack.access import (
     can_manage_roster,
     has_referral_inbox,
     manages_colleges,
+    reads_university_reports,
     sees_whole_college,
 )
 from caretrack.main import bp
@@ -34,6 +35,8 @@ def index():
         return redirect(url_for("admin.users"))
     if manages_colleges(current_user):
         return redirect(url_for("colleges.index"))
+    if reads_university_reports(current_user):
+        return redirect(url_for("office.board"))
     if has_referral_inbox(current_user):
         return redirect(url_for("referrals.index"))
     now = now_utc()

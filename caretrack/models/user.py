@@ -28,10 +28,12 @@ class Role(StrEnum):
     SECRETARY = "secretary"
     #: Manages the colleges and each college's admin; belongs to no college.
     UNIVERSITY_ADMIN = "university_admin"
+    #: 学校防控办: reads every college's reports (no timelines, no notes, no student page).
+    UNIVERSITY_OFFICE = "university_office"
 
 
 #: The roles of the university's accounts, which belong to no college.
-UNIVERSITY_ROLES = (Role.UNIVERSITY_ADMIN,)
+UNIVERSITY_ROLES = (Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)
 
 
 class User(UserMixin, db.Model):

@@ -93,6 +93,8 @@ def board_list_title(what: str) -> str:
         "hubei": _("In Hubei"), "beijing": _("In Beijing"), "elsewhere": _("Elsewhere"),
         "on_campus": _("On campus"),
         "of_concern": _("Abnormal health, in Hubei or a risk area"),
+        "risk_area": _("In a risk area"), "abnormal": _("Abnormal health"),
+        "isolated": _("Isolated"),
         **{h.value: label("health", h) for h in Health},
         "source_self": _("Self-reported"), "source_counsellor": _("Recorded by the counsellor"),
         "source_upload": _("Uploaded"),

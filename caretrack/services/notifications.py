@@ -28,6 +28,8 @@ KIND_ENDPOINT = {
     "sign_off.turn": "reports.sign_off_page",
     #: The stage after the user's returned the college's report to it.
     "sign_off.returned": "reports.sign_off_page",
+    #: The university office's deadline passed and the college's report is not signed off.
+    "sign_off.missing": "reports.sign_off_page",
     #: Students were transferred to the counsellor's caseload, or out of it.
     "transfer.in": "students.index",
     "transfer.out": "students.index",

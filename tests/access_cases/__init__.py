@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ROLES = ("counsellor", "supervisor", "deputy", "admin", "university_admin", "league",
-         "secretary")
+         "secretary", "office")
 CASE_READERS = frozenset({"counsellor", "supervisor", "deputy"})
 
 
