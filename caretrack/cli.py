@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
-from caretrack.reports.cli import reports_cli
+from caretrack.reports.cli import daily_cli, reports_cli
 from caretrack.roster_cli import import_students_command
 
 
@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_students_command)
     app.cli.add_command(rechecks_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(daily_cli)
 
 
 def _refuse_in_production() -> None:

@@ -5,7 +5,16 @@ from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
-from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.daily import (
+    TALLY_COUNTS,
+    ActivityDay,
+    DailyReport,
+    DailyStatus,
+    DailyTally,
+    Health,
+    ReportState,
+    StatusSource,
+)
 from caretrack.models.notice import (
     Audience,
     Notice,
@@ -44,6 +53,9 @@ from caretrack.models.timeline import (
 from caretrack.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "TALLY_COUNTS",
+    "ActivityDay",
+    "DailyTally",
     "ReturnState",
     "ReturnRequest",
     "ReturnReason",

@@ -28,6 +28,7 @@ from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.services import rechecks
 from caretrack.services.audit import record_event
+from caretrack.services.daily import tallies
 from caretrack.services.phones import normalise_phone
 from caretrack.services.places import normalise_place, place_codes, place_key
 from caretrack.services.roster import export_columns as export_columns
@@ -446,6 +447,7 @@ def apply_import(
     if preview.errors:
         raise ValueError("a preview with errors cannot be imported")
     table = Student.__table__
+    tallies.forget()  # new students, new places and counsellors: the days are counted again
     for chunk in _chunks(preview.creates):
         db.session.execute(
             insert(table),

@@ -25,7 +25,8 @@ from caretrack.extensions import db
 from caretrack.models import DailyReport, DailyStatus, ReportState, Student, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_datetime, local_today
-from caretrack.services.daily.carried import caseload_totals, tally
+from caretrack.services.daily import tallies
+from caretrack.services.daily.carried import caseload_totals
 from caretrack.services.daily.values import Totals
 from caretrack.services.errors import RuleError
 
@@ -145,7 +146,8 @@ def submit_report(
 
 def _fold_changes_into(counsellor: User, day: date) -> None:
     """A resubmitted report includes the changes made after its first submission: they are no
-    longer "after submission"."""
+    longer "after submission" (the day's kept numbers are counted again at the next write)."""
+    tallies.forget(day)
     db.session.execute(
         update(DailyStatus)
         .where(DailyStatus.day == day,
@@ -249,8 +251,9 @@ class Board:
 
 
 def board(day: date, now: datetime) -> Board:
-    """Return each counsellor's report and totals for ``day``, and the college's (3 queries)."""
-    per_counsellor = tally(day)
+    """Return each counsellor's report and totals for ``day`` (the kept numbers: one row per
+    counsellor), and the college's (3 queries)."""
+    per_counsellor = tallies.day_totals(day)
     reports = {
         r.counsellor_id: r
         for r in db.session.scalars(select(DailyReport).where(DailyReport.day == day)
