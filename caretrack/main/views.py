@@ -27,7 +27,7 @@ def index():
     now = now_utc()
     if sees_whole_college(current_user):
         return render_dashboard(daily_summary=landing_summary(current_user, now))
-    rechecks = worklist(current_user, now)
+    rechecks = worklist(current_user, now, upcoming_rows=False)
     return render_template(
         "main/index.html",
         away_summary=away_summary(current_user, local_today(now)),
