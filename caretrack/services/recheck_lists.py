@@ -100,23 +100,29 @@ class CounsellorLoad:
 def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
     """Return every active counsellor's overdue, due-today and open re-checks, in one query."""
     today = local_today(now)
-    rows = db.session.execute(
+    # The open re-checks counted per counsellor first (as many rows as open re-checks), then
+    # joined to every counsellor: not every student of the college joined to their re-checks.
+    loads = (
         select(
-            User.id,
-            User.display_name,
-            func.count(case((Recheck.due_on < today, Recheck.id))),
-            func.count(case((Recheck.due_on == today, Recheck.id))),
-            func.count(Recheck.id),
+            Student.counsellor_id.label("counsellor_id"),
+            func.count(case((Recheck.due_on < today, Recheck.id))).label("overdue"),
+            func.count(case((Recheck.due_on == today, Recheck.id))).label("due_today"),
+            func.count(Recheck.id).label("open"),
         )
+        .select_from(Recheck)
+        .join(Student, Student.id == Recheck.student_id)
+        .where(Recheck.state == RecheckState.OPEN)
+        .group_by(Student.counsellor_id)
+        .subquery()
+    )
+    overdue = func.coalesce(loads.c.overdue, 0)
+    rows = db.session.execute(
+        select(User.id, User.display_name, overdue, func.coalesce(loads.c.due_today, 0),
+               func.coalesce(loads.c.open, 0))
         .select_from(User)
-        .outerjoin(Student, Student.counsellor_id == User.id)
-        .outerjoin(
-            Recheck,
-            and_(Recheck.student_id == Student.id, Recheck.state == RecheckState.OPEN),
-        )
+        .outerjoin(loads, loads.c.counsellor_id == User.id)
         .where(counsellor_accounts())
-        .group_by(User.id, User.display_name)
-        .order_by(func.count(case((Recheck.due_on < today, Recheck.id))).desc(), User.id)
+        .order_by(overdue.desc(), User.id)
     ).all()
     return [CounsellorLoad(*row) for row in rows]
 
