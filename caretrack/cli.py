@@ -9,6 +9,7 @@ from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
 from caretrack.reports.cli import daily_cli, reports_cli
 from caretrack.roster_cli import import_students_command
+from caretrack.services.statistics import refresh_statistics
 
 
 def register(app: Flask) -> None:
@@ -45,6 +46,7 @@ def seed_demo_command():
     except DemoRefused as exc:
         raise click.ClickException(f"seed-demo: {exc}") from exc
     db.session.commit()
+    refresh_statistics()
     click.echo(
         f"Demo college loaded: {summary.students} students, {summary.counsellors} counsellors, "
         f"{summary.supervisors} supervisors."

@@ -21,6 +21,7 @@ from caretrack.services.roster_columns import (
     read_roster,
 )
 from caretrack.services.roster_import import PreviewChanged, import_roster, preview_import
+from caretrack.services.statistics import ROSTER_TABLES, refresh_statistics
 from caretrack.services.uploads import (
     discard_upload,
     load_upload,
@@ -124,6 +125,7 @@ def roster_import_confirm(token: str):
                 "again."), "warning")
         return redirect(url_for("admin.roster_import_preview", token=token,
                                 sheet=form.sheet.data or None))
+    refresh_statistics(*ROSTER_TABLES)
     discard_upload(current_user, token)
     flash(_("Roster imported: %(created)d students created, %(updated)d updated, "
             "%(unchanged)d unchanged.", created=result.created, updated=result.updated,
