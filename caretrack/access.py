@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_login import current_user, login_required
 from sqlalchemy import Select, and_, exists, false, literal, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
@@ -185,6 +185,18 @@ def working_caseload_filter(user: User, today: date | None = None) -> ColumnElem
     if not keeps_caseload(user):
         return false()
     day = _today(today)
+    # One condition per user and day in a request: the pages use it in several statements.
+    built = g.get("_working_caseloads") if has_app_context() else None
+    if built is not None and (user.id, day) in built:
+        return built[user.id, day]
+    condition = _working_caseload(user, day)
+    if has_app_context():
+        g.setdefault("_working_caseloads", {})[user.id, day] = condition
+    return condition
+
+
+def _working_caseload(user: User, day: date) -> ColumnElement[bool]:
+    """Build :func:`working_caseload_filter`'s condition."""
     # Whose caseloads these are (the user's, and the colleagues' they cover that day), stated
     # first though the conditions after imply it: a database then finds the students by the
     # counsellor's index instead of testing every student of the college against the cover.
