@@ -99,3 +99,10 @@ def test_the_rebuild_command_corrects_numbers_that_drifted(college, runner):
     assert result.exit_code == 1
     assert f"differed on {DAY.isoformat()} (now corrected)" in result.output
     assert agrees()
+
+
+def test_the_rebuild_command_counts_no_day_after_today(app, runner):
+    result = runner.invoke(args=["daily", "rebuild-tallies", "--date", "2999-01-01"])
+    assert result.exit_code != 0
+    assert "end today at the latest" in result.output
+    assert tallies.stored(date(2999, 1, 1)) is None

@@ -59,7 +59,11 @@ def rebuild_tallies_command(day, days):
 
     from caretrack.services.daily import tallies
 
-    last: date = day.date() if day else local_today(now_utc())
+    today = local_today(now_utc())
+    last: date = day.date() if day else today
+    if last > today:
+        raise click.ClickException("the days to count end today at the latest: a later day "
+                                   "has no status yet")
     differed = []
     for back in range(days - 1, -1, -1):
         current = last - timedelta(days=back)

@@ -95,6 +95,16 @@ def day_totals(day: date) -> dict[int, Totals]:
 
 
 @lru_cache(maxsize=1)
+def _kept_query() -> Select:
+    return select(DailyTally.counsellor_id).where(DailyTally.day == bindparam("day")).limit(1)
+
+
+def is_kept(day: date) -> bool:
+    """Whether the numbers of ``day`` are kept (one row's key read, not every row)."""
+    return db.session.scalar(_kept_query(), {"day": day}) is not None
+
+
+@lru_cache(maxsize=1)
 def _stored_one_query() -> Select:
     return select(DailyTally).where(DailyTally.day == bindparam("day"),
                                     DailyTally.counsellor_id == bindparam("counsellor_id"))
@@ -106,7 +116,7 @@ def counsellor_totals(counsellor: User, day: date) -> Totals:
                              {"day": day, "counsellor_id": counsellor.id}).one_or_none()
     if row is not None:
         return _totals_of(row)
-    if stored(day) is not None:  # the day is kept: a counsellor without a row has no students
+    if is_kept(day):  # the day is kept: a counsellor without a row has no students
         return Totals()
     result = db.session.execute(tally_query(day, "counsellor"),
                                 {"counsellor_id": counsellor.id})
@@ -160,10 +170,11 @@ def _difference(after: Totals, before: Totals) -> dict:
 def tracking(day: date, student_ids: list[int]) -> Iterator[None]:
     """Keep the kept numbers of ``day`` current across a write of some students' statuses of
     that day (the block): count the day first if it is not kept yet, count the students
-    before and after the write, add the difference. The days after ``day`` carry its
-    statuses forward: their rows are cleared."""
+    before and after the write, add the difference. Statuses are written for the college's
+    today and no day after it is ever kept (the rebuild command refuses one), so no later
+    row carries these statuses forward."""
     _lock(day)
-    if stored(day) is None:
+    if not is_kept(day):
         _begin_day(day)
     before = _count_of(day, student_ids)
     yield
@@ -182,7 +193,6 @@ def tracking(day: date, student_ids: list[int]) -> Iterator[None]:
             db.session.execute(delete(table).where(table.c.day == day))
             _write(day, recount(day))
             break
-    db.session.execute(delete(table).where(table.c.day > day))
 
 
 def forget(day: date | None = None) -> None:
