@@ -106,3 +106,12 @@ def test_the_rebuild_command_counts_no_day_after_today(app, runner):
     assert result.exit_code != 0
     assert "end today at the latest" in result.output
     assert tallies.stored(date(2999, 1, 1)) is None
+
+
+def test_the_demo_college_starts_with_its_numbers_kept_as_counted(demo):
+    from caretrack.services.clock import local_today
+
+    today = local_today(demo.now)
+    kept = tallies.stored(today)
+    assert kept is not None and kept == tallies.recount(today)
+    assert sum(t.by_source["self"] for t in kept.values()) > 0  # the students' own check-ins
