@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := caretrack
 CATALOG := caretrack/translations
 
-.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api bench-checkin bench-retention clean
+.PHONY: run test install install-test translations extract-messages update-messages lint screenshots bench bench-pages bench-api bench-checkin bench-retention bench-throughput bench-load clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,16 @@ bench-checkin: install-test translations
 	$(BIN)/python bench/checkin.py --postgres --students 50000
 	@echo "The same 2,458 check-ins sent back to back (the server's capacity, no p95 target):"
 	-$(BIN)/python bench/checkin.py --think-ms 0 --p95-ms 100000
+
+# Requests per second of the hot pages with wrk, 2 sync workers, production configuration,
+# the demo college on SQLite; each page's ratio to the app's trivial route in the same run.
+bench-throughput: install-test translations
+	$(BIN)/python bench/throughput.py
+
+# 50 users for 60 s (locust): on SQLite at college scale, then on PostgreSQL at 50,000.
+bench-load: install-test translations
+	$(BIN)/python bench/load.py
+	BENCH_PG_PREFIX=$${BENCH_PG_PREFIX:-caretrack} $(BIN)/python bench/load.py --postgres --students 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

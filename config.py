@@ -119,6 +119,7 @@ class Config:
             "CHECKIN_DEADLINE": env.get("CARETRACK_CHECKIN_DEADLINE", "10:00"),
             #: When each entry of the schedule runs, college time ("HH:MM"; flask jobs tick).
             "SCHEDULE_TIMES": {
+                "daily.tallies": env.get("CARETRACK_TALLIES_AT", "00:05"),
                 "rechecks.digest": env.get("CARETRACK_DIGEST_AT", "07:30"),
                 "checkin.reminders": env.get("CARETRACK_CHECKIN_REMINDER_AT", "09:00"),
                 "reports.deadline": env.get(

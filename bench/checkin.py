@@ -251,18 +251,23 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
-def start_gunicorn(url: str, secret: str, port: int, workers: int, log: Path, redis_url: str):
+def start_gunicorn(url: str, secret: str, port: int, workers: int, log: Path, redis_url: str,
+                   secure_cookies: bool = False):
     """Serve the app as production would (a generated secret key, the workers' throttling
-    shared in Redis), on 127.0.0.1:``port``."""
+    shared in Redis), on 127.0.0.1:``port``; with ``secure_cookies`` its cookies stay
+    HTTPS-only (the client must send them back itself over the loopback's plain HTTP)."""
     import httpx
 
     env = {
         **os.environ, "CARETRACK_CONFIG": "production", "SECRET_KEY": secret,
         "DATABASE_URL": url, "CARETRACK_BASE_URL": f"http://127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(workers), "REDIS_URL": redis_url,
-        # Plain HTTP on the loopback: no TLS proxy in front, so cookies may not be "Secure".
-        "CARETRACK_INSECURE_COOKIES": "1",
     }
+    if not secure_cookies:
+        # Plain HTTP on the loopback: no TLS proxy in front, so cookies may not be "Secure".
+        env["CARETRACK_INSECURE_COOKIES"] = "1"
+    else:
+        env.pop("CARETRACK_INSECURE_COOKIES", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", str(workers),
          "-b", f"127.0.0.1:{port}", "--error-logfile", str(log), "caretrack:create_app()"],

@@ -19,8 +19,12 @@ def make_app(url: str, **settings):
 
 
 def create_pg_database(server: str, purpose: str) -> tuple[str, str]:
-    """Create a new, empty database on ``server``; return (its URL, its name)."""
-    name = f"caretrack_{purpose}_{os.getpid()}_{int(time.time())}"
+    """Create a new, empty database on ``server``; return (its URL, its name).
+
+    Its name starts with $BENCH_PG_PREFIX (default "caretrack"), then the purpose.
+    """
+    prefix = os.environ.get("BENCH_PG_PREFIX", "caretrack")
+    name = f"{prefix}_{purpose}_{os.getpid()}_{int(time.time())}"
     engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))

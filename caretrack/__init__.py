@@ -72,7 +72,14 @@ def engine_options(config: Mapping) -> dict:
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Foreign keys, WAL, a busy timeout and secure deletes on every SQLite connection (a
-    deleted or overwritten row's bytes are zeroed in the file, so a purge leaves no copy)."""
+    deleted or overwritten row's bytes are zeroed in the file, so a purge leaves no copy); its
+    write transactions begin IMMEDIATE.
+
+    The driver opens a transaction only before the first INSERT, UPDATE or DELETE (a read
+    takes no lock: in WAL it reads a snapshot), and begins it IMMEDIATE: the write lock is
+    taken at once, waiting up to the busy timeout for another writer, never upgraded from a
+    read lock halfway (which fails at once with "database is locked")."""
+    dbapi_connection.isolation_level = "IMMEDIATE"
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")

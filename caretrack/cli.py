@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from caretrack.extensions import db
 from caretrack.models import Student, User
 from caretrack.rechecks.cli import rechecks_cli
-from caretrack.reports.cli import reports_cli
+from caretrack.reports.cli import daily_cli, reports_cli
 from caretrack.retention.cli import retention_cli
 from caretrack.roster_cli import import_students_command
+from caretrack.services.statistics import refresh_statistics
 from caretrack.work.cli import jobs_cli
 
 
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(daily_cli)
 
 
 def _refuse_in_production() -> None:
@@ -49,6 +51,7 @@ def seed_demo_command():
     except DemoRefused as exc:
         raise click.ClickException(f"seed-demo: {exc}") from exc
     db.session.commit()
+    refresh_statistics()
     click.echo(
         f"Demo college loaded: {summary.students} students, {summary.counsellors} counsellors, "
         f"{summary.supervisors} supervisors."

@@ -71,6 +71,7 @@ TASK_MODULES = (
     "caretrack.services.channels",
     "caretrack.services.retention",
     "caretrack.services.bulk",
+    "caretrack.services.daily.tallies",
 )
 
 #: The sentence of each error that can end a job.
@@ -102,6 +103,9 @@ class Task:
     name: str
     function: TaskFunction
     max_attempts: int
+    #: Run once the task's writes are committed (e.g. fresh planner statistics); a failure
+    #: there is logged and leaves the job done.
+    after: Callable[[Job], None] | None = None
 
 
 TASKS: dict[str, Task] = {}
@@ -117,11 +121,12 @@ class JobError(Exception):
         self.detail = detail
 
 
-def task(name: str, *, max_attempts: int = 1):
-    """Register ``function(job, params, progress) -> dict`` as the task ``name``."""
+def task(name: str, *, max_attempts: int = 1, after: Callable[[Job], None] | None = None):
+    """Register ``function(job, params, progress) -> dict`` as the task ``name`` (and
+    ``after(job)``, run once its writes are committed)."""
 
     def register(function: TaskFunction) -> TaskFunction:
-        TASKS[name] = Task(name, function, max_attempts)
+        TASKS[name] = Task(name, function, max_attempts, after)
         return function
 
     return register
@@ -283,6 +288,12 @@ def run_job(job_id: int, now: datetime | None = None) -> None:
     job.done = job.total
     _finish(job, JobState.DONE, result=result or {}, now=now)
     db.session.commit()
+    if registered.after is not None:
+        try:
+            registered.after(job)
+        except Exception:  # noqa: BLE001 - the job's work is committed: it stays done
+            log.exception("after job %s (%s)", job_id, registered.name)
+            db.session.rollback()
 
 
 def _finish(job: Job, state: str, *, error: str | None = None, result: dict | None = None,

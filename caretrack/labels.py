@@ -1,5 +1,7 @@
 """Translatable labels for the domain's coded values."""
 
+from flask import g, has_app_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
@@ -250,8 +252,20 @@ ALL = {
 
 
 def label(group: str, value) -> str:
-    """Return the translated label of ``value`` in ``group``, or the value itself."""
-    return str(ALL[group].get(value, value if value is not None else ""))
+    """Return the translated label of ``value`` in ``group``, or the value itself.
+
+    Looked up once per request and language (a list labels the same few values in every
+    row)."""
+    if not has_app_context():
+        return str(ALL[group].get(value, value if value is not None else ""))
+    key = (str(get_locale()), group, value)
+    seen = g.get("_labels")
+    if seen is None:
+        seen = g._labels = {}
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = str(ALL[group].get(value, value if value is not None else ""))
+    return found
 
 
 def choices(group: str) -> list[SelectChoice]:

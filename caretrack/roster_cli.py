@@ -9,6 +9,7 @@ from caretrack.extensions import db
 from caretrack.models import now_utc
 from caretrack.services.roster_columns import RosterFileError, read_roster
 from caretrack.services.roster_import import RosterPreview, apply_import, check_roster
+from caretrack.services.statistics import ROSTER_TABLES, refresh_statistics
 
 
 def report_lines(preview: RosterPreview, limit: int = 200) -> list[str]:
@@ -90,6 +91,7 @@ def import_students_command(file: Path, dry_run: bool, code: str | None):
             db.session.rollback()
             raise
     db.session.commit()
+    refresh_statistics(*ROSTER_TABLES)
     click.echo(_("Roster imported: %(created)d students created, %(updated)d updated, "
                  "%(unchanged)d unchanged.", created=result.created, updated=result.updated,
                  unchanged=result.unchanged))

@@ -184,7 +184,7 @@ def test_the_schedules_reminders_run_on_the_worker(college, queued):
     finished = [wait_until_finished(job.id, queued) for job in submitted]
     assert {job.kind: job.state for job in finished} == {
         "rechecks.digest": "done", "checkin.reminders": "done", "reports.deadline": "done",
-        "reports.send": "done", "retention.purge": "done"}
+        "reports.send": "done", "retention.purge": "done", "daily.tallies": "done"}
     assert f"checkin-reminder:2020-03-03:user:{college.counsellor.id}" in db.session.scalars(
         select(SentMessage.key)).all()
     notified = db.session.scalars(select(Notification.user_id).where(

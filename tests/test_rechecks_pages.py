@@ -61,7 +61,15 @@ def test_landing_shows_overdue_due_today_and_the_next_7_days(client, auth, colle
     response = client.get("/")
     assert rows(response, "overdue-table") == ["陈小明"]
     assert rows(response, "due-today-table") == ["赵研究"]
-    assert rows(response, "upcoming-table") == ["赵研究", "王一周"]  # the cadence's, then 7 days
+    # The next 7 days are summarised, day by day (the cadence's re-check and 王一周's fall on
+    # the seventh); each day's list is one click away.
+    body = response.get_data(as_text=True)
+    days = re.findall(r'href="([^"]+)" data-upcoming-day="([\d-]+)">[^<]*'
+                      r'<span class="badge text-bg-light">(\d+)</span>', body)
+    assert [(day, count) for _, day, count in days] == [((today + timedelta(7)).isoformat(), "2")]
+    assert rows(response, "upcoming-table") == []
+    seventh = text_of(client.get(days[0][0].replace("&amp;", "&")))
+    assert "王一周" in seventh and "赵研究" in seventh and "王八天" not in seventh
     page = text_of(response)
     assert "逾期复查" in page and "今天到期" in page and "未来 7 天" in page
     assert "约好回电确认返京日期" in page and "逾期 2 天" in page

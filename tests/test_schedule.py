@@ -52,7 +52,7 @@ def test_the_time_of_an_entry_is_the_colleges():
 
 def test_each_entry_runs_once_at_its_time(college):
     assert kinds(tick(at(DAY, 7, 0))) == [
-        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send",
+        "checkin.reminders", "daily.tallies", "rechecks.digest", "reports.deadline", "reports.send",
         "retention.purge"]  # yesterday's (the purge's 03:00 is today's)
     assert tick(at(DAY, 7, 5)) == []
     assert kinds(tick(at(DAY, 7, 35))) == ["rechecks.digest"]
@@ -69,9 +69,9 @@ def test_runs_missed_for_days_are_made_up_once(college):
     tick(at(DAY, 14, 0))
     later = date(2020, 3, 6)
     assert kinds(tick(at(later, 14, 0))) == [
-        "checkin.reminders", "rechecks.digest", "reports.deadline", "reports.send",
-        "retention.purge"]
-    assert db.session.scalar(select(func.count(Job.id))) == 10
+        "checkin.reminders", "daily.tallies", "rechecks.digest", "reports.deadline",
+        "reports.send", "retention.purge"]
+    assert db.session.scalar(select(func.count(Job.id))) == 12
     run = db.session.get(ScheduleRun, "rechecks.digest")
     assert run.last_slot == at(later, 7, 30)
 
@@ -95,6 +95,19 @@ def test_the_retention_purge_runs_at_its_time_and_deletes_what_is_due(college):
     db.session.expire_all()
     assert "家中情况说明" not in db.session.get(TimelineEntry, note.id).body
     assert tick(at(DAY, 3, 10)) == []
+
+
+def test_the_new_day_is_counted_just_after_midnight(college):
+    from caretrack.models import DailyTally
+
+    settle(at(DAY, 0, 1))  # yesterday's runs
+    assert kinds(tick(at(DAY, 0, 6))) == ["daily.tallies"]
+    job = db.session.scalars(select(Job).where(Job.kind == "daily.tallies")
+                             .order_by(Job.id.desc())).first()
+    assert (job.state, job.result) == (JobState.DONE,
+                                       {"day": "2020-03-03", "yesterday_agreed": True})
+    kept = db.session.scalars(select(DailyTally.counsellor_id).where(DailyTally.day == DAY))
+    assert sorted(kept) == sorted([college.counsellor.id, college.other_counsellor.id])
 
 
 def test_the_digest_goes_to_the_counsellor_once(college):

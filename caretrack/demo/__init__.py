@@ -23,6 +23,7 @@ from caretrack.demo.college import (
 from caretrack.extensions import db
 from caretrack.models import Notification
 from caretrack.services.clock import local_today
+from caretrack.services.daily import tallies
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoSummary", "seed_demo"]
 
@@ -65,4 +66,6 @@ def seed_demo(today: date | None = None, now: datetime | None = None) -> DemoSum
         .values(seen_at=recent)
     )
     db.session.flush()
+    # The day's numbers kept from the start (the history went partly around the services).
+    tallies.rebuild(ctx.today)
     return summary

@@ -11,6 +11,7 @@ from caretrack.extensions import db
 from caretrack.models import CheckIn, DailyStatus, Health, LinkKind, StatusSource
 from caretrack.services.checkin import cutoff
 from caretrack.services.clock import local_datetime
+from caretrack.services.daily import tallies
 
 #: Share of the sheet's answers that came from the students themselves.
 SELF_SHARE = 0.8
@@ -56,4 +57,5 @@ def seed(ctx) -> None:
     if updates:
         db.session.execute(update(DailyStatus), updates)
         db.session.execute(insert(CheckIn.__table__), checkins)
+        tallies.forget()  # the sources changed around the status service: count again
     db.session.flush()

@@ -43,7 +43,7 @@ def index():
     if sees_whole_college(current_user):
         return render_dashboard(daily_summary=landing_summary(current_user, now),
                                 retention_warning=upcoming_warning(current_user, now))
-    rechecks = worklist(current_user, now)
+    rechecks = worklist(current_user, now, upcoming_rows=False)
     return render_template(
         "main/index.html",
         away_summary=away_summary(current_user, local_today(now)),

@@ -6,7 +6,16 @@ from caretrack.models.audit import AuditEvent, AuditEventStudent, Notification, 
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
 from caretrack.models.college import DEFAULT_COLLEGE_CODE, College
-from caretrack.models.daily import DailyReport, DailyStatus, Health, ReportState, StatusSource
+from caretrack.models.daily import (
+    TALLY_COUNTS,
+    ActivityDay,
+    DailyReport,
+    DailyStatus,
+    DailyTally,
+    Health,
+    ReportState,
+    StatusSource,
+)
 from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
 from caretrack.models.message import ClassGroup, GroupService, MessageLog, MessageState
 from caretrack.models.notice import (
@@ -78,6 +87,9 @@ __all__ = [
     "RetainedDayTotals",
     "RetentionPolicy",
     "RetentionPurge",
+    "TALLY_COUNTS",
+    "ActivityDay",
+    "DailyTally",
     "ReturnState",
     "ReturnRequest",
     "ReturnReason",

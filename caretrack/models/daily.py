@@ -119,3 +119,55 @@ class DailyReport(db.Model):
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+#: The counts a :class:`DailyTally` keeps, besides the health and source counts.
+TALLY_COUNTS = ("students", "confirmed", "changes", "hubei", "beijing", "on_campus",
+                "after_submission", "after_approval")
+
+
+class DailyTally(db.Model):
+    """One counsellor's numbers of one day - students, confirmed, changes, places, health,
+    sources - as the carry-forward counts them over their current caseload, kept current by
+    every status write (:mod:`caretrack.services.daily.tallies`), so that the board and the
+    deputy secretary's pages read one row per counsellor instead of counting every student.
+    """
+
+    __tablename__ = "daily_tallies"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    students: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    hubei: Mapped[int] = mapped_column(Integer, default=0)
+    beijing: Mapped[int] = mapped_column(Integer, default=0)
+    on_campus: Mapped[int] = mapped_column(Integer, default=0)
+    after_submission: Mapped[int] = mapped_column(Integer, default=0)
+    after_approval: Mapped[int] = mapped_column(Integer, default=0)
+    #: Students by health (one column per :class:`Health` value).
+    health_normal: Mapped[int] = mapped_column(Integer, default=0)
+    health_fever: Mapped[int] = mapped_column(Integer, default=0)
+    health_symptoms: Mapped[int] = mapped_column(Integer, default=0)
+    health_suspected: Mapped[int] = mapped_column(Integer, default=0)
+    health_confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    health_isolated_home: Mapped[int] = mapped_column(Integer, default=0)
+    health_isolated_centre: Mapped[int] = mapped_column(Integer, default=0)
+    #: Students confirmed on the day by where the status came from (:class:`StatusSource`).
+    source_counsellor: Mapped[int] = mapped_column(Integer, default=0)
+    source_upload: Mapped[int] = mapped_column(Integer, default=0)
+    source_self: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActivityDay(db.Model):
+    """The college's activity of one past day (follow-ups, deliveries, care categories given),
+    counted once, so the dashboard's 30 days count only today. A follow-up or delivery
+    recorded afterwards as having happened that day clears the day's row, which is counted
+    again on the next visit."""
+
+    __tablename__ = "activity_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    follow_ups: Mapped[int] = mapped_column(Integer, default=0)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    new_categories: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,7 +29,7 @@ from caretrack.services.exports import ExportColumn
 from caretrack.services.notifications import mark_seen
 from caretrack.services.recheck_lists import RecheckFilters, counts_by_counsellor, list_query
 from caretrack.services.students import active_assignments_by_student, active_categories
-from caretrack.templating import category_name
+from caretrack.templating import category_name, row_url
 from caretrack.web import commit_write, show_rule_error
 
 PER_PAGE = 50
@@ -39,7 +39,7 @@ PER_PAGE = 50
 def follow_up_url(student_id: int) -> str:
     """Return the link to log a follow-up for a student, coming back to this page after."""
     here = request.full_path.rstrip("?")
-    return url_for("students.follow_up", student_id=student_id, next=here)
+    return row_url("students.follow_up", "student_id", student_id, next=here)
 
 
 @bp.app_template_global()

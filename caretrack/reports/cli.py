@@ -1,4 +1,5 @@
-"""flask reports send: email the college's daily report to its recipients."""
+"""flask reports send: email the college's daily report to its recipients; flask daily
+rebuild-tallies: count the kept numbers of the days again."""
 
 from datetime import date
 
@@ -81,3 +82,37 @@ def send_command(university, code, day):
         click.echo(f"College report of {day.isoformat()} sent to {', '.join(sent)}.")
     else:
         click.echo(f"College report of {day.isoformat()} was sent already; nothing new to send.")
+
+
+daily_cli = AppGroup("daily", help="The day's statuses and the numbers kept of them.")
+
+
+@daily_cli.command("rebuild-tallies")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The last day to count (YYYY-MM-DD); default: today in the college's "
+                   "timezone.")
+@click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
+              help="How many days, back from --date.")
+def rebuild_tallies_command(day, days):
+    """Count each counsellor's numbers of the days again from the statuses, into the rows
+    the board and the dashboard read; say whether the kept rows agreed (exit 1 if not)."""
+    from datetime import timedelta
+
+    from caretrack.services.daily import tallies
+
+    today = local_today(now_utc())
+    last: date = day.date() if day else today
+    if last > today:
+        raise click.ClickException("the days to count end today at the latest: a later day "
+                                   "has no status yet")
+    differed = []
+    for back in range(days - 1, -1, -1):
+        current = last - timedelta(days=back)
+        if not tallies.rebuild(current):
+            differed.append(current.isoformat())
+        db.session.commit()
+    click.echo(f"Counted {days} day(s) up to {last.isoformat()}: "
+               + (f"the kept numbers differed on {', '.join(differed)} (now corrected)."
+                  if differed else "the kept numbers agreed."))
+    if differed:
+        raise SystemExit(1)

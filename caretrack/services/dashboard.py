@@ -2,14 +2,19 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import bindparam, case, delete, event, func, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from caretrack.access import counsellor_accounts, sees_whole_college, student_filter
 from caretrack.extensions import db
 from caretrack.models import (
+    ActivityDay,
     CareCategory,
     CategoryAssignment,
+    College,
     ConcernLevel,
     EntryKind,
     Programme,
@@ -20,6 +25,7 @@ from caretrack.models import (
     Student,
     TimelineEntry,
     User,
+    now_utc,
 )
 from caretrack.services.clock import day_bounds, local_today
 from caretrack.services.students import category_counts
@@ -79,13 +85,42 @@ def _per_day(column, days: list[date], *conditions) -> list[int]:
 
 
 def activity(user: User, now: datetime) -> Activity:
+    """The 30 days of follow-ups, deliveries and care categories given, over the students the
+    user may see. The whole college's past days are kept (:func:`keep_past_activity`): only
+    today is counted then (the same three queries either way)."""
     today = local_today(now)
     days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
+    # The kept days are the installation's: the college's only while it is the only one.
+    if sees_whole_college(user) and _only_college():
+        kept = _kept_days(days[0], today)
+        if len(kept) == len(days) - 1:
+            now_counts = _count_days(user, [today])
+            past = [kept[d] for d in days[:-1]]
+            return Activity(
+                days=days,
+                follow_ups=[p.follow_ups for p in past] + now_counts.follow_ups,
+                deliveries=[p.deliveries for p in past] + now_counts.deliveries,
+                new_categories=[p.new_categories for p in past] + now_counts.new_categories,
+                partial_day=today, as_of=now,
+            )
+    counted = _count_days(user, days)
+    counted.partial_day, counted.as_of = today, now
+    return counted
+
+
+def _only_college() -> bool:
+    """Whether the installation has one college (one query)."""
+    return db.session.scalar(select(func.count(College.id))) <= 1
+
+
+def _count_days(user: User | None, days: list[date]) -> Activity:
+    """The activity of ``days`` over the students ``user`` may see (None: the installation)."""
+    whole = user is None or (sees_whole_college(user) and _only_college())
 
     def visible(student_id):
-        # Every row is a visible student's for the deputy secretary: matching the rows against
-        # the whole roster would double the time of the counts.
-        if sees_whole_college(user):
+        # Every row is a visible student's for the deputy secretary of the only college:
+        # matching the rows against the whole roster would double the time of the counts.
+        if whole:
             return true()
         return student_id.in_(select(Student.id).where(student_filter(user)))
 
@@ -102,8 +137,57 @@ def activity(user: User, now: datetime) -> Activity:
         new_categories=_per_day(
             CategoryAssignment.created_at, days, visible(CategoryAssignment.student_id)
         ),
-        partial_day=today, as_of=now,
     )
+
+
+@lru_cache(maxsize=1)
+def _kept_query():
+    return select(ActivityDay).where(ActivityDay.day >= bindparam("first"),
+                                     ActivityDay.day < bindparam("today"))
+
+
+def _kept_days(first: date, today: date) -> dict[date, ActivityDay]:
+    return {row.day: row for row in db.session.scalars(
+        _kept_query(), {"first": first, "today": today})}
+
+
+def keep_past_activity(today: date) -> int:
+    """Count and keep the whole college's activity of the dashboard's past days that are not
+    kept yet (the day that just ended, usually); return how many days. Run by the day's first
+    status write and ``flask daily rebuild-tallies``; the caller commits."""
+    first = today - timedelta(days=ACTIVITY_DAYS - 1)
+    kept = _kept_days(first, today)
+    missing = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)
+               if first + timedelta(days=n) not in kept]
+    if not missing:
+        return 0
+    counted = _count_days(None, missing)
+    try:
+        with db.session.begin_nested():  # another write may keep them first
+            db.session.add_all([
+                ActivityDay(day=day, follow_ups=f, deliveries=d, new_categories=c)
+                for day, f, d, c in zip(missing, counted.follow_ups, counted.deliveries,
+                                        counted.new_categories, strict=True)])
+    except IntegrityError:
+        return 0
+    return len(missing)
+
+
+def _forget_backdated_days(session: Session, flush_context, instances) -> None:
+    """A follow-up or delivery recorded as having happened on a past day changes that day's
+    kept activity: clear it (counted again at the next visit), in the same flush."""
+    days = {local_today(o.occurred_at) for o in session.new
+            if isinstance(o, TimelineEntry) and o.occurred_at is not None
+            and o.kind in (EntryKind.FOLLOW_UP, EntryKind.DELIVERY)}
+    if days:
+        today = local_today(now_utc())
+        past = [d for d in days if d < today]
+        if past:
+            session.execute(delete(ActivityDay.__table__).where(
+                ActivityDay.__table__.c.day.in_(past)))
+
+
+event.listen(Session, "before_flush", _forget_backdated_days)
 
 
 def entries_query(user: User, kind: str, day: date):

@@ -27,6 +27,7 @@ from caretrack.models import (
     User,
 )
 from caretrack.services.audit import record_event
+from caretrack.services.daily import tallies
 from caretrack.services.errors import RuleError
 
 #: What moves to the surviving record, by table name.
@@ -156,6 +157,7 @@ def undo_merge(merge_id: int, user: User | None, now: datetime, *, ip: str = "")
                                .values(student_id=merge.merged_id))
     db.session.execute(update(Student).where(Student.id == merge.merged_id)
                        .values(merged_into_id=None, version_id=Student.version_id + 1))
+    tallies.forget()  # the record counts again, with its statuses
     merge.undone_at, merge.undone_by_id = now, user.id if user else None
     record_event("student.unmerge", user, merge.merged_id, now=now, ip=ip,
                  detail=f"merged:{merge.merged.student_number} "

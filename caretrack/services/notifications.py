@@ -82,13 +82,17 @@ def mark_seen(
     referral_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Clear the user's unseen notifications (of ``kinds``, or about one referral)."""
-    query = update(Notification).where(
-        Notification.user_id == user.id, Notification.seen_at.is_(None)
-    )
+    """Clear the user's unseen notifications (of ``kinds``, or about one referral).
+
+    Looks first, and writes only when there is something to clear: a page that clears its
+    badge takes no write lock when the badge is already clear (most visits)."""
+    conditions = [Notification.user_id == user.id, Notification.seen_at.is_(None)]
     if kinds is not None:
-        query = query.where(Notification.kind.in_(kinds))
+        conditions.append(Notification.kind.in_(kinds))
     if referral_id is not None:
-        query = query.where(Notification.referral_id == referral_id)
-    result = db.session.execute(query.values(seen_at=now or now_utc()))
+        conditions.append(Notification.referral_id == referral_id)
+    if db.session.scalar(select(Notification.id).where(*conditions).limit(1)) is None:
+        return 0
+    result = db.session.execute(
+        update(Notification).where(*conditions).values(seen_at=now or now_utc()))
     return result.rowcount or 0

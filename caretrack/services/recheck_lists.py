@@ -1,7 +1,7 @@
 """The lists of re-checks: the filtered list, the deputy secretary's count per counsellor and
 the counsellor's landing-page worklist."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, select
@@ -101,23 +101,29 @@ def counts_by_counsellor(user: User, now: datetime) -> list[CounsellorLoad]:
     """Return every active counsellor's overdue, due-today and open re-checks (of the
     user's college), in one query."""
     today = local_today(now)
-    rows = db.session.execute(
+    # The open re-checks counted per counsellor first (as many rows as open re-checks), then
+    # joined to every counsellor: not every student of the college joined to their re-checks.
+    loads = (
         select(
-            User.id,
-            User.display_name,
-            func.count(case((Recheck.due_on < today, Recheck.id))),
-            func.count(case((Recheck.due_on == today, Recheck.id))),
-            func.count(Recheck.id),
+            Student.counsellor_id.label("counsellor_id"),
+            func.count(case((Recheck.due_on < today, Recheck.id))).label("overdue"),
+            func.count(case((Recheck.due_on == today, Recheck.id))).label("due_today"),
+            func.count(Recheck.id).label("open"),
         )
+        .select_from(Recheck)
+        .join(Student, Student.id == Recheck.student_id)
+        .where(Recheck.state == RecheckState.OPEN)
+        .group_by(Student.counsellor_id)
+        .subquery()
+    )
+    overdue = func.coalesce(loads.c.overdue, 0)
+    rows = db.session.execute(
+        select(User.id, User.display_name, overdue, func.coalesce(loads.c.due_today, 0),
+               func.coalesce(loads.c.open, 0))
         .select_from(User)
-        .outerjoin(Student, Student.counsellor_id == User.id)
-        .outerjoin(
-            Recheck,
-            and_(Recheck.student_id == Student.id, Recheck.state == RecheckState.OPEN),
-        )
+        .outerjoin(loads, loads.c.counsellor_id == User.id)
         .where(counsellor_accounts(user))
-        .group_by(User.id, User.display_name)
-        .order_by(func.count(case((Recheck.due_on < today, Recheck.id))).desc(), User.id)
+        .order_by(overdue.desc(), User.id)
     ).all()
     return [CounsellorLoad(*row) for row in rows]
 
@@ -133,6 +139,8 @@ class Worklist:
     overdue_count: int
     due_today_count: int
     upcoming_count: int
+    #: The days ahead summarised: (day, open re-checks due that day), for the landing page.
+    upcoming_by_day: list[tuple[date, int]] = field(default_factory=list)
 
     @property
     def upcoming_from(self) -> date:
@@ -152,9 +160,11 @@ class Worklist:
         )
 
 
-def worklist(user: User, now: datetime, *, limit: int = 30) -> Worklist:
+def worklist(user: User, now: datetime, *, limit: int = 30,
+             upcoming_rows: bool = True) -> Worklist:
     """Return the user's open re-checks overdue, due today and in the next days (at most
-    ``limit`` of each, with the full counts), in four queries whatever their number."""
+    ``limit`` of each, with the full counts), in four queries whatever their number. Without
+    ``upcoming_rows`` the days ahead are only counted, day by day (the landing page)."""
     today = local_today(now)
     horizon = today + timedelta(days=UPCOMING_DAYS)
     mine = and_(on_own_list(user), Recheck.state == RecheckState.OPEN)
@@ -181,8 +191,14 @@ def worklist(user: User, now: datetime, *, limit: int = 30) -> Worklist:
         today=today,
         overdue=section(Recheck.due_on < today),
         due_today=section(Recheck.due_on == today),
-        upcoming=section(Recheck.due_on > today, Recheck.due_on <= horizon),
+        upcoming=section(Recheck.due_on > today, Recheck.due_on <= horizon)
+        if upcoming_rows else [],
         overdue_count=counts[0],
         due_today_count=counts[1],
         upcoming_count=counts[2],
+        upcoming_by_day=[] if upcoming_rows else [tuple(row) for row in db.session.execute(
+            select(Recheck.due_on, func.count(Recheck.id))
+            .join(Student, Student.id == Recheck.student_id)
+            .where(mine, Recheck.due_on > today, Recheck.due_on <= horizon)
+            .group_by(Recheck.due_on).order_by(Recheck.due_on))],
     )

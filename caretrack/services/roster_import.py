@@ -28,6 +28,7 @@ from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
 from caretrack.models import College, Job, Student, User, now_utc
 from caretrack.services.audit import record_event
+from caretrack.services.daily import tallies
 from caretrack.services.phones import normalise_phone
 from caretrack.services.places import normalise_place, place_codes, place_key
 from caretrack.services.roster import export_columns as export_columns
@@ -480,6 +481,7 @@ def apply_import(
     if preview.errors:
         raise ValueError("a preview with errors cannot be imported")
     table = Student.__table__
+    tallies.forget()  # new students, new places and counsellors: the days are counted again
     for chunk in _chunks(preview.creates):
         db.session.execute(
             insert(table),
@@ -562,7 +564,13 @@ def import_roster(
     return apply_import(preview, user, now, ip=ip)
 
 
-@task("roster.import", max_attempts=3)
+def _fresh_statistics(_job: Job) -> None:
+    from caretrack.services.statistics import ROSTER_TABLES, refresh_statistics
+
+    refresh_statistics(*ROSTER_TABLES)
+
+
+@task("roster.import", max_attempts=3, after=_fresh_statistics)
 def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
     """Import a kept upload as a job: check it again, then write it, all or nothing; the
     upload is deleted with the same commit. Safe to retry: a run killed half-way wrote

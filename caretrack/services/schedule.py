@@ -36,6 +36,9 @@ class Entry:
 
 #: Everything CareTrack does on its own, by time of day.
 ENTRIES = (
+    #: The new day's numbers per counsellor counted before its first check-in, the day
+    #: before's checked against a full count.
+    Entry("daily.tallies", "daily.tallies"),
     #: Each counsellor's overdue and due-today re-checks (by e-mail).
     Entry("rechecks.digest", "rechecks.digest"),
     #: The counsellors told which students have not checked in yet, before the cut-off.

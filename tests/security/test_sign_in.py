@@ -60,10 +60,7 @@ def test_the_limiter_keeps_its_counts_in_redis_when_configured(app, make_app, co
     import redis
 
     url = "redis://127.0.0.1:6379/2"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1")
+    redis.Redis.from_url(url).ping()  # the suite needs the machine's Redis (.ci/run starts it)
     app = make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI=url)
     try:
         assert type(limiter.storage).__name__ == "RedisStorage"

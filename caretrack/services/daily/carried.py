@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
-from caretrack.access import caseload_filter
+from caretrack.access import current_records
 from caretrack.extensions import db
 from caretrack.models import (
     DailyStatus,
@@ -202,9 +202,18 @@ def _counted(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def tally(day: date, condition=None) -> dict[int, Totals]:
-    """Return each counsellor's totals for ``day`` over the students matching ``condition``
-    (one query)."""
+#: The students a tally counts: every current record, one counsellor's (``:counsellor_id``),
+#: or some students (``:student_ids``).
+TALLY_SCOPES = {
+    "all": lambda: current_records(),
+    "counsellor": lambda: and_(Student.counsellor_id == bindparam("counsellor_id"),
+                               current_records()),
+    "students": lambda: and_(Student.id.in_(bindparam("student_ids", expanding=True)),
+                             current_records()),
+}
+
+
+def _tally_select(day: date, condition=None) -> Select:
     carried = Carried(day)
     health_columns = [_counted(carried.health == h.value) for h in Health]
     source_columns = [_counted(carried.on_day.source == s.value) for s in StatusSource]
@@ -225,8 +234,21 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
     ).group_by(Student.counsellor_id)
     if condition is not None:
         query = query.where(condition)
+    return query
+
+
+@lru_cache(maxsize=16)
+def tally_query(day: date, scope: str) -> Select:
+    """The tally of ``day`` over a :data:`TALLY_SCOPES` scope, built once per day and scope:
+    building its 30 sums and their cache key costs more than running it for a few students
+    (a status write counts its students before and after)."""
+    return _tally_select(day, TALLY_SCOPES[scope]())
+
+
+def totals_of(rows) -> dict[int, Totals]:
+    """Each counsellor's :class:`Totals` from the rows of a tally query."""
     result = {}
-    for row in db.session.execute(query):
+    for row in rows:
         (counsellor_id, students, confirmed, changes, hubei, beijing, on_campus,
          after_submission, after_approval) = row[:9]
         result[counsellor_id] = Totals(
@@ -240,16 +262,24 @@ def tally(day: date, condition=None) -> dict[int, Totals]:
     return result
 
 
+def tally(day: date, condition=None) -> dict[int, Totals]:
+    """Return each counsellor's totals for ``day`` over the students matching ``condition``
+    (one query). The pages read the kept numbers instead (:mod:`.tallies`)."""
+    return totals_of(db.session.execute(_tally_select(day, condition)))
+
+
 def caseload_totals(counsellor: User, day: date) -> Totals:
-    """Return the totals of one counsellor's caseload for ``day`` (a past day's numbers kept
-    by a purge of its statuses, once they were purged)."""
+    """Return the totals of one counsellor's caseload for ``day``: a past day's numbers kept
+    by a purge of its statuses, once they were purged; else their kept row when the day is
+    kept (:mod:`.tallies`)."""
     from caretrack.services.clock import college_today
+    from caretrack.services.daily.tallies import counsellor_totals
     from caretrack.services.retention import kept_day_totals
 
     kept = kept_day_totals(day) if day < college_today() else None
     if kept is not None:
         return kept.get(counsellor.id, Totals())
-    return tally(day, caseload_filter(counsellor)).get(counsellor.id, Totals())
+    return counsellor_totals(counsellor, day)
 
 
 #: What the daily page's list shows: non-responders, changes, all, or the students confirmed

@@ -19,7 +19,6 @@ from caretrack.access import (
     caseload_filter,
     files_daily_report,
     files_daily_report_for,
-    in_college,
     reporting_counsellors,
     same_college,
 )
@@ -27,7 +26,8 @@ from caretrack.extensions import db
 from caretrack.models import DailyReport, DailyStatus, ReportState, Student, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_datetime, local_today
-from caretrack.services.daily.carried import caseload_totals, tally
+from caretrack.services.daily import tallies
+from caretrack.services.daily.carried import caseload_totals
 from caretrack.services.daily.values import Totals
 from caretrack.services.errors import RuleError
 
@@ -146,7 +146,8 @@ def submit_report(
 
 def _fold_changes_into(counsellor: User, day: date) -> None:
     """A resubmitted report includes the changes made after its first submission: they are no
-    longer "after submission"."""
+    longer "after submission" (the day's kept numbers are counted again at the next write)."""
+    tallies.forget(day)
     db.session.execute(
         update(DailyStatus)
         .where(DailyStatus.day == day,
@@ -255,13 +256,14 @@ class Board:
 
 
 def board(day: date, now: datetime, college) -> Board:
-    """Return each counsellor's report and totals for ``day``, and the college's (``college``:
-    a college, its id, or an account's; 3 queries; a past day's numbers kept by a purge of
-    its statuses, one more)."""
+    """Return each counsellor's report and totals for ``day`` (the kept numbers: one row per
+    counsellor; a past day's numbers kept by a purge of its statuses, once they were purged),
+    and the college's (``college``: a college, its id, or an account's; the counsellors of
+    that college only; 3 queries, and one for a past day)."""
     from caretrack.services.retention import kept_day_totals
 
     kept = kept_day_totals(day) if day < local_today(now) else None
-    per_counsellor = kept if kept is not None else tally(day, in_college(college))
+    per_counsellor = kept if kept is not None else tallies.day_totals(day)
     reports = {
         r.counsellor_id: r
         for r in db.session.scalars(select(DailyReport).where(DailyReport.day == day)

@@ -24,6 +24,7 @@ from caretrack.models import DailyStatus, EntryKind, StatusSource, Student, User
 from caretrack.services import status_rules
 from caretrack.services.audit import record_event
 from caretrack.services.clock import local_today
+from caretrack.services.daily import tallies
 from caretrack.services.daily.carried import chunks, statuses_for
 from caretrack.services.daily.reports import changed_after, get_report
 from caretrack.services.daily.values import DayStatus, StatusValues, check_values
@@ -159,15 +160,16 @@ def apply_statuses(
                 },
             })
     try:
-        if inserts:
-            # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
-            db.session.execute(insert(DailyStatus.__table__), inserts)
-        for rows in (updates, confirmations):
-            for group in _by_keys(rows):
-                db.session.execute(update(DailyStatus), group)
-        insert_entries(entries)  # the changes' timeline entries, in a few statements
-        _follow_profiles(moves)
-        db.session.flush()
+        with tallies.tracking(day, ids):  # the day's numbers follow, in this transaction
+            if inserts:
+                # Core executemany: a whole caseload in one statement, without ORM bookkeeping.
+                db.session.execute(insert(DailyStatus.__table__), inserts)
+            for rows in (updates, confirmations):
+                for group in _by_keys(rows):
+                    db.session.execute(update(DailyStatus), group)
+            insert_entries(entries)  # the changes' timeline entries, in a few statements
+            _follow_profiles(moves)
+            db.session.flush()
     except IntegrityError as exc:  # another window inserted the day's row first
         raise RuleError("recorded-meanwhile") from exc
     _audit(by, items, str(source), now, ip)
