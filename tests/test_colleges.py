@@ -225,3 +225,19 @@ def test_create_user_takes_the_college(runner, colleges):
     several = runner.invoke(args=["create-user", "law2", "--name", "又一个", "--role",
                                   "counsellor", "--password", "a long password 7"])
     assert several.exit_code != 0 and "--college" in several.output
+
+
+def test_the_deputys_activity_counts_their_college_only(colleges):
+    from caretrack.models import EntryKind
+    from caretrack.services.dashboard import activity
+    from caretrack.services.timeline import add_entry
+
+    c = colleges
+    for student in (c.own_student, c.foreign_student, c.foreign_graduate):
+        add_entry(student, EntryKind.FOLLOW_UP, student.counsellor, body="电话联系",
+                  occurred_at=NOW, now=NOW, details={"channel": "phone", "reached": True,
+                                                     "health": "normal",
+                                                     "check_again_in_days": None})
+    db.session.commit()
+    assert sum(activity(c.deputy, NOW).follow_ups) == 1
+    assert sum(activity(c.foreign_deputy, NOW).follow_ups) == 2
