@@ -1,8 +1,8 @@
 """colleges: every student and every college account belongs to one; an install that
 predates colleges keeps its data in one college (code "default", or CARETRACK_COLLEGE_CODE)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02
 
 """
@@ -16,8 +16,8 @@ import caretrack.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
