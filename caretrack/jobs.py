@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 #: The modules whose tasks a worker must know (each registers its own with ``@task``).
 TASK_MODULES = (
     "caretrack.services.roster_import",
+    "caretrack.services.roster_preview",
     "caretrack.services.reminders",
     "caretrack.services.channels",
     "caretrack.services.retention",

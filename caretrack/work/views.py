@@ -17,6 +17,7 @@ from caretrack.work import bp
 
 #: What each kind of job is called in the pages.
 KIND_LABELS = {
+    "roster.preview": _l("Roster file check"),
     "roster.import": _l("Roster import"),
     "messages.send": _l("Messages to class groups"),
     "students.bulk": _l("Bulk action"),
@@ -44,6 +45,8 @@ def outcome(job: Job) -> tuple[str, str | None]:
         return error_message(job), None
     if job.state != JobState.DONE:
         return "", None
+    if job.kind == "roster.preview":
+        return _preview_outcome(job)
     if job.kind == "roster.import":
         result = job.result or {}
         return _("Roster imported: %(created)d students created, %(updated)d updated, "
@@ -59,9 +62,28 @@ def outcome(job: Job) -> tuple[str, str | None]:
     return _("Done."), None
 
 
+def _preview_outcome(job: Job) -> tuple[str, str | None]:
+    """What the check of a roster file found: the preview to go on to, or why the file
+    cannot be imported (and the upload page again, or the preview of the first sheet)."""
+    result, params = job.result or {}, job.params or {}
+    refused = result.get("refused")
+    if refused is not None:
+        if refused.get("sheet"):
+            return refused["message"], url_for("admin.roster_import_preview",
+                                               token=params.get("token"))
+        return refused["message"], url_for("admin.roster_import")
+    preview = result.get("preview") or {}
+    return _("File checked: %(created)d students to create, %(updated)d to update, "
+             "%(errors)d errors.", created=preview.get("create_count", 0),
+             updated=preview.get("update_count", 0), errors=preview.get("error_count", 0)), \
+        url_for("admin.roster_import_preview", token=params.get("token"),
+                sheet=params.get("sheet"))
+
+
 def describe(job: Job) -> dict:
     """Return what the page shows of ``job`` (also its JSON status)."""
     sentence, next_url = outcome(job)
+    refused = (job.result or {}).get("refused") if job.kind == "roster.preview" else None
     return {
         "id": job.id,
         "kind": str(KIND_LABELS.get(job.kind, job.kind)),
@@ -74,6 +96,12 @@ def describe(job: Job) -> dict:
         "finished": job.finished,
         "message": sentence,
         "next_url": next_url,
+        #: The page goes on to ``next_url`` by itself once the job is done.
+        "follow": refused is None and job.kind == "roster.preview"
+        and job.state == JobState.DONE,
+        #: The job is done, but what it found is a refusal (a roster file that cannot be
+        #: imported).
+        "refused": refused is not None,
         "download_url": url_for("jobs.download", job_id=job.id) if job.file_id else None,
     }
 
