@@ -4,6 +4,7 @@ download of a finished job's file. Only the job's owner reaches any of them."""
 from flask import abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from caretrack.access import get_job_or_404, requires, runs_jobs
@@ -21,6 +22,7 @@ KIND_LABELS = {
     "roster.import": _l("Roster import"),
     "messages.send": _l("Messages to class groups"),
     "students.bulk": _l("Bulk action"),
+    "exports.list": _l("Export"),
 }
 STAGE_LABELS = {
     "reading": _l("Reading the file"),
@@ -53,6 +55,13 @@ def outcome(job: Job) -> tuple[str, str | None]:
                  "%(unchanged)d unchanged.", created=result.get("created", 0),
                  updated=result.get("updated", 0), unchanged=result.get("unchanged", 0)), \
             url_for("admin.roster")
+    if job.kind == "exports.list":
+        result = job.result or {}
+        if job.file is None or job.file.expires_at <= now_utc():
+            return _("The file is no longer kept: export the list again."), None
+        return ngettext("%(filename)s is ready: %(num)d row.", "%(filename)s is ready: "
+                        "%(num)d rows.", result.get("rows", 0),
+                        filename=result.get("filename", "")), None
     if job.kind == "students.bulk":
         result, back = job.result or {}, (job.params or {}).get("back", "")
         return _("%(action)s: %(changed)d of %(students)d students changed.",
@@ -102,7 +111,8 @@ def describe(job: Job) -> dict:
         #: The job is done, but what it found is a refusal (a roster file that cannot be
         #: imported).
         "refused": refused is not None,
-        "download_url": url_for("jobs.download", job_id=job.id) if job.file_id else None,
+        "download_url": url_for("jobs.download", job_id=job.id)
+        if job.file is not None and job.file.expires_at > now_utc() else None,
     }
 
 
