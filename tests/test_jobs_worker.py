@@ -2,10 +2,9 @@
 or 3 for the second pytest-xdist worker; a queue of this test process's own), reading and
 writing the test's own database (SQLite's file or PostgreSQL's per-worker database).
 
-The roster file's check and its import, and a large bulk action, through the pages; a job killed
-with SIGKILL half-way through its writes:
-retried, it writes every row once; killed on its last run, it fails and leaves nothing; the
-schedule's reminders.
+The roster file's check and its import, a large bulk action and a large export, through the
+pages; a job killed with SIGKILL half-way through its writes: retried, it writes every row
+once; killed on its last run, it fails and leaves nothing; the schedule's reminders.
 """
 
 import os
@@ -247,3 +246,22 @@ def test_a_large_bulk_action_runs_on_the_worker_and_its_page_follows_it(
     status = client.get(f"{job_url}/status").get_json()
     assert (status["percent"], status["finished"], status["next_url"]) == (100, True, "/students/")
     assert status["message"].endswith("：3 名学生中 3 名已变更。")
+
+
+def test_a_large_export_runs_on_the_worker_and_its_file_waits_on_its_page(
+        client, auth, college, queued, monkeypatch):
+    from caretrack.services import export_jobs
+    from tests.test_exports import column, rows_of
+
+    monkeypatch.setattr(export_jobs, "JOB_THRESHOLD", 2)  # this process's pages
+    auth.login(college.deputy)
+    response = client.get("/students/export/xlsx")
+    job_url = response.headers["Location"]
+    job = wait_until_finished(int(job_url.rsplit("/", 1)[1]), queued)
+    assert (job.kind, job.state, job.result["rows"]) == ("exports.list", JobState.DONE, 3)
+    status = client.get(f"{job_url}/status").get_json()
+    assert status["download_url"] == f"{job_url}/download"
+    rows = rows_of(client.get(status["download_url"]))
+    assert sorted(column(rows, "姓名")) == sorted(["陈小明", "刘小红", "赵研究"])
+    assert db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "export")).one() == "list=caseload format=xlsx rows=3"
