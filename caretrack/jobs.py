@@ -76,6 +76,7 @@ TASK_MODULES = (
     "caretrack.services.retention",
     "caretrack.services.bulk",
     "caretrack.services.export_jobs",
+    "caretrack.services.notice_mail",
 )
 
 #: The sentence of each error that can end a job.

@@ -23,6 +23,7 @@ KIND_LABELS = {
     "messages.send": _l("Messages to class groups"),
     "students.bulk": _l("Bulk action"),
     "exports.list": _l("Export"),
+    "notices.email": _l("Notice e-mails"),
 }
 STAGE_LABELS = {
     "reading": _l("Reading the file"),
@@ -62,6 +63,10 @@ def outcome(job: Job) -> tuple[str, str | None]:
         return ngettext("%(filename)s is ready: %(num)d row.", "%(filename)s is ready: "
                         "%(num)d rows.", result.get("rows", 0),
                         filename=result.get("filename", "")), None
+    if job.kind == "notices.email":
+        sent = (job.result or {}).get("sent", 0)
+        return ngettext("The notice was e-mailed to %(num)d student.",
+                        "The notice was e-mailed to %(num)d students.", sent), None
     if job.kind == "students.bulk":
         result, back = job.result or {}, (job.params or {}).get("back", "")
         return _("%(action)s: %(changed)d of %(students)d students changed.",
