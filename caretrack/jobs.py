@@ -37,6 +37,9 @@ What a task may count on, and must keep to:
   ``max_attempts`` runs started; then the job fails with the error "internal" or
   "worker-lost" (``flask jobs tick`` also fails a run silent for longer than
   :data:`JOB_TIMEOUT`: its whole worker died).
+- **Files.** A task that makes a file to download keeps it with
+  :func:`caretrack.services.uploads.keep_file` and returns its id as ``file_id``: the job
+  holds it (its page and the user's imports and exports offer the download while it is kept).
 - **Refusals.** ``raise JobError(code, **detail)`` ends the job at once as failed, without a
   retry; the code's sentence is in :data:`ERRORS`, ``detail`` is kept in ``job.result``.
 - **Progress.** ``progress(n)`` adds ``n`` units done, ``progress.start(total, stage)`` begins
@@ -67,11 +70,14 @@ log = logging.getLogger(__name__)
 #: The modules whose tasks a worker must know (each registers its own with ``@task``).
 TASK_MODULES = (
     "caretrack.services.roster_import",
+    "caretrack.services.roster_preview",
     "caretrack.services.reminders",
     "caretrack.services.channels",
     "caretrack.services.retention",
     "caretrack.services.bulk",
     "caretrack.services.daily.tallies",
+    "caretrack.services.export_jobs",
+    "caretrack.services.notice_mail",
 )
 
 #: The sentence of each error that can end a job.
@@ -286,6 +292,7 @@ def run_job(job_id: int, now: datetime | None = None) -> None:
     job = db.session.get(Job, job_id)
     job.total = progress.total or job.total
     job.done = job.total
+    job.file_id = (result or {}).get("file_id", job.file_id)
     _finish(job, JobState.DONE, result=result or {}, now=now)
     db.session.commit()
     if registered.after is not None:

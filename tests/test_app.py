@@ -37,7 +37,8 @@ def test_production_runs_without_debug(monkeypatch):
 
 
 def test_connections_are_set_up_for_their_engine(app):
-    """SQLite: foreign keys, WAL and a busy timeout on every connection; PostgreSQL: no JIT,
+    """SQLite: foreign keys, WAL, a busy timeout, secure deletes and write transactions that
+    begin IMMEDIATE on every connection; PostgreSQL: no JIT,
     for the session and not only its first transaction (each suite runs on one of them)."""
     db.engine.dispose()  # a fresh connection, set up by the connect hook
     with db.engine.connect() as connection:
@@ -45,6 +46,18 @@ def test_connections_are_set_up_for_their_engine(app):
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+            assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+            # a read opens no transaction; a write begins IMMEDIATE (the write lock at once)
+            sent = []
+            driver = connection.connection.driver_connection
+            driver.set_trace_callback(sent.append)
+            connection.execute(text("SELECT count(*) FROM students")).scalar()
+            assert driver.in_transaction is False
+            connection.execute(text("UPDATE students SET notes = notes WHERE id = 0"))
+            assert driver.in_transaction is True
+            connection.rollback()
+            driver.set_trace_callback(None)
+            assert "BEGIN IMMEDIATE" in sent and sent.index("BEGIN IMMEDIATE") > 0
         else:
             assert connection.execute(text("SHOW jit")).scalar() == "off"
             connection.rollback()

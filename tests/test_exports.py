@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from caretrack.extensions import db
 from caretrack.models import AuditEvent
@@ -16,7 +16,7 @@ from caretrack.services.audit import record_event
 from caretrack.services.cases import assign_category
 from caretrack.services.exports import ExportColumn, cell_value, export_list
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import count_queries, text_of
 
 
 def rows_of(response) -> list[list]:
@@ -238,3 +238,69 @@ def test_export_helper_cells(app):
     with pytest.raises(ValueError):
         export_list("x", "pdf", [ExportColumn("a", str)], [], None, title="x",
                         now=datetime.now(UTC))
+
+
+# A large export is a job
+
+
+@pytest.fixture
+def small_threshold(app, monkeypatch):
+    """Lists of more than 2 rows are large (the college has 3 students)."""
+    from caretrack.services import export_jobs
+
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    monkeypatch.setattr(export_jobs, "JOB_THRESHOLD", 2)
+
+
+def test_a_large_export_is_a_job_whose_file_waits_a_day(client, auth, college, small_threshold):
+    from datetime import timedelta
+
+    from caretrack.models import Job, JobState, StoredFile, now_utc
+
+    auth.login(college.deputy)
+    response = client.get("/students/export/csv?on_campus=")
+    job_url = response.headers["Location"]
+    assert job_url.startswith("/jobs/")
+    job = db.session.get(Job, int(job_url.rsplit("/", 1)[1]))
+    assert (job.kind, job.state, job.owner_id, job.result["rows"]) == (
+        "exports.list", JobState.DONE, college.deputy.id, 3)
+    page = text_of(client.get(job_url))
+    assert "学生名单-" in page and "已准备好：3 行" in page
+    assert "导出" in text_of(client.get("/jobs/"))
+    rows = rows_of(client.get(f"{job_url}/download"))
+    assert sorted(column(rows, "姓名")) == sorted(["陈小明", "刘小红", "赵研究"])
+    event = export_events()[-1]
+    assert (event.user_id, event.detail, event.ip) == (
+        college.deputy.id, "list=caseload format=csv rows=3", "127.0.0.1")
+    kept = db.session.get(StoredFile, job.file_id)
+    assert kept.owner_id == college.deputy.id
+    assert kept.expires_at - kept.created_at == timedelta(days=1)
+    # another user reaches neither the job nor its file
+    auth.logout()
+    auth.login(college.counsellor)
+    assert client.get(f"{job_url}/download").status_code == 404
+    # after a day the file is gone, and the page says so
+    kept.expires_at = now_utc() - timedelta(minutes=1)
+    db.session.commit()
+    auth.logout()
+    auth.login(college.deputy)
+    assert client.get(f"{job_url}/download").status_code == 404
+    assert "文件已不再保留" in text_of(client.get(job_url))
+
+
+def test_a_large_export_keeps_the_filters_and_what_the_user_may_see(
+        client, auth, college, small_threshold):
+    from caretrack.models import Job
+
+    auth.login(college.counsellor)  # two students: a small export, at once
+    response = client.get("/students/export/xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers[
+        "Content-Disposition"]
+    auth.logout()
+    auth.login(college.deputy)
+    response = client.get("/students/export/xlsx?lang=en")
+    job = db.session.get(Job, int(response.headers["Location"].rsplit("/", 1)[1]))
+    rows = rows_of(client.get(f"/jobs/{job.id}/download"))
+    assert rows[0][:2] == ["Student number", "Name"]  # in the language of the request
+    assert len(rows) == 4
+    assert db.session.scalar(select(func.count(Job.id))) == 1

@@ -14,7 +14,7 @@ from caretrack.extensions import db
 from caretrack.models import AuditEvent, Job, JobState, StoredFile, Student, now_utc
 from caretrack.services.uploads import discard_expired_files, keep_file
 from tests.helpers import text_of
-from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page
+from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page, summary
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +34,37 @@ def test_without_redis_the_import_runs_in_the_request(client, auth, college):
     response = client.post(url, data={"fingerprint": fingerprint_of(page)})
     assert response.headers["Location"].endswith("/admin/roster")
     assert "名册已导入：新建 1 名学生" in text_of(client.get("/admin/roster"))
-    job = db.session.scalars(select(Job)).one()
-    assert (job.kind, job.state, job.attempts, job.owner_id) == (
-        "roster.import", JobState.DONE, 1, college.admin.id)
-    assert "名册导入" in text_of(client.get("/jobs/"))
+    jobs_run = db.session.scalars(select(Job).order_by(Job.id)).all()
+    assert [(job.kind, job.state, job.attempts, job.owner_id) for job in jobs_run] == [
+        ("roster.preview", JobState.DONE, 1, college.admin.id),
+        ("roster.import", JobState.DONE, 1, college.admin.id)]
+    page = text_of(client.get("/jobs/"))
+    assert "名册导入" in page and "名册文件检查" in page
+
+
+def test_the_file_is_checked_once_and_its_preview_page_shows_what_the_check_kept(
+        client, auth, college):
+    auth.login(college.admin)
+    rows = [new_row(f"0993{i:03d}", f"学生{i}", "李老师") for i in range(250)]
+    page, url = preview_page(client, csv_of(rows))
+    assert summary(page) == {"create": 250, "update": 0, "unchanged": 0, "errors": 0}
+    assert "学生199" in text_of(page) and "学生200" not in text_of(page)
+    assert "……还有 50 条。" in text_of(page)
+    check = db.session.scalars(select(Job)).one()
+    assert (check.kind, check.state, check.stage, check.done, check.total) == (
+        "roster.preview", JobState.DONE, "checking", 250, 250)
+    kept = check.result["preview"]
+    assert (kept["create_count"], len(kept["creates"]), kept["fingerprint"]) == (
+        250, 200, fingerprint_of(page))
+    # the page again: what the check kept, not a new check; in English, a check in English
+    assert fingerprint_of(client.get(url)) == fingerprint_of(page)
+    assert db.session.scalar(select(func.count(Job.id))) == 1
+    english = client.get(url + "?lang=en")
+    assert "To create" in text_of(english) and "… and 50 more." in text_of(english)
+    assert fingerprint_of(english) == fingerprint_of(page)
+    assert db.session.scalar(select(func.count(Job.id))) == 2
+    status = client.get(f"/jobs/{check.id}/status").get_json()
+    assert (status["follow"], status["next_url"]) == (True, url)
 
 
 def test_an_import_failing_half_way_is_retried_in_process_and_writes_once(
@@ -59,7 +86,7 @@ def test_an_import_failing_half_way_is_retried_in_process_and_writes_once(
     page, url = preview_page(client, csv_of(rows))
     client.post(url, data={"fingerprint": fingerprint_of(page)})
     assert runs == [33, 33]  # each run saw its own 30 rows written, and only those
-    job = db.session.scalars(select(Job)).one()
+    job = db.session.scalars(select(Job).where(Job.kind == "roster.import")).one()
     assert (job.state, job.attempts) == (JobState.DONE, 2)
     assert db.session.scalar(select(func.count(Student.id))) == 33
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(

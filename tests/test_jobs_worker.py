@@ -2,9 +2,9 @@
 or 3 for the second pytest-xdist worker; a queue of this test process's own), reading and
 writing the test's own database (SQLite's file or PostgreSQL's per-worker database).
 
-The roster import and a large bulk action through the pages; a job killed with SIGKILL half-way through its writes:
-retried, it writes every row once; killed on its last run, it fails and leaves nothing; the
-schedule's reminders.
+The roster file's check and its import, a large bulk action and a large export, through the
+pages; a job killed with SIGKILL half-way through its writes: retried, it writes every row
+once; killed on its last run, it fails and leaves nothing; the schedule's reminders.
 """
 
 import os
@@ -34,7 +34,7 @@ from caretrack.services.roster_import import preview_import
 from caretrack.services.schedule import tick
 from caretrack.services.uploads import stage_upload
 from tests.helpers import text_of
-from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page
+from tests.test_roster_import import csv_of, fingerprint_of, new_row, summary, upload
 
 ROOT = Path(__file__).resolve().parents[1]
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -123,7 +123,21 @@ def test_the_roster_import_runs_on_the_worker_and_its_page_follows_it(
         client, auth, college, queued):
     auth.login(college.admin)
     data = csv_of([new_row(f"09900{i:02d}", f"新同学{i}", "李老师") for i in range(3)])
-    page, url = preview_page(client, data)
+    # the upload: the file is read and checked on the worker, the page follows the check
+    response = upload(client, data)
+    check_url = response.headers["Location"]
+    assert check_url.startswith("/jobs/")
+    check = wait_until_finished(int(check_url.rsplit("/", 1)[1]), queued)
+    assert (check.kind, check.state, check.stage) == ("roster.preview", JobState.DONE, "checking")
+    status = client.get(f"{check_url}/status").get_json()
+    assert status["follow"] and status["message"] == (
+        "文件已检查：将新建 3 名学生、更新 0 名，0 处错误。")
+    url = status["next_url"]
+    assert url.startswith("/admin/roster/import/")
+    page = client.get(url)  # the preview, from what the check kept
+    assert summary(page) == {"create": 3, "update": 0, "unchanged": 0, "errors": 0}
+    assert "新同学2" in text_of(page)
+    # the confirmation: imported on the worker
     response = client.post(url, data={"fingerprint": fingerprint_of(page)})
     job_url = response.headers["Location"]
     assert job_url.startswith("/jobs/")
@@ -136,7 +150,23 @@ def test_the_roster_import_runs_on_the_worker_and_its_page_follows_it(
     assert "名册已导入：新建 3 名学生" in text_of(client.get(job_url))
     assert "名册导入" in text_of(client.get("/jobs/"))
     assert student_count() == 6
+    assert client.get(url).headers["Location"].endswith("/admin/roster/import")
     assert db.session.scalar(select(func.count(StoredFile.id))) == 0  # the upload is gone
+
+
+def test_a_roster_file_refused_on_the_worker_says_why_on_its_page(
+        client, auth, college, queued):
+    auth.login(college.admin)
+    response = upload(client, "甲,乙\n1,2\n".encode(), "r.csv")
+    job = wait_until_finished(int(response.headers["Location"].rsplit("/", 1)[1]), queued)
+    assert job.state == JobState.DONE and job.result["refused"]["status"] == 422
+    page = text_of(client.get(f"/jobs/{job.id}"))
+    assert "没有一个列标题是 CareTrack 认识的。" in page
+    status = client.get(f"/jobs/{job.id}/status").get_json()
+    assert (status["follow"], status["next_url"]) == (False, "/admin/roster/import")
+    assert db.session.scalar(select(func.count(StoredFile.id))) == 0  # the upload is gone
+    assert db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "upload.refused")).one().startswith("roster:r.csv:422")
 
 
 def _paused_import(college, tmp_path, rows: int, pause_on: list[int]) -> Job:
@@ -216,3 +246,22 @@ def test_a_large_bulk_action_runs_on_the_worker_and_its_page_follows_it(
     status = client.get(f"{job_url}/status").get_json()
     assert (status["percent"], status["finished"], status["next_url"]) == (100, True, "/students/")
     assert status["message"].endswith("：3 名学生中 3 名已变更。")
+
+
+def test_a_large_export_runs_on_the_worker_and_its_file_waits_on_its_page(
+        client, auth, college, queued, monkeypatch):
+    from caretrack.services import export_jobs
+    from tests.test_exports import column, rows_of
+
+    monkeypatch.setattr(export_jobs, "JOB_THRESHOLD", 2)  # this process's pages
+    auth.login(college.deputy)
+    response = client.get("/students/export/xlsx")
+    job_url = response.headers["Location"]
+    job = wait_until_finished(int(job_url.rsplit("/", 1)[1]), queued)
+    assert (job.kind, job.state, job.result["rows"]) == ("exports.list", JobState.DONE, 3)
+    status = client.get(f"{job_url}/status").get_json()
+    assert status["download_url"] == f"{job_url}/download"
+    rows = rows_of(client.get(status["download_url"]))
+    assert sorted(column(rows, "姓名")) == sorted(["陈小明", "刘小红", "赵研究"])
+    assert db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "export")).one() == "list=caseload format=xlsx rows=3"

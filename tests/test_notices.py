@@ -303,3 +303,53 @@ def test_a_refused_acknowledgement_keeps_the_check_in_form_on_the_page(client, c
     refused = client.post(f"{url}/notices/{notice.id}/ack", data={})
     assert refused.status_code == 400
     assert f'<form method="post" action="{url}" class="ck-form"' in refused.text
+
+
+# -- e-mailed to the students who have an address ------------------------------------------------
+
+
+def test_a_notice_is_emailed_to_its_students_with_an_address_once_each(
+        client, auth, classes, app, monkeypatch):
+    from caretrack import jobs
+    from caretrack.models import Job, MessageLog, SentMessage
+    from caretrack.services import mail
+
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    monkeypatch.setitem(app.config, "CARETRACK_BASE_URL", "https://care.example.edu.cn")
+    mail.outbox.clear()
+    c = classes
+    c.own_student.email = "chen@stu.example.edu.cn"
+    c.classmate.email = "zhou@stu.example.edu.cn"  # c.second_class has no address
+    c.other_student.email = "liu@stu.example.edu.cn"  # another counsellor's class
+    db.session.commit()
+    auth.login(c.counsellor)
+    client.post("/notices/new?lang=en", data={
+        "title": "请填写健康承诺", "body": "今天之内完成", "audience": "classes",
+        "classes": ["2017级会计学1班", "2017级金融学2班"], "must_acknowledge": "y",
+        "deadline": "2099-02-11T18:00", "submission_key": "k1"})
+    notice = db.session.scalars(select(Notice)).one()
+    sent = {str(m["To"]): m for m in mail.outbox}
+    assert sorted(sent) == ["chen@stu.example.edu.cn", "zhou@stu.example.edu.cn"]
+    message = sent["chen@stu.example.edu.cn"]
+    assert message["Subject"] == "通知：请填写健康承诺"  # in the college's language
+    text = message.get_content()
+    assert text.startswith("陈小明：") and "今天之内完成" in text
+    assert "https://care.example.edu.cn/checkin/p/" in text  # the student's personal link
+    link = text.split("https://care.example.edu.cn")[1].split()[0]
+    assert "请填写健康承诺" in client.get(link.rstrip("，。")).text
+    logged = db.session.scalars(select(MessageLog).where(
+        MessageLog.kind == "notice.email").order_by(MessageLog.recipient)).all()
+    assert [(m.channel, m.recipient, m.student_ids, m.state) for m in logged] == [
+        ("email", "chen@stu.example.edu.cn", [c.own_student.id], "delivered"),
+        ("email", "zhou@stu.example.edu.cn", [c.classmate.id], "delivered")]
+    job = db.session.scalars(select(Job).where(Job.kind == "notices.email")).one()
+    assert (job.state, job.result) == ("done", {"sent": 2, "skipped": 0})
+    # run again (a retry): nothing is sent twice
+    again = jobs.submit("notices.email", c.counsellor, {"notice_id": notice.id})
+    assert again.result == {"sent": 0, "skipped": 2}
+    assert len(mail.outbox) == 2
+    assert db.session.scalar(select(func.count(SentMessage.id)).where(
+        SentMessage.key.startswith(f"notice-email:{notice.id}:"))) == 2
+    assert db.session.scalar(select(func.count(MessageLog.id)).where(
+        MessageLog.kind == "notice.email")) == 2
+    mail.outbox.clear()

@@ -19,10 +19,10 @@ from tests import factories
 from tests.helpers import count_queries, text_of
 
 ZH = ["学号", "姓名", "性别", "培养层次", "年级", "班级", "辅导员", "导师", "手机", "所在省份",
-      "所在城市", "是否在校", "是否在职", "离校类型", "离校日期"]
+      "所在城市", "是否在校", "是否在职", "离校类型", "离校日期", "电子邮箱"]
 EN = ["Student number", "Name", "Gender", "Programme", "Cohort", "Class", "Counsellor",
       "Supervisor", "Phone", "Province", "City", "On campus (yes/no)", "Employed (yes/no)",
-      "Left the college", "Left on"]
+      "Left the college", "Left on", "Email"]
 
 
 def kept_files() -> list[str]:
@@ -49,7 +49,7 @@ def new_row(number, name, counsellor, **changes):
     row = {"学号": number, "姓名": name, "性别": "女", "培养层次": "本科", "年级": "2019",
            "班级": "2019级会计学1班", "辅导员": counsellor, "导师": "", "手机": "13900000000",
            "所在省份": "河南", "所在城市": "郑州", "是否在校": "否", "是否在职": "否",
-           "离校类型": "", "离校日期": ""}
+           "离校类型": "", "离校日期": "", "电子邮箱": ""}
     row.update(changes)
     return [row[h] for h in ZH]
 
@@ -65,7 +65,7 @@ def row_of(student: Student, **changes):
            "手机": student.phone, "所在省份": student.province, "所在城市": student.city,
            "是否在校": "是" if student.on_campus else "否",
            "是否在职": "是" if student.employed else "否",
-           "离校类型": "", "离校日期": ""}
+           "离校类型": "", "离校日期": "", "电子邮箱": student.email}
     row.update(changes)
     return [row[h] for h in ZH]
 
@@ -240,6 +240,38 @@ def test_a_student_who_left_is_imported_with_the_leaving_date(client, auth, coll
     assert (student.leaving, student.left_on) == ("graduated", date(2020, 6, 30))
     left = db.session.scalars(select(Student).where(Student.student_number == "2020999")).one()
     assert (left.leaving, left.left_on) == ("withdrawn", date(2020, 5, 8))
+
+
+def test_the_students_email_is_imported_checked_and_exported(client, auth, college):
+    student = college.own_student
+    auth.login(college.admin)
+    page, url = preview_page(client, csv_of([
+        row_of(student, 电子邮箱="chen.xm@example.edu.cn"),
+        new_row("2020998", "孙邮件", college.counsellor.username, 电子邮箱=" sun@stu.example.cn"),
+        new_row("2020997", "周无邮箱", college.counsellor.username, 电子邮箱="zhou@example"),
+        new_row("2020996", "吴空格", college.counsellor.username, 电子邮箱="wu @example.cn"),
+    ]))
+    text = text_of(page)
+    assert summary(page) == {"create": 1, "update": 1, "unchanged": 0, "errors": 2}
+    assert "电子邮箱： — → chen.xm@example.edu.cn" in text
+    # the bad addresses: their row and column (P, the 16th)
+    errors = page.get_data(as_text=True).split('id="import-errors"')[1]
+    assert errors.count(">P</span> 电子邮箱") == 2
+    assert "zhou@example 不是电子邮箱地址" in text and "wu @example.cn 不是电子邮箱地址" in text
+    page, url = preview_page(client, csv_of([
+        row_of(student, 电子邮箱="chen.xm@example.edu.cn"),
+        new_row("2020998", "孙邮件", college.counsellor.username, 电子邮箱=" sun@stu.example.cn")]))
+    client.post(url, data={"fingerprint": fingerprint_of(page)})
+    db.session.expire_all()
+    assert student.email == "chen.xm@example.edu.cn"
+    assert db.session.scalars(select(Student.email).where(
+        Student.student_number == "2020998")).one() == "sun@stu.example.cn"
+    exported = client.get("/admin/roster/export/csv").get_data().decode("utf-8-sig")
+    assert exported.splitlines()[0].endswith(",离校日期,电子邮箱")
+    assert "chen.xm@example.edu.cn" in exported and "sun@stu.example.cn" in exported
+    # "-" clears it
+    page, url = preview_page(client, csv_of([row_of(student, 电子邮箱="-")]))
+    assert "电子邮箱： chen.xm@example.edu.cn → —" in text_of(page)
 
 
 def test_a_bad_leaving_cell_names_its_row_and_column(client, auth, college):

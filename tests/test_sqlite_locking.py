@@ -1,11 +1,10 @@
-"""Reads take no write lock, writes take it at once: pages under threads never answer
-"database is locked"."""
+"""Reads take no write lock, writes take it at once (tests/test_app.py checks how SQLite
+connections begin): pages under threads never answer "database is locked"."""
 
 import threading
 
-import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, TimelineEntry
@@ -15,24 +14,6 @@ FOLLOW_UP = {
     "occurred_at": "2020-02-10T10:30", "channel": "phone", "reached": "1", "health": "normal",
     "body": "电话联系，情况正常", "check_again_in_days": "3", "next": "",
 }
-
-
-def test_sqlite_reads_open_no_transaction_and_writes_begin_immediate(app, college):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's locking applies to SQLite only; this run is on PostgreSQL")
-    sent = []
-    with db.engine.connect() as connection:
-        driver = connection.connection.driver_connection
-        driver.set_trace_callback(sent.append)
-        connection.execute(text("SELECT count(*) FROM students")).scalar()
-        assert driver.in_transaction is False  # a read holds nothing once it is read
-        connection.execute(text("UPDATE students SET notes = notes WHERE id = :id"),
-                           {"id": college.own_student.id})
-        assert driver.in_transaction is True
-        connection.rollback()
-        driver.set_trace_callback(None)
-    assert "BEGIN IMMEDIATE" in sent
-    assert sent.index("BEGIN IMMEDIATE") > 0  # not before the read
 
 
 def test_student_pages_and_follow_ups_under_threads_all_answer(app, college, make_app):

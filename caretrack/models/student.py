@@ -57,6 +57,8 @@ class Student(db.Model):
     #: The academic supervisor of a graduate student.
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
+    #: The student's e-mail address from the roster ("" for none): notices reach it.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     province: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(50), default="")
     #: GB/T 2260 codes of the province ("42") and city ("4201"); "" for a place the

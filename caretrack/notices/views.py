@@ -29,7 +29,7 @@ from caretrack.labels import choices, label
 from caretrack.models import Audience, CareCategory, Notice, Student, now_utc
 from caretrack.notices import bp
 from caretrack.notices.forms import NoticeForm
-from caretrack.services import channels, checkin
+from caretrack.services import channels, checkin, notice_mail
 from caretrack.services import notices as service
 from caretrack.services.checkin.links import existing_link_urls
 from caretrack.services.clock import college_tz
@@ -96,6 +96,7 @@ def _publish(form: NoticeForm, corrects: Notice | None):
             return _render_form(form, corrects, status_of(error) if error.conflict else 400)
         if written.duplicate:
             return redirect(url_for("notices.index"))
+        notice_mail.email_soon(written.result, current_user._get_current_object(), now_utc())
         flash(_("The notice is published."), "success")
         return redirect(url_for("notices.coverage", notice_id=written.result.id))
     return _render_form(form, corrects, 400 if request.method == "POST" else 200)

@@ -88,16 +88,22 @@ def export_list(
     title: str,
     now: datetime,
     ip: str = "",
+    progress: Callable[[int], None] | None = None,
 ) -> ExportFile:
     """Write a list as a file and record the "export" audit event (the caller commits).
 
     ``list_name`` names the list in the audit log and the file's ASCII name ("caseload");
-    ``title`` is the translated name of the file and the sheet ("学生名单").
+    ``title`` is the translated name of the file and the sheet ("学生名单"); ``progress`` is
+    given the rows written, 500 at a time.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     headers = [str(column.header) for column in columns]
-    rows = [[cell_value(column.value(item)) for column in columns] for item in items]
+    rows = []
+    for item in items:
+        rows.append([cell_value(column.value(item)) for column in columns])
+        if progress is not None and len(rows) % 500 == 0:
+            progress(500)
     record_event("export", user, detail=f"list={list_name} format={fmt} rows={len(rows)}",
                  now=now, ip=ip)
     day = local_today(now).isoformat()

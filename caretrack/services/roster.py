@@ -63,6 +63,7 @@ def export_columns(user: User) -> list:
         "employed": yes_no("employed"),
         "leaving": lambda s: str(LEAVING.get(s.leaving, s.leaving)) if s.leaving else "",
         "left_on": lambda s: s.left_on.isoformat() if s.left_on else "",
+        "email": lambda s: s.email,
     }
     return [ExportColumn(c.label, values[c.field]) for c in COLUMNS]
 

@@ -111,6 +111,11 @@ COLUMNS = [
     RosterColumn("left_on", "离校日期", _l("Left on"), False,
                  _l("The day the student left, e.g. 2020-06-30."),
                  ("毕业日期", "退学日期", "leaving date", "left on", "date left")),
+    RosterColumn("email", "电子邮箱", _l("Email"), False,
+                 _l("The student's e-mail address, e.g. zhang.san@example.edu.cn; notices are "
+                    "also e-mailed to it. Empty for none."),
+                 ("邮箱", "电子邮件", "邮箱地址", "e-mail", "email address", "e-mail address"),
+                 254),
 ]
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 #: The Student attribute each person column sets.
@@ -121,6 +126,7 @@ REQUIRED = [c.field for c in COLUMNS if c.required]
 STUDENT_FIELDS = [
     "student_number", "name", "gender", "programme", "cohort", "class_name", "counsellor_id",
     "supervisor_id", "phone", "province", "city", "on_campus", "employed", "leaving", "left_on",
+    "email",
 ]
 #: What a cell holds to clear an optional field in an update (a blank cell leaves it).
 CLEAR = frozenset({"-", "—", "——"})
@@ -130,7 +136,8 @@ BLANK_CELLS_HELP = _l("Updating a student: a blank cell, or a column the file do
                       "in its cell.")
 #: Defaults of a new student for the optional columns a file leaves out.
 NEW_DEFAULTS = {"supervisor_id": None, "phone": "", "province": "", "city": "",
-                "on_campus": False, "employed": False, "leaving": None, "left_on": None}
+                "on_campus": False, "employed": False, "leaving": None, "left_on": None,
+                "email": ""}
 
 
 def _fold(text: str) -> str:
@@ -343,6 +350,21 @@ def _parse_day(text: str, people) -> date | None:
                           value=text)) from None
 
 
+#: An address with one @, a dot in its domain and no spaces (what a roster holds; delivery is
+#: the mail server's test).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _parse_email(text: str, people) -> str:
+    address = text.strip()
+    if not address:
+        return ""
+    if len(address) > COLUMN_BY_FIELD["email"].max_length or not _EMAIL.fullmatch(address):
+        raise CellError(_("%(value)s is not an e-mail address such as "
+                          "zhang.san@example.edu.cn.", value=text))
+    return address
+
+
 def _parse_counsellor(text: str, people):
     if not text:
         raise CellError(_("Every student needs a counsellor."))
@@ -369,6 +391,7 @@ PARSERS: dict[str, Callable] = {
     "employed": _parse_yes_no,
     "leaving": _parse_leaving,
     "left_on": _parse_day,
+    "email": _parse_email,
 }
 
 

@@ -1,20 +1,22 @@
-"""Exports of the caseload list (routes on the students blueprint)."""
+"""Exports of the caseload list (routes on the students blueprint); a large one is a job."""
 
-from flask import request
+from flask import redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from caretrack.downloads import export_response
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import CareCategory, CategoryAssignment, Student, now_utc
+from caretrack.services.export_jobs import ExportSource, export_source, is_large, submit_export
 from caretrack.services.exports import ExportColumn
 from caretrack.services.grouping import group_by_student
 from caretrack.services.students import CaseloadFilters, caseload_query
 from caretrack.students import bp
+from caretrack.web import client_address
 
 
 def _person(user) -> str:
@@ -58,15 +60,26 @@ def categories_by_student(query) -> dict[int, list[str]]:
     }
 
 
+@export_source("caseload")
+def caseload_export(user, args) -> ExportSource:
+    """The caseload list ``user`` sees with the filters of ``args``, as its export writes it."""
+    query = caseload_query(user, CaseloadFilters.from_args(args))
+    return ExportSource(caseload_columns(categories_by_student(query)),
+                        db.session.scalars(query).all(), _("Student list"))
+
+
 @bp.get("/export/<any(xlsx, csv):fmt>")
 def export(fmt: str):
-    """Download the caseload list, with the list's current filters, as XLSX or CSV."""
-    filters = CaseloadFilters.from_args(request.args)
-    query = caseload_query(current_user, filters)
-    students = db.session.scalars(query).all()
-    response = export_response(
-        "caseload", fmt, caseload_columns(categories_by_student(query)), students, current_user,
-        title=_("Student list"), now=now_utc(),
-    )
+    """Download the caseload list, with the list's current filters, as XLSX or CSV; a large
+    list is written by a job, whose page offers the file."""
+    query = caseload_query(current_user, CaseloadFilters.from_args(request.args))
+    rows = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if is_large(rows):
+        job = submit_export("caseload", fmt, current_user._get_current_object(), request.args,
+                            rows=rows, locale=str(get_locale()), ip=client_address())
+        return redirect(url_for("jobs.show", job_id=job.id))
+    source = caseload_export(current_user, request.args)
+    response = export_response("caseload", fmt, source.columns, source.items, current_user,
+                               title=source.title, now=now_utc())
     db.session.commit()
     return response

@@ -4,6 +4,7 @@ download of a finished job's file. Only the job's owner reaches any of them."""
 from flask import abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from caretrack.access import get_job_or_404, requires, runs_jobs
@@ -17,9 +18,12 @@ from caretrack.work import bp
 
 #: What each kind of job is called in the pages.
 KIND_LABELS = {
+    "roster.preview": _l("Roster file check"),
     "roster.import": _l("Roster import"),
     "messages.send": _l("Messages to class groups"),
     "students.bulk": _l("Bulk action"),
+    "exports.list": _l("Export"),
+    "notices.email": _l("Notice e-mails"),
 }
 STAGE_LABELS = {
     "reading": _l("Reading the file"),
@@ -44,12 +48,25 @@ def outcome(job: Job) -> tuple[str, str | None]:
         return error_message(job), None
     if job.state != JobState.DONE:
         return "", None
+    if job.kind == "roster.preview":
+        return _preview_outcome(job)
     if job.kind == "roster.import":
         result = job.result or {}
         return _("Roster imported: %(created)d students created, %(updated)d updated, "
                  "%(unchanged)d unchanged.", created=result.get("created", 0),
                  updated=result.get("updated", 0), unchanged=result.get("unchanged", 0)), \
             url_for("admin.roster")
+    if job.kind == "exports.list":
+        result = job.result or {}
+        if job.file is None or job.file.expires_at <= now_utc():
+            return _("The file is no longer kept: export the list again."), None
+        return ngettext("%(filename)s is ready: %(num)d row.", "%(filename)s is ready: "
+                        "%(num)d rows.", result.get("rows", 0),
+                        filename=result.get("filename", "")), None
+    if job.kind == "notices.email":
+        sent = (job.result or {}).get("sent", 0)
+        return ngettext("The notice was e-mailed to %(num)d student.",
+                        "The notice was e-mailed to %(num)d students.", sent), None
     if job.kind == "students.bulk":
         result, back = job.result or {}, (job.params or {}).get("back", "")
         return _("%(action)s: %(changed)d of %(students)d students changed.",
@@ -59,9 +76,28 @@ def outcome(job: Job) -> tuple[str, str | None]:
     return _("Done."), None
 
 
+def _preview_outcome(job: Job) -> tuple[str, str | None]:
+    """What the check of a roster file found: the preview to go on to, or why the file
+    cannot be imported (and the upload page again, or the preview of the first sheet)."""
+    result, params = job.result or {}, job.params or {}
+    refused = result.get("refused")
+    if refused is not None:
+        if refused.get("sheet"):
+            return refused["message"], url_for("admin.roster_import_preview",
+                                               token=params.get("token"))
+        return refused["message"], url_for("admin.roster_import")
+    preview = result.get("preview") or {}
+    return _("File checked: %(created)d students to create, %(updated)d to update, "
+             "%(errors)d errors.", created=preview.get("create_count", 0),
+             updated=preview.get("update_count", 0), errors=preview.get("error_count", 0)), \
+        url_for("admin.roster_import_preview", token=params.get("token"),
+                sheet=params.get("sheet"))
+
+
 def describe(job: Job) -> dict:
     """Return what the page shows of ``job`` (also its JSON status)."""
     sentence, next_url = outcome(job)
+    refused = (job.result or {}).get("refused") if job.kind == "roster.preview" else None
     return {
         "id": job.id,
         "kind": str(KIND_LABELS.get(job.kind, job.kind)),
@@ -74,7 +110,14 @@ def describe(job: Job) -> dict:
         "finished": job.finished,
         "message": sentence,
         "next_url": next_url,
-        "download_url": url_for("jobs.download", job_id=job.id) if job.file_id else None,
+        #: The page goes on to ``next_url`` by itself once the job is done.
+        "follow": refused is None and job.kind == "roster.preview"
+        and job.state == JobState.DONE,
+        #: The job is done, but what it found is a refusal (a roster file that cannot be
+        #: imported).
+        "refused": refused is not None,
+        "download_url": url_for("jobs.download", job_id=job.id)
+        if job.file is not None and job.file.expires_at > now_utc() else None,
     }
 
 

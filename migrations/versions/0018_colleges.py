@@ -2,7 +2,7 @@
 predates colleges keeps its data in one college (code "default", or CARETRACK_COLLEGE_CODE)
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-02
 
 """
@@ -17,7 +17,7 @@ import caretrack.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

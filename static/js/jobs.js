@@ -1,5 +1,6 @@
 // CareTrack: a job's progress bar, fed by its status endpoint every second until the job has
-// finished; then the page is loaded again to show what came of it. Without this file the
+// finished; then the page is loaded again to show what came of it (or, for a job that leads
+// on – a roster file's check –, the page it leads to is loaded). Without this file the
 // page has a "Refresh" link.
 (function () {
   "use strict";
@@ -20,7 +21,9 @@
       .then(function (status) {
         if (!status) return;
         show(box, status);
-        if (status.finished) {
+        if (status.finished && status.follow && status.next_url) {
+          window.location.assign(status.next_url);
+        } else if (status.finished) {
           window.location.reload();
         } else {
           window.setTimeout(function () { poll(box); }, 1000);

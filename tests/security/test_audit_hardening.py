@@ -10,6 +10,7 @@ from sqlalchemy.exc import DatabaseError
 from caretrack import create_app
 from caretrack.extensions import db
 from caretrack.models import AuditEvent
+from tests import factories
 from tests.test_migrations import MIGRATIONS, empty_database_url  # noqa: F401  (a fixture)
 
 
@@ -24,12 +25,19 @@ def migrated_app(empty_database_url):  # noqa: F811
 
 
 def test_update_and_delete_of_audit_events_fail_in_the_database(migrated_app):
+    student = factories.StudentFactory()
+    db.session.commit()
     with db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO audit_events (occurred_at, action, ip, detail) "
             "VALUES (CURRENT_TIMESTAMP, 'login', '10.0.0.1', 'kept')"
         ))
-    for statement in ("UPDATE audit_events SET detail = 'rewritten'", "DELETE FROM audit_events"):
+        connection.execute(text(
+            "INSERT INTO audit_event_students (event_id, student_id) "
+            "SELECT id, :student FROM audit_events"), {"student": student.id})
+    for statement in ("UPDATE audit_events SET detail = 'rewritten'", "DELETE FROM audit_events",
+                      "UPDATE audit_event_students SET student_id = 0",
+                      "DELETE FROM audit_event_students"):
         with pytest.raises(DatabaseError, match="append-only"):
             with db.engine.begin() as connection:
                 connection.execute(text(statement))
@@ -37,10 +45,12 @@ def test_update_and_delete_of_audit_events_fail_in_the_database(migrated_app):
         assert connection.execute(text("SELECT detail FROM audit_events")).scalars().all() == [
             "kept"
         ]
+        assert connection.execute(text("SELECT count(*) FROM audit_event_students")).scalar() == 1
     if db.engine.dialect.name == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.execute(text("TRUNCATE audit_events"))
+        for statement in ("TRUNCATE audit_events CASCADE", "TRUNCATE audit_event_students"):
+            with pytest.raises(DatabaseError, match="append-only"):
+                with db.engine.begin() as connection:
+                    connection.execute(text(statement))
 
 
 def refusals():
