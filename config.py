@@ -140,6 +140,19 @@ class Config:
             "MAIL_SENDER": env.get("MAIL_SENDER", "caretrack@localhost"),
             # Address of the site as users reach it, for links in emails.
             "CARETRACK_BASE_URL": env.get("CARETRACK_BASE_URL", "http://127.0.0.1:5000"),
+            # Comma-separated addresses of the university office: each college's report once
+            # its last sign-off stage approved.
+            "UNIVERSITY_OFFICE_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_OFFICE_RECIPIENTS", "").split(",")
+                if a.strip()
+            ],
+            # The university office's deadline for every college's report (college time).
+            "UNIVERSITY_DEADLINE": env.get("CARETRACK_UNIVERSITY_DEADLINE", "14:00"),
+            # Comma-separated addresses that receive the university report.
+            "UNIVERSITY_REPORT_RECIPIENTS": [
+                a.strip() for a in env.get("CARETRACK_UNIVERSITY_REPORT_RECIPIENTS", "")
+                .split(",") if a.strip()
+            ],
             # Comma-separated addresses that receive the college's daily report.
             "REPORT_RECIPIENTS": [
                 a.strip() for a in env.get("CARETRACK_REPORT_RECIPIENTS", "").split(",")

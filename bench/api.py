@@ -65,19 +65,23 @@ def build(students: int, now: datetime) -> dict:
     from sqlalchemy import select
 
     from caretrack.extensions import db
-    from caretrack.models import DailyStatus, Student, User
+    from caretrack.models import College, DailyStatus, Student, User
     from caretrack.services.api_tokens import create_token
     from caretrack.services.clock import local_today
 
     db.create_all()
+    college = College(code="sem", name_zh="经管学院")
+    db.session.add(college)
+    db.session.flush()
     mine = min(MAX_CASELOAD, students)
     others = -(-(students - mine) // CASELOAD)
     users = [User(username="counsellor1", display_name="李老师", role="counsellor",
-                  password_hash="-")]
+                  password_hash="-", college_id=college.id)]
     users += [User(username=f"counsellor{n + 2}", display_name=f"辅导员{n + 2}",
-                   role="counsellor", password_hash="-") for n in range(others)]
+                   role="counsellor", password_hash="-", college_id=college.id)
+              for n in range(others)]
     deputy = User(username="deputy", display_name="王书记", role="deputy_secretary",
-                  password_hash="-")
+                  password_hash="-", college_id=college.id)
     db.session.add_all([*users, deputy])
     db.session.flush()
     rows = []
@@ -85,6 +89,7 @@ def build(students: int, now: datetime) -> dict:
         owner = users[0] if i < mine else users[1 + (i - mine) // CASELOAD]
         rows.append({
             "student_number": f"2017{i:06d}", "name": f"学生{i}", "gender": "MF"[i % 2],
+            "college_id": college.id,
             "programme": "undergraduate", "cohort": 2017 + i % 4,
             "class_name": f"{2017 + i % 4}级{i // 40 % 60}班", "counsellor_id": owner.id,
             "phone": "", "province": "北京", "city": "北京", "on_campus": i % 3 == 0,

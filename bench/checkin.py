@@ -107,6 +107,7 @@ def add_students(target: int, now: datetime, rng: random.Random) -> int:
             "id": next_user, "username": f"counsellor{n}", "display_name": f"辅导员{n:03d}",
             "role": Role.COUNSELLOR.value, "email": f"counsellor{n}@example.edu.cn",
             "active": True, "password_hash": template.password_hash, "locale": "zh_CN",
+            "college_id": template.college_id,
             "session_token": new_token(), "calendar_token": new_token(), "created_at": now,
         })
         counsellors.append(next_user)
@@ -118,7 +119,7 @@ def add_students(target: int, now: datetime, rng: random.Random) -> int:
         class_no = n // 30
         province, city = _location(rng)
         rows.append({
-            "student_number": f"3{n:08d}",
+            "student_number": f"3{n:08d}", "college_id": template.college_id,
             "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
             "gender": rng.choice("MF"), "programme": Programme.UNDERGRADUATE.value,
             "cohort": cohort,

@@ -245,7 +245,8 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
         user_id = ids(User)
         rows.add(User, id=user_id, username=username, display_name=name, role=role,
                  email=f"{username}@example.edu.cn", active=True,
-                 password_hash=template.password_hash, locale="zh_CN",
+                 college_id=template.college_id, password_hash=template.password_hash,
+                 locale="zh_CN",
                  session_token=new_token(), calendar_token=new_token(), created_at=now)
         return user_id
 
@@ -394,7 +395,8 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
             supervisor = rng.choice(supervisors) if graduate else None
             draw = rng.random()
             concern = "high" if draw < 0.006 else "elevated" if draw < 0.046 else "normal"
-            rows.add(Student, id=student_id, student_number=f"3{n:08d}",
+            rows.add(Student, id=student_id, college_id=template.college_id,
+                     student_number=f"3{n:08d}",
                      name=rng.choice(SURNAMES) + rng.choice(GIVEN)
                      + (rng.choice(GIVEN) if rng.random() < 0.7 else ""),
                      gender=rng.choice("MF"), programme=programme, cohort=cohort,

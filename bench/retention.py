@@ -76,7 +76,7 @@ def run(app, batch: int) -> bool:
         first_day = db.session.scalar(select(func.min(DailyReport.day)))
         due = today + timedelta(days=90)
         purge_at = local_datetime(due, clock(2, 30)).astimezone(UTC)
-        before = asdict(board(first_day, purge_at).totals)
+        before = asdict(board(first_day, purge_at, deputy).totals)
 
         start = time.perf_counter()
         dry = retention.purge(purge_at, dry_run=True)
@@ -85,7 +85,7 @@ def run(app, batch: int) -> bool:
         done = retention.purge(purge_at, batch=batch)
         seconds = time.perf_counter() - start
         again = retention.purge(purge_at + timedelta(minutes=5), batch=batch)
-        after = asdict(board(first_day, purge_at).totals)
+        after = asdict(board(first_day, purge_at, deputy).totals)
 
         print(f"\n{'data class':<18} {'dry run':>9} {'purged':>9}")
         for data_class in DataClass:

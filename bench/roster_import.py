@@ -81,7 +81,7 @@ def demo_files(out: Path) -> tuple[dict, dict]:
     from caretrack.demo import SEED, DemoContext
     from caretrack.demo.college import build_college
     from caretrack.extensions import db
-    from caretrack.models import Student
+    from caretrack.models import Student, User
     from caretrack.services.roster_import import export_columns, roster_rows_query
     from caretrack.services.spreadsheets import csv_bytes, xlsx_bytes
 
@@ -98,7 +98,8 @@ def demo_files(out: Path) -> tuple[dict, dict]:
             {"username": u.username, "display_name": u.display_name, "role": u.role}
             for u in college.counsellors + college.supervisors
         ]
-        columns = export_columns()
+        admin = db.session.scalars(select(User).where(User.username == "admin")).one()
+        columns = export_columns(admin)
         rows = db.session.execute(roster_rows_query(select(Student))).all()
         headers = [str(c.header) for c in columns]
         cells = [[c.value(r) for c in columns] for r in rows]
@@ -150,7 +151,7 @@ def child(path: Path, url: str, accounts_file: Path) -> dict:
     from sqlalchemy import insert, update
 
     from caretrack.extensions import db
-    from caretrack.models import Student, User, now_utc
+    from caretrack.models import College, Student, User, now_utc
     from caretrack.services.roster_import import apply_import, check_roster, read_roster
 
     accounts = json.loads(accounts_file.read_text())
@@ -158,8 +159,12 @@ def child(path: Path, url: str, accounts_file: Path) -> dict:
     with app.app_context():
         db.drop_all()
         db.create_all()
+        college = College(code="sem", name_zh="经管学院")
+        db.session.add(college)
+        db.session.flush()
         db.session.execute(insert(User), [
-            {**a, "email": None, "active": True, "password_hash": "x", "locale": "zh_CN"}
+            {**a, "email": None, "active": True, "password_hash": "x", "locale": "zh_CN",
+             "college_id": college.id}
             for a in accounts
         ])
         db.session.commit()

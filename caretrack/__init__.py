@@ -144,9 +144,11 @@ def register_blueprints(app: Flask) -> None:
     from caretrack.bulk import bp as bulk
     from caretrack.calendar import bp as calendar
     from caretrack.checkin import bp as checkin
+    from caretrack.colleges import bp as colleges
     from caretrack.groups import bp as groups
     from caretrack.main import bp as main
     from caretrack.notices import bp as notices
+    from caretrack.office import bp as office
     from caretrack.rechecks import bp as rechecks
     from caretrack.referrals import bp as referrals
     from caretrack.reports import bp as reports
@@ -165,6 +167,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review, url_prefix="/review")
     app.register_blueprint(reports, url_prefix="/reports")
     app.register_blueprint(admin, url_prefix="/admin")
+    app.register_blueprint(colleges, url_prefix="/colleges")
+    app.register_blueprint(office, url_prefix="/office")
     app.register_blueprint(checkin, url_prefix="/checkin")
     app.register_blueprint(notices, url_prefix="/notices")
     app.register_blueprint(returns, url_prefix="/returns")

@@ -21,7 +21,10 @@ from caretrack.models import (
     Absence,
     AbsenceCover,
     Audience,
+    AuditEvent,
     CheckinLink,
+    College,
+    DailyReport,
     Job,
     LinkKind,
     MessageLog,
@@ -32,6 +35,7 @@ from caretrack.models import (
     ReturnRequest,
     Role,
     Student,
+    StudentMerge,
     TimelineEntry,
     User,
 )
@@ -42,6 +46,83 @@ SUPERVISOR_VISIBLE_STATES = (ReferralState.OPEN, ReferralState.ACCEPTED, Referra
 
 def _signed_in(user: User | None) -> bool:
     return user is not None and user.is_authenticated and user.is_active
+
+
+# -- colleges -----------------------------------------------------------------------------------
+
+
+def college_id_of(user_or_college: "User | College | int | None") -> int | None:
+    """The college id of an account (None for the university's accounts), a college or an id."""
+    if user_or_college is None or isinstance(user_or_college, int):
+        return user_or_college
+    if isinstance(user_or_college, College):
+        return user_or_college.id
+    return user_or_college.college_id
+
+
+def in_college(user_or_college) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` that selects the students of the user's college
+    (nothing for an account of no college). Every other condition on students includes it."""
+    college_id = college_id_of(user_or_college)
+    return false() if college_id is None else Student.college_id == college_id
+
+
+def college_accounts(user_or_college) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the accounts of the user's college
+    (nothing for an account of no college)."""
+    college_id = college_id_of(user_or_college)
+    return false() if college_id is None else User.college_id == college_id
+
+
+def same_college(user: User, other: "User | Student") -> bool:
+    """Whether ``other`` (an account or a student) belongs to the user's college."""
+    return user.college_id is not None and other.college_id == user.college_id
+
+
+def manages_colleges(user: User) -> bool:
+    """Whether the user manages the colleges and each college's admin (a university admin)."""
+    return _signed_in(user) and user.role == Role.UNIVERSITY_ADMIN
+
+
+def manages_accounts(user: User) -> bool:
+    """Whether the user opens and changes accounts: a college's admin their college's, the
+    university admin the colleges' admins."""
+    return can_manage_roster(user) or manages_colleges(user)
+
+
+def manageable_accounts(user: User) -> Select[tuple[User]]:
+    """Return a query of the accounts ``user`` manages: a college admin every account of the
+    college; the university admin the admins (of every college, and of the university)."""
+    if can_manage_roster(user):
+        return select(User).where(college_accounts(user))
+    if manages_colleges(user):
+        return select(User).where(User.role.in_(
+            (Role.ADMIN, Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)))
+    return select(User).where(false())
+
+
+def get_account_or_404(user_id: int, user: User) -> User:
+    """Load one account ``user`` manages.
+
+    :raise 404: if it does not exist or ``user`` does not manage it.
+    """
+    return _one_or_404(manageable_accounts(user).where(User.id == user_id))
+
+
+def assignable_roles(user: User) -> tuple[str, ...]:
+    """The roles ``user`` may give an account: a college admin the college's roles, the
+    university admin a college's admin or another university admin."""
+    if can_manage_roster(user):
+        return (Role.COUNSELLOR, Role.SUPERVISOR, Role.DEPUTY_SECRETARY, Role.ADMIN)
+    if manages_colleges(user):
+        return (Role.ADMIN, Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)
+    return ()
+
+
+def reads_university_reports(user: User) -> bool:
+    """Whether the user reads every college's daily reports and the university report, and
+    nothing else: no timeline, no note, no student page (the university office)."""
+    return _signed_in(user) and user.role == Role.UNIVERSITY_OFFICE
 
 
 # -- roles as capabilities --------------------------------------------------------------------
@@ -77,13 +158,16 @@ def needs_two_factor(user: User) -> bool:
 
 
 def can_read_cases(user: User) -> bool:
-    """Whether the user's role reads case content at all (everyone but the admin)."""
-    return _signed_in(user) and user.role != Role.ADMIN
+    """Whether the user's role reads case content at all: the counsellors, the supervisors
+    and the deputy (not the admins, the league secretary, the secretary: they read reports)."""
+    return _signed_in(user) and user.role in (
+        Role.COUNSELLOR, Role.SUPERVISOR, Role.DEPUTY_SECRETARY)
 
 
 def can_manage_roster(user: User) -> bool:
-    """Whether the user manages accounts, the roster, the categories and the audit log."""
-    return _signed_in(user) and user.role == Role.ADMIN
+    """Whether the user manages their college's accounts, roster, the categories and the
+    audit log (a college's admin)."""
+    return _signed_in(user) and user.role == Role.ADMIN and user.college_id is not None
 
 
 def can_review(user: User) -> bool:
@@ -91,9 +175,45 @@ def can_review(user: User) -> bool:
     return sees_whole_college(user)
 
 
+def signing_stages(college) -> list[str]:
+    """The sign-off stages of ``college`` after the counsellors' reports, in order."""
+    from caretrack.models import DEFAULT_STAGES, Stage
+
+    return [s["stage"] for s in (college.stages or DEFAULT_STAGES)
+            if s["stage"] != Stage.REPORTS]
+
+
+def signs_stage(user: User, stage: str) -> bool:
+    """Whether ``user`` acts at ``stage`` of their college's sign-off (its role, and the
+    college has that stage)."""
+    from caretrack.models import STAGE_ROLES, Stage
+
+    return (_signed_in(user) and user.college is not None and stage in signing_stages(user.college)
+            and STAGE_ROLES[Stage(stage)] == user.role)
+
+
 def can_sign_off_reports(user: User) -> bool:
-    """Whether the user approves or returns the counsellors' daily reports."""
-    return sees_whole_college(user)
+    """Whether the user approves or returns the counsellors' daily reports: the stage after
+    them in the college's sign-off (the league secretary; the deputy where the college has no
+    merge stage)."""
+    return _signed_in(user) and user.college is not None and signs_stage(
+        user, signing_stages(user.college)[0])
+
+
+def report_student_filter(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition on ``Student`` of the students whose day the user's reports
+    list (the board's numbers and lists): the whole college for those who sign off its
+    reports (the league secretary too, who reads no timeline), else the students the user
+    may see."""
+    if can_sign_off_reports(user) or takes_part_in_sign_off(user):
+        return and_(in_college(user), current_records())
+    return student_filter(user)
+
+
+def takes_part_in_sign_off(user: User) -> bool:
+    """Whether the user has a stage in their college's sign-off (and sees its chain)."""
+    return _signed_in(user) and user.college is not None and any(
+        signs_stage(user, stage) for stage in signing_stages(user.college))
 
 
 def files_daily_report(user: User) -> bool:
@@ -148,16 +268,31 @@ def exports_student_record(user: User) -> bool:
     return sees_whole_college(user)
 
 
-def counsellor_accounts(*, active_only: bool = True) -> ColumnElement[bool]:
-    """Return the SQL condition on ``User`` that selects the counsellors' accounts (the active
-    ones unless ``active_only`` is false)."""
-    return accounts_with_role(Role.COUNSELLOR, active_only=active_only)
+#: ``college=EVERY_COLLEGE``: the accounts of all colleges (the nightly jobs, the CLI).
+EVERY_COLLEGE = object()
 
 
-def accounts_with_role(role: str, *, active_only: bool = True) -> ColumnElement[bool]:
-    """Return the SQL condition on ``User`` that selects the accounts of one role (the active
-    ones unless ``active_only`` is false), e.g. the supervisors a counsellor may refer to."""
+def counsellor_accounts(college, *, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the counsellors' accounts of
+    ``college`` (an account's, a college or its id; :data:`EVERY_COLLEGE` for all), the active
+    ones unless ``active_only`` is false."""
+    return accounts_with_role(Role.COUNSELLOR, college, active_only=active_only)
+
+
+def reporting_counsellors(college) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the counsellors (active or not) whose
+    daily reports the board of ``college`` (an account's, a college or its id) lists: the
+    board and a counsellor's page agree."""
+    return counsellor_accounts(college, active_only=False)
+
+
+def accounts_with_role(role: str, college, *, active_only: bool = True) -> ColumnElement[bool]:
+    """Return the SQL condition on ``User`` that selects the accounts of one role in
+    ``college`` (see :func:`counsellor_accounts`), the active ones unless ``active_only`` is
+    false, e.g. the supervisors a counsellor may refer to."""
     condition = User.role == role
+    if college is not EVERY_COLLEGE:
+        condition = and_(condition, college_accounts(college))
     return and_(condition, User.active) if active_only else condition
 
 
@@ -273,9 +408,9 @@ def covers_caseload_of(user: User, counsellor: User, today: date | None = None) 
 
 
 def files_daily_report_for(user: User, counsellor: User, today: date | None = None) -> bool:
-    """Whether ``user`` files ``counsellor``'s daily report: their own, or a colleague's whose
-    absence they cover today."""
-    return files_daily_report(counsellor) and (
+    """Whether ``user`` files ``counsellor``'s daily report: their own, or a colleague's (of
+    the same college) whose absence they cover today."""
+    return files_daily_report(counsellor) and same_college(user, counsellor) and (
         user.id == counsellor.id or covers_caseload_of(user, counsellor, today)
     )
 
@@ -286,7 +421,8 @@ def get_covered_counsellor_or_404(counsellor_id: int, user: User) -> User:
     :raise 404: for anyone else.
     """
     counsellor = db.session.get(User, counsellor_id)
-    if counsellor is None or not covers_caseload_of(user, counsellor):
+    if counsellor is None or not files_daily_report_for(user, counsellor) \
+            or counsellor.id == user.id:
         abort(404)
     return counsellor
 
@@ -299,16 +435,17 @@ def records_absences(user: User) -> bool:
 def manages_absence_of(user: User, counsellor: User) -> bool:
     """Whether ``user`` may record, end, extend or cancel ``counsellor``'s absences: the
     counsellor themself, or the deputy secretary."""
-    return keeps_caseload(counsellor) and (
+    return keeps_caseload(counsellor) and same_college(user, counsellor) and (
         (keeps_caseload(user) and user.id == counsellor.id) or sees_whole_college(user)
     )
 
 
 def visible_absences(user: User) -> Select[tuple[Absence]]:
     """Return a query of the absences ``user`` may see: the deputy's all of them, a
-    counsellor's their own and those they cover."""
+    counsellor's their own and those they cover (all of the user's college)."""
     if sees_whole_college(user):
-        return select(Absence)
+        return select(Absence).where(
+            Absence.counsellor_id.in_(select(User.id).where(college_accounts(user))))
     if keeps_caseload(user):
         return select(Absence).where(or_(
             Absence.counsellor_id == user.id,
@@ -339,14 +476,14 @@ def get_absence_or_404(absence_id: int, user: User) -> Absence:
 
 def student_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects the students ``user`` may see."""
-    if not _signed_in(user):
+    if not _signed_in(user) or user.college_id is None:
         return false()
     if keeps_caseload(user):
-        return working_caseload_filter(user)
+        return and_(in_college(user), working_caseload_filter(user))
     if sees_whole_college(user):
-        return current_records()
+        return and_(in_college(user), current_records())
     if has_referral_inbox(user):
-        return current_records() & exists().where(
+        return in_college(user) & current_records() & exists().where(
             and_(
                 Referral.student_id == Student.id,
                 Referral.supervisor_id == user.id,
@@ -465,16 +602,62 @@ def takes_bulk_actions(user: User) -> bool:
 
 def transfer_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` that selects the students ``user`` may move to
-    another counsellor: every current record for the deputy and the admin, none for others."""
-    return current_records() if can_transfer_students(user) else false()
+    another counsellor: every current record of their college for the deputy and the admin,
+    none for others."""
+    return and_(in_college(user), current_records()) if can_transfer_students(user) else false()
 
 
 def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""
     if can_manage_roster(user) or sees_whole_college(user):
-        return select(Student).where(current_records())
+        return select(Student).where(in_college(user), current_records())
     return select(Student).where(false())
+
+
+def visible_reports(user: User) -> Select[tuple[DailyReport]]:
+    """Return a query of the counsellors' daily reports ``user`` signs off (their college's)."""
+    if not can_sign_off_reports(user):
+        return select(DailyReport).where(false())
+    return select(DailyReport).where(
+        DailyReport.counsellor_id.in_(select(User.id).where(reporting_counsellors(user))))
+
+
+def get_report_or_404(report_id: int, user: User) -> DailyReport:
+    """Load one daily report the user signs off.
+
+    :raise 404: if it does not exist or is of another college.
+    """
+    return _one_or_404(visible_reports(user).where(DailyReport.id == report_id))
+
+
+def visible_merges(user: User) -> Select[tuple[StudentMerge]]:
+    """Return a query of the merges of student records the user may see (their college's)."""
+    if not can_manage_roster(user):
+        return select(StudentMerge).where(false())
+    return select(StudentMerge).join(Student, Student.id == StudentMerge.survivor_id).where(
+        in_college(user))
+
+
+def get_merge_or_404(merge_id: int, user: User) -> StudentMerge:
+    """Load one merge the user may see.
+
+    :raise 404: if it does not exist or is of another college.
+    """
+    return _one_or_404(visible_merges(user).where(StudentMerge.id == merge_id))
+
+
+def visible_audit_events(user: User) -> Select[tuple[AuditEvent]]:
+    """Return a query of the audit events a college's admin reads: those of an account of
+    the college, or about one of its students, and those of nobody about no student (failed
+    sign-ins, which name no college)."""
+    if not can_manage_roster(user):
+        return select(AuditEvent).where(false())
+    return select(AuditEvent).where(or_(
+        and_(AuditEvent.user_id.is_(None), AuditEvent.student_id.is_(None)),
+        AuditEvent.user_id.in_(select(User.id).where(college_accounts(user))),
+        AuditEvent.student_id.in_(select(Student.id).where(in_college(user))),
+    ))
 
 
 # -- timelines and referrals ------------------------------------------------------------------
@@ -529,7 +712,9 @@ def may_revoke_referrals_of(user: User, student: Student) -> bool:
 def is_referral_revoker(user: User, referral: Referral) -> bool:
     """Whether ``user`` is one who may revoke the referral while it is open: the counsellor who
     made it, or the deputy secretary."""
-    return _signed_in(user) and (user.id == referral.referred_by_id or sees_whole_college(user))
+    return _signed_in(user) and (
+        user.id == referral.referred_by_id
+        or (sees_whole_college(user) and same_college(user, referral.student)))
 
 
 def can_revoke_referral(user: User, referral: Referral) -> bool:
@@ -610,10 +795,11 @@ def notice_audiences(user: User) -> tuple[str, ...]:
 
 
 def visible_notices(user: User) -> Select[tuple[Notice]]:
-    """Return a query of the notices ``user`` may see: the deputy every notice; a counsellor
-    the notices they wrote and those that went to any of their students."""
+    """Return a query of the notices ``user`` may see: the deputy every notice written in the
+    college; a counsellor the notices they wrote and those that went to any of their students."""
     if sees_whole_college(user):
-        return select(Notice)
+        return select(Notice).where(
+            Notice.author_id.in_(select(User.id).where(college_accounts(user))))
     if keeps_caseload(user):
         reached = exists().where(
             NoticeRecipient.notice_id == Notice.id,
@@ -803,8 +989,9 @@ TEMPLATE_PREDICATES = {
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
         handles_return_requests, can_recommend_return, can_decide_return,
         records_absences, manages_absence_of, manages_retention, sees_retention,
-        sees_access_log, exports_student_record,
-        can_transfer_students, can_assign_supervisors,
+        sees_access_log, exports_student_record, manages_colleges, manages_accounts,
+        takes_part_in_sign_off, reads_university_reports, can_transfer_students,
+        can_assign_supervisors,
         takes_bulk_actions, manages_class_groups,
     )
 }

@@ -76,20 +76,30 @@ def seed_demo_if_empty_command():
 @click.argument("username")
 @click.option("--name", "display_name", required=True)
 @click.option(
-    "--role", type=click.Choice(["counsellor", "supervisor", "deputy_secretary", "admin"]),
+    "--role", type=click.Choice(["counsellor", "supervisor", "deputy_secretary", "admin",
+                                 "university_admin"]),
     required=True,
 )
+@click.option("--college", "code", default=None,
+              help="The college's code (default: the only college; an install without one "
+                   "gets the default college).")
 @click.password_option()
-def create_user_command(username, display_name, role, password):
+def create_user_command(username, display_name, role, code, password):
     """Create an account (e.g. the first admin of a production install)."""
     from caretrack.messages import message
+    from caretrack.models import UNIVERSITY_ROLES
+    from caretrack.services.colleges import college_of_cli
     from caretrack.services.errors import RuleError
     from caretrack.services.passwords import check_new_password
     from caretrack.services.users import create_user
 
     try:
         check_new_password(password, field="password", username=username)
-        create_user(username, display_name, role, password)
+        try:
+            college = None if role in UNIVERSITY_ROLES else college_of_cli(code)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        create_user(username, display_name, role, password, college=college)
     except RuleError as exc:
         raise click.ClickException(str(message(exc.code, **exc.values))) from exc
     db.session.commit()

@@ -21,6 +21,7 @@ from caretrack.models import (
     ReturnReason,
     ReturnState,
     Role,
+    Stage,
     StatusTrigger,
     Urgency,
 )
@@ -30,6 +31,10 @@ ROLE = {
     Role.SUPERVISOR: _l("Supervisor"),
     Role.DEPUTY_SECRETARY: _l("Deputy secretary"),
     Role.ADMIN: _l("Administrator"),
+    Role.UNIVERSITY_ADMIN: _l("University administrator"),
+    Role.UNIVERSITY_OFFICE: _l("University prevention office"),
+    Role.LEAGUE_SECRETARY: _l("League secretary"),
+    Role.SECRETARY: _l("Secretary"),
 }
 PROGRAMME = {
     Programme.UNDERGRADUATE: _l("Undergraduate"),
@@ -211,8 +216,16 @@ DATA_CLASS = {
 }
 LEAVING = {Leaving.GRADUATED: _l("Graduated"), Leaving.WITHDRAWN: _l("Withdrawn")}
 
+STAGE = {
+    Stage.REPORTS: _l("Counsellors' reports"),
+    Stage.MERGE: _l("Merge"),
+    Stage.CHECK: _l("Check"),
+    Stage.APPROVE: _l("Approve and send"),
+    Stage.DONE: _l("Sent to the university office"),
+}
 ALL = {
     "role": ROLE,
+    "stage": STAGE,
     "programme": PROGRAMME,
     "gender": GENDER,
     "concern": CONCERN,

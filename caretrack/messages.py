@@ -177,6 +177,17 @@ MESSAGES = {
     "username-taken": _l("This username is taken."),
     "password-required": _l("A new account needs a password."),
     "own-account": _l("You cannot deactivate your own account."),
+    "college-required": _l("Choose the college the account works in."),
+    "university-not-ready": _l("The university report downloads once every college's last "
+                               "stage has approved."),
+    "sign-off-stale": _l("The sign-off moved on since this page was shown; look at it again."),
+    "sign-off-not-your-stage": _l("It is not your stage's turn to sign this report."),
+    "sign-off-first-stage": _l("Return a counsellor's report on the board instead."),
+    "sign-off-locked": _l("The college's report was passed on: the counsellors' reports are "
+                          "locked."),
+    "role-not-allowed": _l("You may not give an account this role."),
+    "college-code-taken": _l("Another college has this code."),
+    "counsellor-other-college": _l("This counsellor works in another college."),
     "current-password-wrong": _l("The current password is wrong."),
     # -- security (sign-in, passwords, two-factor, uploads) -----------------------------------
     "password-length": _l("Use %(min)s to %(max)s characters."),

@@ -52,8 +52,17 @@ def report_lines(preview: RosterPreview, limit: int = 200) -> list[str]:
 @click.command("import-students")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and print the report; write nothing.")
-def import_students_command(file: Path, dry_run: bool):
-    """Create and update students from a roster file (XLSX or CSV, Chinese or English headers)."""
+@click.option("--college", "code", default=None,
+              help="The college's code (default: the only college).")
+def import_students_command(file: Path, dry_run: bool, code: str | None):
+    """Create and update students of a college from a roster file (XLSX or CSV, Chinese or
+    English headers)."""
+    from caretrack.services.colleges import college_of_cli
+
+    try:
+        college = college_of_cli(code)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         sheet = read_roster(file.name, file.read_bytes())
     except RosterFileError as exc:
@@ -62,7 +71,7 @@ def import_students_command(file: Path, dry_run: bool):
             lines += [_("Expected columns:"), *("  " + c for c in exc.expected)]
         raise click.ClickException("\n".join(lines)) from exc
     with click.progressbar(length=len(sheet.rows), label=_("Checking rows")) as bar:
-        preview = check_roster(file.name, sheet, progress=bar.update)
+        preview = check_roster(file.name, sheet, progress=bar.update, college=college)
     for line in report_lines(preview):
         click.echo(line)
     if preview.errors:

@@ -391,6 +391,30 @@ def college(app):
     return c
 
 
+@pytest.fixture
+def colleges(college):
+    """The small college (``home``) and a second college (``elsewhere``) with its counsellor,
+    supervisor, deputy, admin and two students (``foreign_*``), and the university admin."""
+    c = college
+    c.home = c.counsellor.college
+    c.elsewhere = factories.CollegeFactory(code="other", name_zh="外语学院",
+                                           name_en="School of Languages")
+    c.foreign_counsellor = factories.CounsellorFactory(display_name="周老师", college=c.elsewhere)
+    c.foreign_supervisor = factories.SupervisorFactory(display_name="吴教授", college=c.elsewhere)
+    c.foreign_deputy = factories.DeputyFactory(display_name="郑副书记", college=c.elsewhere)
+    c.foreign_admin = factories.AdminFactory(display_name="外院管理员", college=c.elsewhere)
+    c.foreign_student = factories.StudentFactory(counsellor=c.foreign_counsellor, name="孙外院")
+    c.foreign_graduate = factories.StudentFactory(
+        counsellor=c.foreign_counsellor, name="钱外研", programme="master",
+        supervisor=c.foreign_supervisor)
+    c.university_admin = factories.UniversityAdminFactory(display_name="校管理员")
+    c.league = factories.LeagueSecretaryFactory(display_name="团委书记")
+    c.secretary = factories.SecretaryFactory(display_name="党委书记")
+    c.office = factories.OfficeFactory(display_name="防控办")
+    db.session.commit()
+    return c
+
+
 def _college_from_snapshot(c):
     by_model: dict[type, dict[int, object]] = {}
     for model, key in SNAPSHOTS.college.values():

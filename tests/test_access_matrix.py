@@ -3,7 +3,6 @@ not. The table is checked against ``app.url_map``: a route added without a case 
 
 import io
 from functools import partial
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -41,9 +40,15 @@ class World:
         self._by_role = {
             "counsellor": (college.counsellor, college.own_student, college.other_student),
             "supervisor": (college.supervisor, college.graduate, college.own_student),
-            # For the deputy secretary, only a student that does not exist is invisible.
-            "deputy": (college.deputy, college.other_student, SimpleNamespace(id=999999)),
+            # For the deputy secretary, another college's student is invisible.
+            "deputy": (college.deputy, college.other_student, college.foreign_student),
             "admin": (college.admin, None, college.own_student),
+            "university_admin": (college.university_admin, None, college.own_student),
+            # The college of the world has no merge stage: the league secretary has no part.
+            "league": (college.league, None, college.own_student),
+            "secretary": (college.secretary, None, college.own_student),
+            # The university office reads reports only: no student page.
+            "office": (college.office, None, college.own_student),
         }
 
     def user(self, role):
@@ -57,7 +62,8 @@ class World:
 
 
 @pytest.fixture
-def world(college):
+def world(colleges):
+    college = colleges
     factories.ReferralFactory(student=college.graduate, supervisor=college.supervisor,
                               referred_by=college.counsellor)
     db.session.commit()
@@ -158,3 +164,24 @@ def test_a_refused_student_leaves_no_view_event(client, auth, college):
     assert not db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "student.view")
     ).all()
+
+
+STUDENT_ROUTES = sorted(e for e, case in CASES.items() if "{student}" in case.url)
+
+
+@pytest.mark.parametrize("role", ("counsellor", "supervisor", "deputy", "admin"))
+@pytest.mark.parametrize("endpoint", STUDENT_ROUTES)
+def test_another_colleges_student_is_404(client, auth, world, endpoint, role):
+    """Every route of a student answers 404, and writes nothing, for a student of another
+    college, to every college account (the deputy's own college's students are visible)."""
+    case = CASES[endpoint]
+    visible, invisible = (case.args or partial(default_args, case))(world, role)
+    target = {**(visible or invisible or {"user": world.user(role).id}),
+              "student": world.college.foreign_student.id}
+    auth.login(world.user(role))
+    post = partial(client.post, json=case.json) if case.json is not None else client.post
+    call = post if case.method == "POST" else client.get
+    before = _row_counts()
+    response = call(case.url.format(**target), data=case.data or None)
+    assert response.status_code == 404, (endpoint, role, response.status_code)
+    assert _row_counts() == before

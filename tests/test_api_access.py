@@ -18,7 +18,8 @@ API_CASES = {name: case for name, case in CASES.items() if name.startswith("api.
 
 
 @pytest.fixture
-def world(college):
+def world(colleges):
+    college = colleges
     from tests import factories
 
     factories.ReferralFactory(student=college.graduate, supervisor=college.supervisor,

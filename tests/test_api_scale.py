@@ -30,7 +30,7 @@ def _bulk_roster(counsellor, n: int) -> list[tuple[int, str, str]]:
     db.session.execute(insert(Student.__table__), [{
         "student_number": f"20{i:08d}", "name": f"学生{i}", "gender": "F",
         "programme": "undergraduate", "cohort": 2017, "class_name": f"2017级{i // 40}班",
-        "counsellor_id": counsellor.id, "phone": "", "province": "北京", "city": "北京",
+        "counsellor_id": counsellor.id, "college_id": counsellor.college_id, "phone": "", "province": "北京", "city": "北京",
         "on_campus": False, "employed": False, "notes": "", "concern_level": "normal",
         "flagged_for_review": False, "created_at": now, "updated_at": now, "version_id": 1,
     } for i in range(n)])

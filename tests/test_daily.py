@@ -334,7 +334,7 @@ def test_board_shows_each_counsellor_and_is_ready_when_all_are_approved(three):
     c, other, deputy = three.counsellor, three.other_counsellor, three.deputy
     statuses.record_status(three.own_student, c, here("湖北", "武汉", "fever"), at(MARCH_3, 9))
     mine = reports.submit_report(c, MARCH_3, at(MARCH_3, 10))
-    board = reports.board(MARCH_3, at(MARCH_3, 11, 30))
+    board = reports.board(MARCH_3, at(MARCH_3, 11, 30), three.counsellor)
     assert [(r.counsellor.id, r.status) for r in board.rows] == [
         (c.id, "submitted"), (other.id, "missing")
     ]
@@ -345,9 +345,9 @@ def test_board_shows_each_counsellor_and_is_ready_when_all_are_approved(three):
     reports.review_report(mine, deputy, at(MARCH_3, 11, 40), approve=True)
     theirs = reports.submit_report(other, MARCH_3, at(MARCH_3, 11, 45))
     assert theirs.late and theirs.is_zero
-    assert not reports.board(MARCH_3, at(MARCH_3, 12)).ready
+    assert not reports.board(MARCH_3, at(MARCH_3, 12), three.counsellor).ready
     reports.review_report(theirs, deputy, at(MARCH_3, 11, 50), approve=True)
-    assert reports.board(MARCH_3, at(MARCH_3, 12)).ready
+    assert reports.board(MARCH_3, at(MARCH_3, 12), three.counsellor).ready
 
 
 def test_landing_summary(three):
@@ -367,7 +367,7 @@ def test_totals_take_a_constant_number_of_queries(three):
 
     def cost():
         with count_queries() as counter:
-            reports.board(MARCH_3, at(MARCH_3, 12))
+            reports.board(MARCH_3, at(MARCH_3, 12), three.counsellor)
             carried.caseload_totals(c, MARCH_3)
         return counter.count
 

@@ -82,7 +82,7 @@ def test_kept_numbers_equal_the_full_count_after_a_mix_of_writes(college, runner
     db.session.commit()
 
     # The board reads the kept rows; the rebuild command agrees with them.
-    board = reports.board(DAY, at(12))
+    board = reports.board(DAY, at(12), counsellor)
     assert {row.counsellor.id: row.totals for row in board.rows} == tallies.recount(DAY)
     result = runner.invoke(args=["daily", "rebuild-tallies", "--date", DAY.isoformat()])
     assert result.exit_code == 0, result.output

@@ -82,9 +82,9 @@ def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_datab
         upgrade(directory=MIGRATIONS, revision="0008")
         at = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)
         with db.engine.begin() as connection:
-            counsellor = factories.CounsellorFactory.build()
+            counsellor = factories.CounsellorFactory.build(college=None)
             counsellor_id = _insert_as_at_that_revision(connection, counsellor)
-            student = factories.StudentFactory.build(counsellor=counsellor)
+            student = factories.StudentFactory.build(counsellor=counsellor, college=None)
             student.counsellor_id = counsellor_id
             student_id = _insert_as_at_that_revision(connection, student)
             old = TimelineEntry(
@@ -105,3 +105,51 @@ def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_datab
         {"name": "体温计", "quantity": "1", "unit": ""},
     ]
     assert details["place"] == "dormitory" and details["received"] is True
+
+
+def test_0018_puts_an_existing_install_into_one_college(empty_database_url, monkeypatch):
+    from sqlalchemy import select
+
+    from caretrack.models import College, Student, User
+    from tests import factories
+
+    monkeypatch.setenv("CARETRACK_COLLEGE_NAME", "经管学院")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0017")
+        with db.engine.begin() as connection:
+            ids = {}
+            for role in ("counsellor", "deputy_secretary", "admin"):
+                account = factories.CounsellorFactory.build(college=None, role=role)
+                ids[role] = _insert_as_at_that_revision(connection, account)
+            student = factories.StudentFactory.build(counsellor=None, college=None)
+            student.counsellor_id = ids["counsellor"]
+            student_id = _insert_as_at_that_revision(connection, student)
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        colleges = [(c.id, c.code, c.name_zh) for c in db.session.scalars(select(College))]
+        accounts = {u.role: u.college_id for u in db.session.scalars(select(User))}
+        student_college = db.session.get(Student, student_id).college_id
+        # The install goes on: a new college gets the next id.
+        db.session.add(College(code="law", name_zh="法学院"))
+        db.session.commit()
+        next_id = db.session.scalar(select(College.id).where(College.code == "law"))
+        db.session.remove()
+        db.engine.dispose()
+    assert [(code, name) for _id, code, name in colleges] == [("default", "经管学院")]
+    assert set(accounts.values()) == {colleges[0][0]} == {student_college}
+    assert next_id == colleges[0][0] + 1
+
+
+def test_0018_on_an_empty_database_makes_no_college(empty_database_url):
+    from sqlalchemy import func, select
+
+    from caretrack.models import College
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        count = db.session.scalar(select(func.count(College.id)))
+        db.session.remove()
+        db.engine.dispose()
+    assert count == 0

@@ -146,7 +146,7 @@ def test_a_student_who_left_takes_their_data_along(season, college):
 
 
 def test_the_daily_reports_numbers_stay(season, college):
-    before = board(DAY, at(DAY + timedelta(days=1)))
+    before = board(DAY, at(DAY + timedelta(days=1)), college.deputy)
     numbers = asdict(before.totals)
     rows = {r.counsellor.id: asdict(r.totals) for r in before.rows}
     assert numbers["students"] == 3 and numbers["confirmed"] == 2
@@ -154,7 +154,7 @@ def test_the_daily_reports_numbers_stay(season, college):
     result = retention.purge(at(date(2021, 1, 1)))
     assert result.counts[DataClass.STATUSES] >= 2
     assert db.session.scalar(select(func.count(DailyStatus.id))) == 0
-    after = board(DAY, at(date(2021, 1, 1)))
+    after = board(DAY, at(date(2021, 1, 1)), college.deputy)
     assert asdict(after.totals) == numbers
     assert {r.counsellor.id: asdict(r.totals) for r in after.rows} == rows
     assert db.session.scalar(select(func.count(RetainedDayTotals.id))) == 2

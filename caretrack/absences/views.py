@@ -39,7 +39,7 @@ def index():
         .limit(200)
     ))
     counsellors = [] if keeps_caseload(current_user) else list(db.session.scalars(
-        select(User).where(counsellor_accounts()).order_by(User.display_name)))
+        select(User).where(counsellor_accounts(current_user)).order_by(User.display_name)))
     return render_template("absences/index.html", absences=rows, today=_today(),
                            counsellors=counsellors, state_of=absences.state_of)
 

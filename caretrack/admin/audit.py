@@ -6,8 +6,10 @@ from datetime import date
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import Select, select
 
+from caretrack.access import college_accounts, visible_audit_events
 from caretrack.admin import bp
 from caretrack.extensions import db
 from caretrack.models import AuditEvent, Student, User
@@ -36,6 +38,9 @@ ACTION_LABELS = {
     "api_token.revoke": _l("Revoked an API token"),
     "user.create": _l("Created an account"),
     "user.update": _l("Changed an account"),
+    "college.save": _l("Added or changed a college"),
+    "sign_off.pass": _l("Passed the college's daily report on"),
+    "sign_off.return": _l("Returned the college's daily report to the stage before"),
     "category.save": _l("Saved a care category"),
     "risk_area.save": _l("Saved a risk area"),
     "status_rule.save": _l("Saved a status rule"),
@@ -144,9 +149,9 @@ class AuditFilters:
                                                   self.date_from, self.date_to))
 
 
-def audit_query(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
-    """Return the audit events matching ``filters``, newest first."""
-    query = select(AuditEvent)
+def audit_query(filters: AuditFilters, user: User) -> Select[tuple[AuditEvent]]:
+    """Return the audit events of the user's college matching ``filters``, newest first."""
+    query = visible_audit_events(user)
     if filters.user is not None:
         query = query.where(AuditEvent.user_id == filters.user)
     if filters.action:
@@ -167,7 +172,7 @@ def audit_query(filters: AuditFilters) -> Select[tuple[AuditEvent]]:
 @bp.get("/audit")
 def audit():
     filters = AuditFilters.from_args(request.args)
-    page = db.paginate(audit_query(filters), per_page=AUDIT_PER_PAGE,
+    page = db.paginate(audit_query(filters, current_user), per_page=AUDIT_PER_PAGE,
                        max_per_page=AUDIT_PER_PAGE, error_out=False)
     events = list(page.items)
     student_ids = {e.student_id for e in events if e.student_id}
@@ -178,7 +183,8 @@ def audit():
             .where(Student.id.in_(student_ids))
         )
     }
-    users = db.session.scalars(select(User).order_by(User.role, User.display_name)).all()
+    users = db.session.scalars(select(User).where(college_accounts(current_user))
+                               .order_by(User.role, User.display_name)).all()
     actions = db.session.scalars(
         select(AuditEvent.action).distinct().order_by(AuditEvent.action)
     ).all()

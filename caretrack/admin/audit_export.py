@@ -34,7 +34,7 @@ def audit_export(fmt: str):
     """Download the audit events that match the audit page's filters, newest first."""
     filters = AuditFilters.from_args(request.args)
     query = (
-        audit_query(filters)
+        audit_query(filters, current_user)
         .add_columns(Student.student_number, Student.name)
         .outerjoin(Student, Student.id == AuditEvent.student_id)
     )

@@ -35,6 +35,8 @@ class UserForm(FlaskForm):
     )
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=choices("role"))
+    #: Shown to the university admin only (a college's admin opens accounts in their own).
+    college_id = SelectField(_l("College"), coerce=int, choices=[], validate_choice=False)
     email = StringField(_l("Email"), validators=[Optional(), Length(max=200)])
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
@@ -43,6 +45,16 @@ class UserForm(FlaskForm):
         description=_l("Leave empty to keep the current password."),
     )
     submit = SubmitField(_l("Save"))
+
+    def offer(self, roles: tuple[str, ...], colleges: list | None) -> None:
+        """Offer only the roles the admin may give, and (the university admin) the colleges;
+        without ``colleges`` the college field is left out."""
+        self.role.choices = [c for c in self.role.choices if c.value in roles]
+        if colleges is None:
+            del self.college_id
+        else:
+            self.college_id.choices = [(0, _l("None (the university)"))] + [
+                (c.id, c.name_zh) for c in colleges]
 
 
 class CategoryForm(FlaskForm):

@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from caretrack.access import get_merge_or_404, in_college
 from caretrack.admin import bp
-from caretrack.extensions import db
 from caretrack.messages import message
-from caretrack.models import StudentMerge, now_utc
+from caretrack.models import now_utc
 from caretrack.services import merges
 from caretrack.services.errors import RuleError
 from caretrack.web import client_address, commit_write
@@ -55,7 +55,8 @@ def _plan(form: ChooseForm):
     """The plan of the chosen records, or None with the reasons beside the fields."""
     found = {}
     for name in ("keep", "merge"):
-        record = merges.find_record(getattr(form, name).data or "")
+        record = merges.find_record(getattr(form, name).data or "",
+                                    in_college(current_user))
         if record is None:
             getattr(form, name).errors.append(_(
                 "No current record has the student number %(number)s.",
@@ -64,7 +65,8 @@ def _plan(form: ChooseForm):
     if None in found.values():
         return None
     try:
-        return merges.plan_merge(found["keep"].id, found["merge"].id)
+        return merges.plan_merge(found["keep"].id, found["merge"].id,
+                                 in_college(current_user))
     except RuleError as error:
         form.merge.errors.append(message(error.code, **error.values))
         return None
@@ -78,7 +80,7 @@ def roster_merge():
     return render_template(
         "admin/roster_merge.html", form=form, plan=plan, labels=MOVED_LABELS,
         merge_form=MergeForm(survivor_id=plan.survivor.id, merged_id=plan.merged.id)
-        if plan else None, recent=merges.recent_merges(),
+        if plan else None, recent=merges.recent_merges(current_user),
     ), 200 if plan or not form.errors else 422
 
 
@@ -105,7 +107,7 @@ def roster_merge_confirm():
 @bp.get("/roster/merges/<int:merge_id>")
 def roster_merge_done(merge_id: int):
     """One merge: what moved, and its undo while nothing new was written."""
-    merge = db.get_or_404(StudentMerge, merge_id)
+    merge = get_merge_or_404(merge_id, current_user)
     return render_template("admin/roster_merge_done.html", merge=merge,
                            reversible=merges.can_undo(merge), form=UndoForm())
 
@@ -113,7 +115,7 @@ def roster_merge_done(merge_id: int):
 @bp.post("/roster/merges/<int:merge_id>/undo")
 def roster_merge_undo(merge_id: int):
     """Undo a merge: the merged record is a record again, with what it had."""
-    db.get_or_404(StudentMerge, merge_id)
+    get_merge_or_404(merge_id, current_user)
     if UndoForm().validate_on_submit():
         try:
             commit_write(lambda: merges.undo_merge(merge_id, current_user, now_utc(),

@@ -40,7 +40,7 @@ def roster_template(fmt: str):
 def roster_export(fmt: str):
     """Download the roster (with the roster page's search) in the import's columns."""
     rows = db.session.execute(roster_rows_query(search_roster(current_user, _search_text()))).all()
-    response = export_response("roster", fmt, export_columns(), rows, current_user,
+    response = export_response("roster", fmt, export_columns(current_user), rows, current_user,
                                title=_("Roster"), now=now_utc())
     db.session.commit()
     return response

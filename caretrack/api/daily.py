@@ -193,7 +193,7 @@ class DayReports(MethodView):
                 DailyReport.day == the_day))}
             rows = [(person, reports.get(person.id)) for person in people]
         else:
-            rows = [(r.counsellor, r.report) for r in board(the_day, now_utc()).rows]
+            rows = [(r.counsellor, r.report) for r in board(the_day, now_utc(), current_user).rows]
         return {"day": the_day, "deadline": deadline(the_day), "reports": [
             _report(counsellor, report) for counsellor, report in rows]}
 

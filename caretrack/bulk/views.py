@@ -70,8 +70,8 @@ def _offer(form: BulkForm, action: str) -> None:
     if action in (bulk.Action.TRANSFER, bulk.Action.ASSIGN_SUPERVISOR):
         form.to_id.label.text = (_("Move to") if action == bulk.Action.TRANSFER
                                  else _("Supervisor"))
-        condition = (counsellor_accounts() if action == bulk.Action.TRANSFER
-                     else accounts_with_role(Role.SUPERVISOR))
+        condition = (counsellor_accounts(current_user) if action == bulk.Action.TRANSFER
+                     else accounts_with_role(Role.SUPERVISOR, current_user))
         form.to_id.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(str(u.id), u.display_name) for u in db.session.scalars(
                 select(User).where(condition).order_by(User.display_name))]
@@ -209,7 +209,7 @@ def transfer():
     cohorts = db.session.scalars(base.with_only_columns(Student.cohort).distinct()
                                  .order_by(Student.cohort)).all()
     counsellors = db.session.scalars(
-        select(User).where(counsellor_accounts()).order_by(User.display_name)).all()
+        select(User).where(counsellor_accounts(current_user)).order_by(User.display_name)).all()
     scope = {name: args.get(name, "").strip()[:100]
              for name in ("class_name", "cohort", "programme", "counsellor")}
     chosen = {name: value for name, value in scope.items() if value}

@@ -6,7 +6,7 @@ import sys
 import click
 from sqlalchemy import select, true
 
-from caretrack.access import caseload_filter, counsellor_accounts
+from caretrack.access import EVERY_COLLEGE, caseload_filter, counsellor_accounts
 from caretrack.checkin import bp
 from caretrack.extensions import db
 from caretrack.models import User, now_utc
@@ -17,7 +17,7 @@ def _condition(username: str | None):
     if not username:
         return true()
     counsellor = db.session.scalars(
-        select(User).where(User.username == username, counsellor_accounts())
+        select(User).where(User.username == username, counsellor_accounts(EVERY_COLLEGE))
     ).one_or_none()
     if counsellor is None:
         raise click.ClickException(f"no counsellor {username!r}")

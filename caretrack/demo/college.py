@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import CareCategory, Programme, Role, Student, User
+from caretrack.models import (
+    WITHOUT_MERGE,
+    CareCategory,
+    College,
+    Programme,
+    Role,
+    Student,
+    User,
+)
 from caretrack.services.cases import assign_category, change_concern_level
 from caretrack.services.places import place_codes
 from caretrack.services.status_rules import seed_default_rules
@@ -15,6 +23,8 @@ from caretrack.services.users import create_user
 
 DEMO_PASSWORD = "caretrack-demo"  # noqa: S105 - published demo password, refused in production
 SEED = 20200303
+#: The code of the account's college (经管学院).
+DEMO_COLLEGE_CODE = "sem"
 #: The seeded history ends on the day the seed is run, so that "today" always has work in it.
 TOTAL_STUDENTS = 2458
 
@@ -135,17 +145,28 @@ def build_college(ctx) -> DemoSummary:
     rng = ctx.rng
     today = ctx.today
 
-    admin = create_user("admin", "系统管理员", Role.ADMIN, DEMO_PASSWORD, "admin@example.edu.cn")
+    # No merge stage yet: the deputy approves the counsellors' reports, the secretary the
+    # college's report.
+    college = College(code=DEMO_COLLEGE_CODE, name_zh="经管学院",
+                      name_en="School of Economics and Management", stages=WITHOUT_MERGE)
+    db.session.add(college)
+    db.session.flush()
+    create_user("university", "校级管理员", Role.UNIVERSITY_ADMIN, DEMO_PASSWORD,
+                "university@example.edu.cn")
+    admin = create_user("admin", "系统管理员", Role.ADMIN, DEMO_PASSWORD, "admin@example.edu.cn",
+                        college=college)
     deputy = create_user("deputy", "王副书记", Role.DEPUTY_SECRETARY, DEMO_PASSWORD,
-                         "deputy@example.edu.cn")
+                         "deputy@example.edu.cn", college=college)
+    create_user("secretary", "赵书记", Role.SECRETARY, DEMO_PASSWORD,
+                "secretary@example.edu.cn", college=college)
     counsellors = [
         create_user(f"counsellor{i}", name, Role.COUNSELLOR, DEMO_PASSWORD,
-                    f"counsellor{i}@example.edu.cn")
+                    f"counsellor{i}@example.edu.cn", college=college)
         for i, name in enumerate(["李老师", "张老师", "刘老师", "陈老师", "赵老师"], start=1)
     ]
     supervisors = [
         create_user(f"supervisor{i}", _name(rng) + "教授", Role.SUPERVISOR, DEMO_PASSWORD,
-                    f"supervisor{i}@example.edu.cn")
+                    f"supervisor{i}@example.edu.cn", college=college)
         for i in range(1, 25)
     ]
     categories = {c.code: c for c in seed_categories()}
@@ -189,7 +210,8 @@ def build_college(ctx) -> DemoSummary:
             students.append(
                 Student(
                     student_number=number, name=_name(rng), gender=rng.choice("MF"),
-                    programme=programme, cohort=cohort, class_name=class_name,
+                    college_id=college.id, programme=programme, cohort=cohort,
+                    class_name=class_name,
                     counsellor_id=unit_counsellor[(programme, cohort)].id,
                     supervisor_id=supervisor.id if supervisor else None, phone=_phone(rng),
                     province=province, city=city, on_campus=False, employed=employed,
@@ -253,5 +275,7 @@ DEMO_ACCOUNTS = [
     ("counsellor1 … counsellor5", "Counsellors (about 490 students each)"),
     ("supervisor1 … supervisor24", "Supervisors of the graduate students"),
     ("deputy", "Deputy secretary"),
-    ("admin", "Administrator"),
+    ("secretary", "Secretary (approves the college's report and sends it on)"),
+    ("admin", "Administrator of 经管学院"),
+    ("university", "University administrator (the colleges and their admins)"),
 ]

@@ -5,7 +5,13 @@ from datetime import timedelta
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from caretrack.access import can_manage_roster, has_referral_inbox, sees_whole_college
+from caretrack.access import (
+    can_manage_roster,
+    has_referral_inbox,
+    manages_colleges,
+    reads_university_reports,
+    sees_whole_college,
+)
 from caretrack.main import bp
 from caretrack.main.dashboard import render_dashboard
 from caretrack.models import now_utc
@@ -27,6 +33,10 @@ def index():
     secretary's college dashboard, the supervisor's referral inbox, the admin's accounts."""
     if can_manage_roster(current_user):
         return redirect(url_for("admin.users"))
+    if manages_colleges(current_user):
+        return redirect(url_for("colleges.index"))
+    if reads_university_reports(current_user):
+        return redirect(url_for("office.board"))
     if has_referral_inbox(current_user):
         return redirect(url_for("referrals.index"))
     now = now_utc()

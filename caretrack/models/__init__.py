@@ -5,6 +5,7 @@ from caretrack.models.api_token import ApiToken, TokenScope
 from caretrack.models.audit import AuditEvent, AuditEventStudent, Notification, SentMessage
 from caretrack.models.base import UTCDateTime, now_utc
 from caretrack.models.checkin import CheckIn, CheckinAttempt, CheckinLink, LinkKind
+from caretrack.models.college import DEFAULT_COLLEGE_CODE, College
 from caretrack.models.daily import (
     TALLY_COUNTS,
     ActivityDay,
@@ -39,6 +40,14 @@ from caretrack.models.rules import (
     StatusTrigger,
     SuggestionKind,
 )
+from caretrack.models.sign_off import (
+    DEFAULT_STAGES,
+    STAGE_ROLES,
+    WITHOUT_MERGE,
+    CollegeSignOff,
+    SignOffStep,
+    Stage,
+)
 from caretrack.models.student import (
     CareCategory,
     CategoryAssignment,
@@ -60,9 +69,18 @@ from caretrack.models.timeline import (
     TimelineEntry,
     Urgency,
 )
-from caretrack.models.user import RecoveryCode, Role, User
+from caretrack.models.user import UNIVERSITY_ROLES, RecoveryCode, Role, User
 
 __all__ = [
+    "DEFAULT_STAGES",
+    "STAGE_ROLES",
+    "WITHOUT_MERGE",
+    "CollegeSignOff",
+    "SignOffStep",
+    "Stage",
+    "DEFAULT_COLLEGE_CODE",
+    "College",
+    "UNIVERSITY_ROLES",
     "DEFAULT_RETENTION_DAYS",
     "DataClass",
     "Leaving",

@@ -51,6 +51,8 @@ class Student(db.Model):
     #: Year the student entered, e.g. 2017 for the 2017 undergraduate cohort.
     cohort: Mapped[int] = mapped_column(Integer, index=True)
     class_name: Mapped[str] = mapped_column(String(100), index=True)
+    #: The college the student belongs to (their counsellor's).
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), index=True)
     counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     #: The academic supervisor of a graduate student.
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -84,6 +86,7 @@ class Student(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
+    college: Mapped["College"] = relationship()  # noqa: F821
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id], lazy="joined")
     supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id], lazy="joined")
 

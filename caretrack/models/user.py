@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
 from caretrack.models.base import UTCDateTime, now_utc
@@ -22,6 +22,18 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     DEPUTY_SECRETARY = "deputy_secretary"
     ADMIN = "admin"
+    #: 团委书记: merges the counsellors' reports and passes them on; no timelines.
+    LEAGUE_SECRETARY = "league_secretary"
+    #: 学院党委书记: approves the college's report and sends it to the university office.
+    SECRETARY = "secretary"
+    #: Manages the colleges and each college's admin; belongs to no college.
+    UNIVERSITY_ADMIN = "university_admin"
+    #: 学校防控办: reads every college's reports (no timelines, no notes, no student page).
+    UNIVERSITY_OFFICE = "university_office"
+
+
+#: The roles of the university's accounts, which belong to no college.
+UNIVERSITY_ROLES = (Role.UNIVERSITY_ADMIN, Role.UNIVERSITY_OFFICE)
 
 
 class User(UserMixin, db.Model):
@@ -32,6 +44,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(100), index=True)
     #: One of :class:`Role`.
     role: Mapped[str] = mapped_column(String(20), index=True)
+    #: The college the account works in; None for the university's accounts
+    #: (:data:`UNIVERSITY_ROLES`).
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(256))
@@ -50,6 +65,8 @@ class User(UserMixin, db.Model):
     #: The reminders the user turned off, as "kind:channel" ("checkin:email", "report:app");
     #: everything else they get (see caretrack.services.reminders.REMINDERS).
     reminders_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+
+    college: Mapped["College | None"] = relationship()  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

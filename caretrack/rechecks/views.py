@@ -126,7 +126,8 @@ def index():
         "rechecks/index.html", page=page, rechecks=items, filters=filters,
         assignments=active_assignments_by_student(sorted({r.student_id for r in items})),
         categories=active_categories(),
-        loads=counts_by_counsellor(now) if whole_college else [], today=local_today(now),
+        loads=counts_by_counsellor(current_user, now) if whole_college else [],
+        today=local_today(now),
     )
 
 

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from caretrack.reports import board, chase, pages, views  # noqa: E402,F401
+from caretrack.reports import board, chase, pages, sign_off, views  # noqa: E402,F401

@@ -16,12 +16,18 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import and_
 
-from caretrack.access import can_sign_off_reports, caseload_filter, requires, student_filter
+from caretrack.access import (
+    can_sign_off_reports,
+    caseload_filter,
+    get_report_or_404,
+    report_student_filter,
+    requires,
+)
 from caretrack.downloads import file_response
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.messages import message
-from caretrack.models import DailyReport, Health
+from caretrack.models import Health
 from caretrack.reports import bp
 from caretrack.reports.forms import ApproveAllForm, ReviewForm
 from caretrack.reports.pages import (
@@ -47,7 +53,7 @@ def board():
     today = local_today(now)
     day = day_asked(today)
     return render_template(
-        "reports/board.html", board=reports.board(day, now), day=day, today=today,
+        "reports/board.html", board=reports.board(day, now, current_user), day=day, today=today,
         review_form=ReviewForm(),
     )
 
@@ -59,7 +65,7 @@ def counsellor_day(counsellor_id: int):
 
     :raise 404: for a user who is not a counsellor.
     """
-    counsellor = reports.get_counsellor(counsellor_id)
+    counsellor = reports.get_counsellor(counsellor_id, current_user)
     if counsellor is None:
         abort(404)
     now = current_time()
@@ -87,6 +93,8 @@ def board_list_title(what: str) -> str:
         "hubei": _("In Hubei"), "beijing": _("In Beijing"), "elsewhere": _("Elsewhere"),
         "on_campus": _("On campus"),
         "of_concern": _("Abnormal health, in Hubei or a risk area"),
+        "risk_area": _("In a risk area"), "abnormal": _("Abnormal health"),
+        "isolated": _("Isolated"),
         **{h.value: label("health", h) for h in Health},
         "source_self": _("Self-reported"), "source_counsellor": _("Recorded by the counsellor"),
         "source_upload": _("Uploaded"),
@@ -105,9 +113,10 @@ def board_students():
     what = request.args.get("what", "")
     if what not in carried.BOARD_LISTS:
         abort(404)
-    condition, counsellor = student_filter(current_user), None
+    condition, counsellor = report_student_filter(current_user), None
     if "counsellor" in request.args:
-        counsellor = reports.get_counsellor(request.args.get("counsellor", 0, type=int))
+        counsellor = reports.get_counsellor(request.args.get("counsellor", 0, type=int),
+                                            current_user)
         if counsellor is None:
             abort(404)
         condition = and_(condition, caseload_filter(counsellor))
@@ -125,7 +134,7 @@ def board_students():
 
 
 def _review(report_id: int, approve: bool):
-    report = db.get_or_404(DailyReport, report_id)
+    report = get_report_or_404(report_id, current_user)
     form = ReviewForm()
     back = back_to(url_for("reports.board", date=report.day.isoformat()))
     if form.validate_on_submit():
@@ -155,7 +164,7 @@ def _review(report_id: int, approve: bool):
 
 
 def _approve_all_page(form: ApproveAllForm, day, status: int = 200, refusal: str = ""):
-    board = reports.board(day, current_time())
+    board = reports.board(day, current_time(), current_user)
     return render_template("reports/approve_all.html", board=board, day=day, form=form,
                            refusal=refusal), status
 

@@ -53,9 +53,10 @@ def caseload_classes(counsellor: User) -> list[str]:
 
 
 def cover_candidates(counsellor: User) -> list[User]:
-    """The active counsellors who may cover ``counsellor`` (everyone but themself)."""
+    """The active counsellors who may cover ``counsellor`` (everyone of the college but
+    themself)."""
     return list(db.session.scalars(
-        select(User).where(counsellor_accounts(), User.id != counsellor.id)
+        select(User).where(counsellor_accounts(counsellor), User.id != counsellor.id)
         .order_by(User.display_name)
     ))
 

@@ -14,6 +14,7 @@ from caretrack.models import (
     ActivityDay,
     CareCategory,
     CategoryAssignment,
+    College,
     ConcernLevel,
     EntryKind,
     Programme,
@@ -89,7 +90,8 @@ def activity(user: User, now: datetime) -> Activity:
     today is counted then (the same three queries either way)."""
     today = local_today(now)
     days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
-    if sees_whole_college(user):
+    # The kept days are the installation's: the college's only while it is the only one.
+    if sees_whole_college(user) and _only_college():
         kept = _kept_days(days[0], today)
         if len(kept) == len(days) - 1:
             now_counts = _count_days(user, [today])
@@ -106,12 +108,19 @@ def activity(user: User, now: datetime) -> Activity:
     return counted
 
 
+def _only_college() -> bool:
+    """Whether the installation has one college (one query)."""
+    return db.session.scalar(select(func.count(College.id))) <= 1
+
+
 def _count_days(user: User | None, days: list[date]) -> Activity:
-    """The activity of ``days`` over the students ``user`` may see (None: the college)."""
+    """The activity of ``days`` over the students ``user`` may see (None: the installation)."""
+    whole = user is None or (sees_whole_college(user) and _only_college())
+
     def visible(student_id):
-        # Every row is a visible student's for the deputy secretary: matching the rows against
-        # the whole roster would double the time of the counts.
-        if user is None or sees_whole_college(user):
+        # Every row is a visible student's for the deputy secretary of the only college:
+        # matching the rows against the whole roster would double the time of the counts.
+        if whole:
             return true()
         return student_id.in_(select(Student.id).where(student_filter(user)))
 
@@ -223,7 +232,7 @@ def overdue_by_counsellor(user: User, now: datetime) -> list[tuple[User, int]]:
             Recheck.state == RecheckState.OPEN,
             Recheck.due_on < local_today(now),
             student_filter(user),
-            counsellor_accounts(active_only=False),
+            counsellor_accounts(user, active_only=False),
         )
         .group_by(User.id)
         .order_by(func.count(Recheck.id).desc(), User.display_name)

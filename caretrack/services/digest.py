@@ -9,7 +9,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from caretrack.access import absence_open_on, counsellor_accounts
+from caretrack.access import EVERY_COLLEGE, absence_open_on, counsellor_accounts
 from caretrack.extensions import db
 from caretrack.labels import label
 from caretrack.models import Absence, AbsenceCover, Recheck, RecheckState, Student, User
@@ -32,7 +32,7 @@ def digests(day: date) -> list[Digest]:
     counsellors = {
         u.id: u
         for u in db.session.scalars(
-            select(User).where(counsellor_accounts()).order_by(User.id)
+            select(User).where(counsellor_accounts(EVERY_COLLEGE)).order_by(User.id)
         )
     }
     due = db.session.scalars(

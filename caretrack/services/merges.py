@@ -8,8 +8,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
+from caretrack.access import in_college, visible_merges
 from caretrack.extensions import db
 from caretrack.models import (
     CategoryAssignment,
@@ -53,27 +54,29 @@ class MergePlan:
         return {table: len(ids) for table, ids in self.moves.items()}
 
 
-def _current(student_id: int) -> Student:
-    student = db.session.get(Student, student_id)
+def _current(student_id: int, scope) -> Student:
+    student = db.session.scalar(select(Student).where(Student.id == student_id, scope))
     if student is None or student.merged_into_id is not None:
         raise RuleError("merge-not-a-record", "student_number")
     return student
 
 
-def find_record(number: str) -> Student | None:
-    """The current (not merged) record with this student number."""
+def find_record(number: str, scope) -> Student | None:
+    """The current (not merged) record with this student number among the students matching
+    ``scope`` (the admin's college)."""
     return db.session.scalar(select(Student).where(
-        Student.student_number == number.strip(), Student.merged_into_id.is_(None)))
+        Student.student_number == number.strip(), Student.merged_into_id.is_(None), scope))
 
 
-def plan_merge(survivor_id: int, merged_id: int) -> MergePlan:
+def plan_merge(survivor_id: int, merged_id: int, scope=None) -> MergePlan:
     """Work out what a merge would move; writes nothing.
 
     :raise RuleError: "merge-same-record", "merge-not-a-record" (unknown or merged already).
     """
     if survivor_id == merged_id:
         raise RuleError("merge-same-record", "merged")
-    survivor, merged = _current(survivor_id), _current(merged_id)
+    scope = true() if scope is None else scope
+    survivor, merged = _current(survivor_id, scope), _current(merged_id, scope)
     moves, kept = {}, {}
     for table, model in MOVED.items():
         query = select(model.id).where(model.student_id == merged.id)
@@ -97,7 +100,7 @@ def merge_students(survivor_id: int, merged_id: int, user: User | None, now: dat
 
     :raise RuleError: as :func:`plan_merge`.
     """
-    plan = plan_merge(survivor_id, merged_id)
+    plan = plan_merge(survivor_id, merged_id, in_college(user) if user else None)
     survivor, merged = plan.survivor, plan.merged
     for table, ids in plan.moves.items():
         model = MOVED[table]
@@ -164,8 +167,8 @@ def undo_merge(merge_id: int, user: User | None, now: datetime, *, ip: str = "")
     return merge
 
 
-def recent_merges(limit: int = 20) -> list[StudentMerge]:
-    """The latest merges, newest first."""
+def recent_merges(user: User, limit: int = 20) -> list[StudentMerge]:
+    """The latest merges the user may see (their college's), newest first."""
     return list(db.session.scalars(
-        select(StudentMerge).order_by(StudentMerge.merged_at.desc(), StudentMerge.id.desc())
+        visible_merges(user).order_by(StudentMerge.merged_at.desc(), StudentMerge.id.desc())
         .limit(limit)))

@@ -24,6 +24,12 @@ KIND_ENDPOINT = {
     #: An absence the user is away for or covers was recorded, ended early, extended or
     #: cancelled by someone else.
     "absence.changed": "absences.index",
+    #: The college's report of the day reached the user's sign-off stage.
+    "sign_off.turn": "reports.sign_off_page",
+    #: The stage after the user's returned the college's report to it.
+    "sign_off.returned": "reports.sign_off_page",
+    #: The university office's deadline passed and the college's report is not signed off.
+    "sign_off.missing": "reports.sign_off_page",
     #: Students were transferred to the counsellor's caseload, or out of it.
     "transfer.in": "students.index",
     "transfer.out": "students.index",

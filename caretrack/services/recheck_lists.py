@@ -97,8 +97,9 @@ class CounsellorLoad:
     open: int
 
 
-def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
-    """Return every active counsellor's overdue, due-today and open re-checks, in one query."""
+def counts_by_counsellor(user: User, now: datetime) -> list[CounsellorLoad]:
+    """Return every active counsellor's overdue, due-today and open re-checks (of the
+    user's college), in one query."""
     today = local_today(now)
     # The open re-checks counted per counsellor first (as many rows as open re-checks), then
     # joined to every counsellor: not every student of the college joined to their re-checks.
@@ -121,7 +122,7 @@ def counts_by_counsellor(now: datetime) -> list[CounsellorLoad]:
                func.coalesce(loads.c.open, 0))
         .select_from(User)
         .outerjoin(loads, loads.c.counsellor_id == User.id)
-        .where(counsellor_accounts())
+        .where(counsellor_accounts(user))
         .order_by(overdue.desc(), User.id)
     ).all()
     return [CounsellorLoad(*row) for row in rows]

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
-from caretrack.access import counsellor_accounts
+from caretrack.access import EVERY_COLLEGE, counsellor_accounts
 from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
 from caretrack.models import (
@@ -66,7 +66,8 @@ def set_reminders(user: User, wanted: set[str]) -> None:
 
 
 def _counsellors() -> list[User]:
-    return list(db.session.scalars(select(User).where(counsellor_accounts()).order_by(User.id)))
+    return list(db.session.scalars(
+        select(User).where(counsellor_accounts(EVERY_COLLEGE)).order_by(User.id)))
 
 
 def _send(key: str, user: User, subject: str, body: str) -> bool:

@@ -190,7 +190,7 @@ def recommend(request: ReturnRequest, by: User, *, approve: bool, note: str, now
     _entry(request, by, ReturnStep.RECOMMENDED, now, body=request.recommendation_note,
            recommendation=request.recommendation)
     for deputy_id in db.session.scalars(
-            select(User.id).where(accounts_with_role(Role.DEPUTY_SECRETARY))):
+            select(User.id).where(accounts_with_role(Role.DEPUTY_SECRETARY, request.student))):
         notify(deputy_id, "return.recommended", student_id=request.student_id, now=now)
     _audit(ReturnStep.RECOMMENDED, by, request, now, ip)
     return request
@@ -331,12 +331,13 @@ def has_approved_request(student: Student) -> bool:
         ReturnRequest.state == ReturnState.APPROVED)) is not None
 
 
-def arrivals(day: date) -> list[tuple[ReturnRequest, Student]]:
+def arrivals(day: date, condition) -> list[tuple[ReturnRequest, Student]]:
     """The approved early returns on ``day``: the students who arrived by then and those
     whose arrival is due (approved, not arrived), by allowed arrival day (the college report's
-    list; one query)."""
+    list; one query) of the students matching ``condition``."""
     return [tuple(r) for r in db.session.execute(
         select(ReturnRequest, Student).join(Student, ReturnRequest.student_id == Student.id)
+        .where(condition)
         .where((ReturnRequest.state == ReturnState.APPROVED)
                | ((ReturnRequest.state == ReturnState.ARRIVED) & (ReturnRequest.arrived_on <= day)))
         .order_by(ReturnRequest.arrival_on, Student.student_number))]

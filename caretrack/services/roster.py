@@ -36,9 +36,10 @@ def search_roster(user: User, text: str = "") -> Select[tuple[Student]]:
     return query
 
 
-def export_columns() -> list:
-    """Return the roster export's columns: the import's, so an export imports back as is."""
-    people = RosterAccounts()
+def export_columns(user: User) -> list:
+    """Return the roster export's columns: the import's, so an export imports back as is
+    (into the user's college)."""
+    people = RosterAccounts(user.college_id)
 
     def person(attribute):
         return lambda s: people.reference(getattr(s, attribute))

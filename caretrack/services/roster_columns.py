@@ -192,14 +192,23 @@ def header_aliases() -> dict[str, list[str]]:
 
 
 class RosterAccounts:
-    """Counsellor and supervisor accounts, found by username or display name."""
+    """Counsellor and supervisor accounts of one college, found by username or display
+    name (an account of another college is named as such, never used)."""
 
-    def __init__(self):
+    def __init__(self, college_id: int | None = None):
         rows = db.session.execute(
-            select(User.id, User.username, User.display_name, User.role, User.active).where(
+            select(User.id, User.username, User.display_name, User.role, User.active,
+                   User.college_id).where(
                 User.role.in_((Role.COUNSELLOR, Role.SUPERVISOR))
             )
         ).all()
+        if college_id is not None:
+            self.elsewhere = {(r.role, r.username.lower()) for r in rows
+                              if r.college_id != college_id} | {
+                (r.role, r.display_name.strip()) for r in rows if r.college_id != college_id}
+            rows = [r for r in rows if r.college_id == college_id]
+        else:
+            self.elsewhere = set()
         self.by_id = {r.id: r for r in rows}
         self.usernames: dict[tuple[str, str], object] = {}
         names: dict[tuple[str, str], list] = defaultdict(list)
@@ -224,6 +233,8 @@ class RosterAccounts:
                 "Several accounts are called %(name)s: write the username instead (%(users)s).",
                 name=text, users=", ".join(m.username for m in matches),
             ))
+        if (role, text.lower()) in self.elsewhere or (role, text) in self.elsewhere:
+            raise CellError(_("%(name)s works in another college.", name=text))
         raise CellError(str(NO_ACCOUNT[role]) % {"name": text})
 
     def reference(self, user_id: int | None) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
-from caretrack.models import Job, Student, User, now_utc
+from caretrack.models import College, Job, Student, User, now_utc
 from caretrack.services.audit import record_event
 from caretrack.services.daily import tallies
 from caretrack.services.phones import normalise_phone
@@ -151,20 +151,44 @@ class ImportResult:
 
 
 
-def _load_existing() -> dict[str, tuple]:
-    """Return every current student's importable fields by student number, in one query
-    (records merged into another are left out: see :func:`_merged_numbers`)."""
+def college_id_for(college: College | int | None) -> int:
+    """The id of the college an import writes to: the one given, else the only college.
+
+    :raise ValueError: no college given while the install has several (or none).
+    """
+    if isinstance(college, College):
+        return college.id
+    if college is not None:
+        return college
+    ids = db.session.scalars(select(College.id).limit(2)).all()
+    if len(ids) != 1:
+        raise ValueError("name the college the roster is imported into")
+    return ids[0]
+
+
+def _load_existing(college_id: int) -> tuple[dict[str, tuple], set[str]]:
+    """Return every current student's importable fields by student number, of the college,
+    and the numbers of the other colleges' students (a row may not take one over), in one
+    query (records merged into another are left out: see :func:`_merged_numbers`)."""
     columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
-    return {row[1]: tuple(row) for row in db.session.execute(
-        select(*columns).where(Student.merged_into_id.is_(None)))}
+    existing, elsewhere = {}, set()
+    for row in db.session.execute(select(Student.college_id, *columns).where(
+            Student.merged_into_id.is_(None) | (Student.college_id != college_id))):
+        if row[0] == college_id:
+            existing[row[2]] = tuple(row[1:])
+        else:
+            elsewhere.add(row[2])
+    return existing, elsewhere
 
 
-def _merged_numbers() -> dict[str, str]:
-    """The numbers of records merged into another, with the number of the one they point to."""
+def _merged_numbers(college_id: int) -> dict[str, str]:
+    """The numbers of records merged into another, with the number of the one they point to
+    (of the college)."""
     survivor = aliased(Student)
     points = dict(db.session.execute(
         select(Student.student_number, survivor.student_number)
-        .join(survivor, survivor.id == Student.merged_into_id)).all())
+        .join(survivor, survivor.id == Student.merged_into_id)
+        .where(Student.college_id == college_id)).all())
     for number, target in points.items():
         while target in points:  # merged into a record merged later in turn
             target = points[target]
@@ -177,6 +201,7 @@ def check_roster(
     filename: str,
     sheet: Sheet,
     progress: Callable[[int], None] | None = None,
+    college: College | int | None = None,
 ) -> RosterPreview:
     """Check every row against the database and work out what an import would change.
 
@@ -185,9 +210,10 @@ def check_roster(
     :data:`CLEAR` cell clears an optional field. A new student needs every required column.
     """
     columns, headers, rows = sheet.columns, sheet.headers, sheet.rows
-    people = RosterAccounts()
-    existing = _load_existing()
-    merged = _merged_numbers()
+    college_id = college_id_for(college)
+    people = RosterAccounts(college_id)
+    existing, elsewhere = _load_existing(college_id)
+    merged = _merged_numbers(college_id)
     index = NumberIndex([*existing, *merged])
     ordered = sorted(columns.items(), key=lambda item: item[1])
     fields = [f for f, _i in ordered]
@@ -242,6 +268,11 @@ def check_roster(
                 preview.warnings.append(error(row, "student_number", _(
                     "%(number)s is shorter than the other student numbers (%(width)d digits): "
                     "check that it lost no leading zero.", number=given, width=index.width)))
+        if student_number is not None and current is None and student_number in elsewhere:
+            row_errors.append(error(row, "student_number", _(
+                "Student number %(number)s is a student of another college.",
+                number=student_number)))
+            student_number = None
         if student_number is not None:
             if student_number in first_row:
                 row_errors.append(error(row, "student_number", _(
@@ -297,7 +328,8 @@ def check_roster(
             preview.errors.extend(row_errors)
             continue
         if current is None:
-            preview.creates.append(NewStudent(row, {**NEW_DEFAULTS, **values}))
+            preview.creates.append(NewStudent(
+                row, {**NEW_DEFAULTS, **values, "college_id": college_id}))
             continue
         changes = []
         after = {}
@@ -417,13 +449,14 @@ def _fingerprint(preview: RosterPreview) -> str:
 
 def preview_import(
     filename: str, data: bytes, progress: Callable[[int], None] | None = None,
-    sheet: str | None = None,
+    sheet: str | None = None, college: College | int | None = None,
 ) -> RosterPreview:
-    """Work out what importing the file would do, without writing anything.
+    """Work out what importing the file into ``college`` (default: the only one) would do,
+    without writing anything.
 
     :raise RosterFileError: the file as a whole cannot be imported.
     """
-    return check_roster(filename, read_roster(filename, data, sheet), progress)
+    return check_roster(filename, read_roster(filename, data, sheet), progress, college)
 
 
 def _chunks(items: Iterable, size: int = CHUNK):
@@ -518,14 +551,14 @@ def _transfer_moved(preview: RosterPreview, user: User | None, now: datetime, ip
 
 def import_roster(
     filename: str, data: bytes, fingerprint: str, user: User | None, now: datetime, ip: str = "",
-    sheet: str | None = None,
+    sheet: str | None = None, college: College | int | None = None,
 ) -> ImportResult:
     """Check the file again and apply it if it would still do exactly what the admin saw.
 
     :raise RosterFileError: the file cannot be imported.
     :raise PreviewChanged: the preview differs from the one with ``fingerprint``.
     """
-    preview = preview_import(filename, data, sheet=sheet)
+    preview = preview_import(filename, data, sheet=sheet, college=college)
     if preview.errors or preview.fingerprint != fingerprint:
         raise PreviewChanged("the preview changed")
     return apply_import(preview, user, now, ip=ip)
@@ -558,7 +591,7 @@ def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
     except RosterFileError as exc:
         raise JobError("roster-changed", token=upload.token) from exc
     progress.start(len(sheet.rows), stage="checking")
-    preview = check_roster(upload.filename, sheet, progress)
+    preview = check_roster(upload.filename, sheet, progress, college=user.college_id)
     if preview.errors or preview.fingerprint != params.get("fingerprint"):
         raise JobError("roster-changed", token=upload.token)
     progress.start(len(preview.creates) + len(preview.updates), stage="writing")

@@ -175,5 +175,5 @@ def preview_roster_job(job: Job, params: dict, progress: Progress) -> dict:
             return {"refused": {"message": str(exc.message), "expected": list(exc.expected),
                                 "status": exc.status, "sheet": sheet}}
         progress.start(len(read.rows), stage="checking")
-        preview = check_roster(upload.filename, read, progress)
+        preview = check_roster(upload.filename, read, progress, college=user.college_id)
         return {"token": upload.token, "preview": PreviewPage.of(preview).to_json()}

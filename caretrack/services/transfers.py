@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from caretrack.access import keeps_caseload
+from caretrack.access import in_college, keeps_caseload
 from caretrack.extensions import db
 from caretrack.models import (
     EntryKind,
@@ -83,13 +83,14 @@ def _check_target(to: User | None) -> User:
 
 def moving_students(student_ids: Iterable[int], to: User) -> list[int]:
     """The students among ``student_ids`` that a transfer to ``to`` would move: current
-    records not in ``to``'s caseload already, sorted."""
+    records of ``to``'s college not in ``to``'s caseload already, sorted (a transfer stays
+    within a college)."""
     ids = sorted(set(student_ids))
     found: list[int] = []
     for chunk in _chunks(ids, 1000):
         found += db.session.scalars(select(Student.id).where(
             Student.id.in_(chunk), Student.merged_into_id.is_(None),
-            Student.counsellor_id != to.id)).all()
+            Student.counsellor_id != to.id, in_college(to))).all()
     return sorted(found)
 
 

@@ -140,7 +140,7 @@ def delivery(student_id: int):
 def referral(student_id: int):
     student = get_recordable_student_or_404(student_id, current_user)
     form = ReferralForm()
-    supervisors = users_with_role(Role.SUPERVISOR)
+    supervisors = users_with_role(Role.SUPERVISOR, current_user)
     form.offer(supervisors, student.supervisor_id)
     supervisor = next((s for s in supervisors if s.id == form.supervisor_id.data), None)
     return entry_form(

@@ -17,7 +17,8 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ROLES = ("counsellor", "supervisor", "deputy", "admin")
+ROLES = ("counsellor", "supervisor", "deputy", "admin", "university_admin", "league",
+         "secretary", "office")
 CASE_READERS = frozenset({"counsellor", "supervisor", "deputy"})
 
 
@@ -45,23 +46,23 @@ def seen_and_unseen(world, role) -> tuple[list, list]:
     """The role's visible student, and the student it may not see (real students only)."""
     students = (world.visible_student(role), world.invisible_student(role))
     real = [s if hasattr(s, "student_number") else None for s in students]
-    return [s for s in real[:1] if s], [s for s in real[1:] if s]
+    return [s for s in real[:1] if s], [s for s in real[1:] if s] + [world.college.foreign_student]
 
 
 def counsellor_sees_own(world, role) -> tuple[list, list]:
     """A counsellor's list: their student and not another counsellor's; the deputy: both."""
     c = world.college
     if role == "counsellor":
-        return [c.own_student], [c.other_student]
+        return [c.own_student], [c.other_student, c.foreign_student]
     if role == "deputy":
-        return [c.own_student, c.other_student], []
+        return [c.own_student, c.other_student], [c.foreign_student]
     return [], []
 
 
 def every_student(world, role) -> tuple[list, list]:
-    """The roster: every student of the college."""
+    """The roster: every student of the college, none of another college."""
     c = world.college
-    return [c.own_student, c.other_student, c.graduate], []
+    return [c.own_student, c.other_student, c.graduate], [c.foreign_student, c.foreign_graduate]
 
 
 def default_args(case: Case, world, role: str) -> tuple[dict | None, dict | None]:
@@ -97,7 +98,7 @@ def rechecks_for_everyone(world) -> None:
 
     today = local_today(datetime.now(UTC))
     c = world.college
-    for student in (c.own_student, c.other_student, c.graduate):
+    for student in (c.own_student, c.other_student, c.graduate, c.foreign_student):
         db.session.add(Recheck(student_id=student.id, owner_id=student.counsellor_id,
                                due_on=today, reason="约好回电", origin="manual",
                                created_by_id=student.counsellor_id))
@@ -112,7 +113,7 @@ def follow_ups_for_everyone(world, on: str = "2020-02-10") -> None:
 
     when = datetime.fromisoformat(on + "T10:00").replace(tzinfo=timezone(timedelta(hours=8)))
     c = world.college
-    for student in (c.own_student, c.other_student, c.graduate):
+    for student in (c.own_student, c.other_student, c.graduate, c.foreign_student):
         add_entry(student, EntryKind.FOLLOW_UP, student.counsellor, body="电话联系",
                   occurred_at=when, now=when,
                   details={"channel": "phone", "reached": True, "health": "normal",

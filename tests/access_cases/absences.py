@@ -32,11 +32,12 @@ def absence_args(starts_in: int):
         third = factories.CounsellorFactory(display_name="周老师")
         own = _absence(c.counsellor, c.other_counsellor, starts_in)
         others = _absence(third, c.other_counsellor, starts_in)
+        foreign = _absence(c.foreign_counsellor, c.foreign_counsellor, starts_in)
         db.session.commit()
         if role == "counsellor":
             return {"absence": own.id}, {"absence": others.id}
-        if role == "deputy":
-            return {"absence": own.id}, {"absence": 999999}
+        if role == "deputy":  # another college's absence
+            return {"absence": own.id}, {"absence": foreign.id}
         return None, {"absence": others.id}
     return args
 

@@ -64,10 +64,13 @@ def _referral_args(world, role):
     hidden = factories.ReferralFactory(student=c.other_student,
                                        supervisor=factories.SupervisorFactory(),
                                        referred_by=c.other_counsellor)
+    foreign = factories.ReferralFactory(student=c.foreign_graduate,
+                                        supervisor=c.foreign_supervisor,
+                                        referred_by=c.foreign_counsellor)
     db.session.commit()
     user = world.user(role).id
     visible = {"referral": mine.id, "user": user}
-    invisible = {"referral": hidden.id if role != "deputy" else 999999, "user": user}
+    invisible = {"referral": hidden.id if role != "deputy" else foreign.id, "user": user}
     return visible, invisible
 
 

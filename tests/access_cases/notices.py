@@ -19,17 +19,18 @@ def _draft(audience, title):
 
 def notice_args(world, role):
     """The counsellor's own notice (their caseload) and another counsellor's; for the deputy
-    their college-wide notice and one that does not exist."""
+    their college-wide notice and another college's."""
     c = world.college
     now = datetime.now(UTC)
     own = notices.publish(c.counsellor, _draft("caseload", "李老师的通知"), now=now)
     other = notices.publish(c.other_counsellor, _draft("caseload", "张老师的通知"), now=now)
     college = notices.publish(c.deputy, _draft("college", "全院通知"), now=now)
+    foreign = notices.publish(c.foreign_deputy, _draft("college", "外院通知"), now=now)
     db.session.commit()
     if role == "counsellor":
         return {"notice": own.id}, {"notice": other.id}
-    if role == "deputy":
-        return {"notice": college.id}, {"notice": 999999}
+    if role == "deputy":  # another college's notice
+        return {"notice": college.id}, {"notice": foreign.id}
     return {"notice": college.id}, None
 
 

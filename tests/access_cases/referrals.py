@@ -15,11 +15,14 @@ def referral_args(world, role):
         student=c.other_student, referred_by=c.other_counsellor,
         supervisor=factories.SupervisorFactory(),
     )
+    foreign = factories.ReferralFactory(
+        student=c.foreign_graduate, referred_by=c.foreign_counsellor,
+        supervisor=c.foreign_supervisor)
     db.session.commit()
     if role == "admin":
         return None, {"referral": mine.id}
-    if role == "deputy":
-        return {"referral": mine.id}, {"referral": 999999}
+    if role == "deputy":  # another college's referral
+        return {"referral": mine.id}, {"referral": foreign.id}
     return {"referral": mine.id}, {"referral": theirs.id}
 
 

@@ -5,16 +5,20 @@ from caretrack.models import DailyReport
 from tests.access_cases import Case, counsellor_sees_own, seen_and_unseen
 
 COUNSELLOR = {"counsellor"}
+#: The stages of the world's college after the counsellors' (it has no merge stage).
+SIGNERS = {"deputy", "secretary"}
 DEPUTY = {"deputy"}
 
 
 def report_args(world, role):
-    """A submitted report of the counsellor's, and a report id that does not exist."""
-    report = DailyReport(counsellor_id=world.college.counsellor.id,
-                         day=datetime.now(UTC).date(), submitted_at=datetime.now(UTC))
-    db.session.add(report)
+    """A submitted report of the counsellor's, and another college's counsellor's."""
+    report, foreign = (
+        DailyReport(counsellor_id=counsellor.id, day=datetime.now(UTC).date(),
+                    submitted_at=datetime.now(UTC))
+        for counsellor in (world.college.counsellor, world.college.foreign_counsellor))
+    db.session.add_all([report, foreign])
     db.session.commit()
-    return {"report": report.id}, {"report": 999999}
+    return {"report": report.id}, {"report": foreign.id}
 
 
 def counsellor_args(world, role):
@@ -24,6 +28,12 @@ def counsellor_args(world, role):
 
 
 CASES = {
+    "reports.sign_off_page": Case("/reports/sign-off/", SIGNERS),
+    "reports.sign_off_pass": Case("/reports/sign-off/pass", SIGNERS, method="POST", ok=(302,),
+                                  data={"day": "2020-03-03", "version": "0"}),
+    "reports.sign_off_return": Case("/reports/sign-off/return", SIGNERS, method="POST",
+                                    ok=(302,), data={"day": "2020-03-03", "version": "0",
+                                                     "comment": "请核对"}),
     "reports.daily": Case("/reports/daily/", COUNSELLOR, shows=seen_and_unseen),
     "reports.record_status": Case("/reports/daily/students/{student}/status", COUNSELLOR),
     "reports.confirm_status": Case("/reports/daily/students/{student}/confirm", COUNSELLOR,

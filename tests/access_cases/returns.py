@@ -21,9 +21,10 @@ def request_args(world, role):
     """A request of the role's student, and one of a student it may not see."""
     c = world.college
     mine, theirs = _ask(c.own_student), _ask(c.other_student)
+    foreign = _ask(c.foreign_student)
     db.session.commit()
-    if role == "deputy":
-        return {"request": theirs.id}, {"request": 999999}
+    if role == "deputy":  # another college's student's request
+        return {"request": theirs.id}, {"request": foreign.id}
     if role == "counsellor":
         return {"request": mine.id}, {"request": theirs.id}
     return {"request": mine.id}, None

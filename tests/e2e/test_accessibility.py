@@ -54,8 +54,10 @@ def _pages(db) -> dict[str, list[str]]:
             "/dashboard", "/review/", f"/review/{student.id}", "/reports/board/",
             "/reports/board/approve-all",
             "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
-            "/retention/", f"{s}/access-log",
+            "/retention/", f"{s}/access-log", "/reports/sign-off/",
         ],
+        "secretary": ["/reports/sign-off/"],
+        "university": ["/colleges/", "/colleges/new", "/admin/users", "/admin/users/new"],
         "admin": ["/admin/users", "/admin/audit", "/admin/roster", "/admin/roster/import",
                   "/admin/categories", "/admin/status-rules", "/retention/"],
     }

@@ -34,7 +34,7 @@ def twin(merge_server):
         duplicate = Student(
             student_number=keep.student_number.lstrip("0"), name=keep.name, gender=keep.gender,
             programme=keep.programme, cohort=keep.cohort, class_name=keep.class_name,
-            counsellor_id=keep.counsellor_id, phone=keep.phone)
+            counsellor_id=keep.counsellor_id, college_id=keep.college_id, phone=keep.phone)
         db.session.add(duplicate)
         db.session.flush()
         record_note(duplicate, keep.counsellor, body="旧导入建立的重复记录上的记录")

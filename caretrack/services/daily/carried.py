@@ -303,6 +303,11 @@ def students_query(condition, day: date, show: str):
 
 #: The board's numbers, each the condition of its list of students (see :func:`board_query`):
 #: the place, health, confirmation and change counts the board shows.
+#: Abnormal health (the university office counts fever apart from the others).
+ABNORMAL = (Health.FEVER.value, Health.SYMPTOMS.value, Health.SUSPECTED.value,
+            Health.CONFIRMED.value)
+ISOLATED = (Health.ISOLATED_HOME.value, Health.ISOLATED_CENTRE.value)
+
 BOARD_LISTS = {
     "students": lambda c: true(),
     "confirmed": lambda c: c.confirmed,
@@ -315,6 +320,9 @@ BOARD_LISTS = {
     "elsewhere": lambda c: or_(c.province.is_(None), c.province.not_in(HUBEI + BEIJING)),
     "on_campus": lambda c: c.on_campus == true(),
     "of_concern": lambda c: c.of_concern,
+    "risk_area": lambda c: c.in_risk_area,
+    "abnormal": lambda c: c.health.in_(ABNORMAL),
+    "isolated": lambda c: c.health.in_(ISOLATED),
     **{h.value: (lambda c, h=h: c.health == h.value) for h in Health},
     **{f"source_{s.value}": (lambda c, s=s: c.on_day.source == s.value) for s in StatusSource},
 }

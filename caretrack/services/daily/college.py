@@ -7,10 +7,10 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_
 
-from caretrack.access import caseload_filter
+from caretrack.access import caseload_filter, in_college
 from caretrack.extensions import db
 from caretrack.labels import label
-from caretrack.models import Health, Student, User
+from caretrack.models import College, Health, Student, User
 from caretrack.services.audit import record_event
 from caretrack.services.clock import college_tz
 from caretrack.services.daily.carried import status_rows
@@ -45,11 +45,12 @@ class ChangeRow:
     note: str
 
 
-def changes_for(day: date, counsellor_id: int | None = None) -> list[ChangeRow]:
-    """Return the day's changes since yesterday, for one counsellor or the whole college."""
+def changes_for(day: date, college, counsellor_id: int | None = None) -> list[ChangeRow]:
+    """Return the day's changes since yesterday, for one counsellor or the whole college
+    (``college``: a college, its id or an account's)."""
 
     def condition(carried):
-        cond = carried.changed
+        cond = and_(carried.changed, in_college(college))
         return cond if counsellor_id is None else and_(cond, caseload_filter(counsellor_id))
 
     carried, query = status_rows(
@@ -79,8 +80,8 @@ def _change_text(change: ChangeRow) -> str:
     return _("; ").join(parts)
 
 
-def _require_ready(day: date, now: datetime) -> Board:
-    result = board(day, now)
+def _require_ready(day: date, now: datetime, college) -> Board:
+    result = board(day, now, college)
     if not result.ready:
         raise RuleError("not-ready")
     return result
@@ -95,12 +96,14 @@ def _columns(*pairs: tuple[str, int]) -> tuple[list[str], list[int]]:
     return [header for header, _ in pairs], [width for _, width in pairs]
 
 
-def _status_sheet(day: date, condition, title: str, with_phone: bool = False) -> tuple:
-    """A sheet of the students matching ``condition(carried)`` with their status of ``day``."""
+def _status_sheet(day: date, college, condition, title: str, with_phone: bool = False) -> tuple:
+    """A sheet of the college's students matching ``condition(carried)`` with their status of
+    ``day``."""
     extra = [Student.student_number, Student.name, Student.class_name, User.display_name]
     if with_phone:
         extra.append(Student.phone)
-    carried, query = status_rows(day, condition, *extra)
+    carried, query = status_rows(
+        day, lambda c: and_(in_college(college), condition(c)), *extra)
     headers, widths = _columns(
         (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
         *([(_("Phone"), 14)] if with_phone else []),
@@ -126,14 +129,14 @@ def _count_or_unknown(value: int | None):
     return _("unknown") if value is None else value
 
 
-def college_report_sheets(day: date, now: datetime) -> list[tuple]:
+def college_report_sheets(day: date, now: datetime, college) -> list[tuple]:
     """Return the sheets of the college's report of ``day`` (title, headers, rows, widths):
     summary, changes, students of concern, the sign-off record, unconfirmed per counsellor,
     the unconfirmed students, every student.
 
     :raise RuleError: "not-ready" until every report of the day is approved.
     """
-    result = _require_ready(day, now)
+    result = _require_ready(day, now, college)
     totals = result.totals
     summary = [
         [_("Date"), day.isoformat()],
@@ -163,7 +166,7 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
         [c.student_number, c.name, c.class_name, c.counsellor, location_text(c.before),
          location_text(c.after), label("health", c.before.health),
          label("health", c.after.health), c.note]
-        for c in changes_for(day)
+        for c in changes_for(day, college)
     ]
     sign_off = [
         [row.counsellor.display_name, label("report_state", row.report.state),
@@ -184,7 +187,8 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
     unconfirmed.append([_("The college"), totals.students, totals.confirmed, totals.missing,
                         "", "", totals.after_submission, totals.after_approval])
     carried, query = status_rows(
-        day, None, Student.student_number, Student.name, Student.programme, Student.class_name,
+        day, lambda c: in_college(college), Student.student_number, Student.name,
+        Student.programme, Student.class_name,
         User.display_name,
     )
 
@@ -206,7 +210,8 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
             (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
             (_("Location yesterday"), 16), (_("Location today"), 16),
             (_("Health yesterday"), 12), (_("Health today"), 12), (_("Note"), 40)), changes)),
-        _status_sheet(day, lambda c: c.of_concern, _("Abnormal health, Hubei, risk areas")),
+        _status_sheet(day, college, lambda c: c.of_concern,
+                      _("Abnormal health, Hubei, risk areas")),
         (_("Sign-off record"), *_with_rows(_columns(
             (_("Counsellor"), 14), (_("Report"), 10), (_("Zero report"), 10), (_("Changes"), 8),
             (_("Submitted at"), 18), (_("Late"), 8), (_("Resubmitted at"), 18),
@@ -216,7 +221,8 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
             (_("Unconfirmed"), 12), (_("Unconfirmed at submission"), 14),
             (_("Unconfirmed at approval"), 14), (_("Changes after submission"), 14),
             (_("Changes after approval"), 14)), unconfirmed)),
-        _status_sheet(day, lambda c: c.missing, _("Unconfirmed students"), with_phone=True),
+        _status_sheet(day, college, lambda c: c.missing, _("Unconfirmed students"),
+                      with_phone=True),
         (_("All students"), *_with_rows(_columns(
             (_("Student number"), 14), (_("Name"), 12), (_("Programme"), 14), (_("Class"), 18),
             (_("Counsellor"), 12), (_("Province"), 10), (_("City"), 12), (_("On campus"), 8),
@@ -225,14 +231,14 @@ def college_report_sheets(day: date, now: datetime) -> list[tuple]:
         (_("Early returns"), *_with_rows(_columns(
             (_("Student number"), 14), (_("Name"), 12), (_("Class"), 18), (_("Counsellor"), 12),
             (_("State"), 12), (_("Allowed arrival from"), 14), (_("Arrived on"), 12),
-            (_("Arrival plan"), 40)), _early_returns(day))),
+            (_("Arrival plan"), 40)), _early_returns(day, college))),
     ]
 
 
-def _early_returns(day: date):
+def _early_returns(day: date, college):
     from caretrack.services.return_requests import arrivals
 
-    for request, student in arrivals(day):
+    for request, student in arrivals(day, in_college(college)):
         yield [student.student_number, student.name, student.class_name,
                student.counsellor.display_name, label("return_state", request.state),
                request.arrival_on.isoformat() if request.arrival_on else "",
@@ -246,22 +252,22 @@ def _with_rows(columns: tuple[list[str], list[int]], rows) -> tuple:
     return headers, rows, widths
 
 
-def college_report_xlsx(day: date, now: datetime) -> bytes:
+def college_report_xlsx(day: date, now: datetime, college) -> bytes:
     """Return the college's report of ``day`` as an XLSX workbook (see college_report_sheets),
     every sheet with its column widths and a frozen header row."""
-    return xlsx_bytes(college_report_sheets(day, now), freeze_header=True)
+    return xlsx_bytes(college_report_sheets(day, now, college), freeze_header=True)
 
 
 #: How many changes the plain-text summary lists before referring to the spreadsheet.
 TEXT_CHANGES_LIMIT = 50
 
 
-def college_report_text(day: date, now: datetime) -> str:
+def college_report_text(day: date, now: datetime, college) -> str:
     """Return the college's report of ``day`` as plain text, ready to paste into an email.
 
     :raise RuleError: "not-ready" until every report of the day is approved.
     """
-    result = _require_ready(day, now)
+    result = _require_ready(day, now, college)
     t = result.totals
     health = _("; ").join(f"{label('health', h)} {t.health[h.value]}" for h in Health)
     lines = [
@@ -273,7 +279,7 @@ def college_report_text(day: date, now: datetime) -> str:
         _("Health: %(list)s.", list=health),
         _("Changes since yesterday: %(num)d.", num=t.changes),
     ]
-    changes = changes_for(day)
+    changes = changes_for(day, college)
     for change in changes[:TEXT_CHANGES_LIMIT]:
         lines.append(_("- %(number)s %(name)s (%(class_name)s): %(what)s",
                        number=change.student_number, name=change.name,
@@ -297,22 +303,23 @@ def college_report_text(day: date, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def send_college_report(day: date, now: datetime, recipients: list[str]) -> list[str]:
+def send_college_report(day: date, now: datetime, college: College,
+                        recipients: list[str]) -> list[str]:
     """Email the college's report of ``day`` to each recipient once; return who got it now.
 
     :raise RuleError: "not-ready" until every report of the day is approved.
     """
     from caretrack.services.mail import build_message, send_once  # mail imports the app's config
 
-    body = college_report_text(day, now)
-    attachment = college_report_xlsx(day, now)
+    body = college_report_text(day, now, college)
+    attachment = college_report_xlsx(day, now, college)
     subject = _("Students' daily status, %(day)s", day=day.isoformat())
     filename = f"college-report-{day.isoformat()}.xlsx"
     mimetype = MIMETYPES["xlsx"]
     sent = []
     for address in recipients:
         message = build_message(address, subject, body, [(filename, attachment, mimetype)])
-        if send_once(f"college-report:{day.isoformat()}:{address}", message):
+        if send_once(f"college-report:{college.code}:{day.isoformat()}:{address}", message):
             sent.append(address)
     return sent
 
@@ -331,10 +338,10 @@ def export_college_report(
     :raise RuleError: "not-ready" until every report of the day is approved.
     """
     if fmt == "xlsx":
-        body = college_report_xlsx(day, now)
+        body = college_report_xlsx(day, now, by)
         name, mimetype = f"college-report-{day.isoformat()}.xlsx", MIMETYPES["xlsx"]
     elif fmt == "text":
-        body = college_report_text(day, now).encode()
+        body = college_report_text(day, now, by).encode()
         name, mimetype = f"college-report-{day.isoformat()}.txt", "text/plain; charset=utf-8"
     else:
         raise ValueError(f"unknown format {fmt!r}")

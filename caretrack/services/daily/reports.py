@@ -17,9 +17,10 @@ from sqlalchemy.orm import joinedload
 from caretrack.access import (
     can_sign_off_reports,
     caseload_filter,
-    counsellor_accounts,
     files_daily_report,
     files_daily_report_for,
+    reporting_counsellors,
+    same_college,
 )
 from caretrack.extensions import db
 from caretrack.models import DailyReport, DailyStatus, ReportState, Student, User
@@ -32,8 +33,6 @@ from caretrack.services.errors import RuleError
 
 #: The board's word for a counsellor without a report of the day.
 MISSING = "missing"
-#: Who has a report to file, in SQL: the board and a counsellor's page agree on it.
-COUNSELLORS = counsellor_accounts(active_only=False)
 
 
 def deadline(day: date) -> datetime:
@@ -55,10 +54,11 @@ def get_report(counsellor_id: int, day: date) -> DailyReport | None:
     ).one_or_none()
 
 
-def get_counsellor(counsellor_id: int) -> User | None:
-    """Return the counsellor (active or not) whose reports the board lists, or None."""
+def get_counsellor(counsellor_id: int, viewer: User) -> User | None:
+    """Return the counsellor (active or not, of the viewer's college) whose reports the
+    board lists, or None."""
     return db.session.scalars(
-        select(User).where(User.id == counsellor_id, COUNSELLORS)
+        select(User).where(User.id == counsellor_id, reporting_counsellors(viewer))
     ).one_or_none()
 
 
@@ -172,8 +172,12 @@ def review_report(
         "comment-required" (comment) to return without a comment, "approve-unconfirmed"
         (``num``).
     """
-    if not can_sign_off_reports(by):
+    from caretrack.services.daily.sign_off import locks_reports
+
+    if not can_sign_off_reports(by) or not same_college(by, report.counsellor):
         raise RuleError("not-deputy")
+    if locks_reports(by.college, report.day):
+        raise RuleError("sign-off-locked")
     if report.state != ReportState.SUBMITTED:
         raise RuleError("not-submitted")
     comment = (comment or "").strip()[:2000]
@@ -208,6 +212,7 @@ def approve_listed(
         raise RuleError("not-deputy")
     submitted = db.session.scalars(select(DailyReport).where(
         DailyReport.day == day, DailyReport.state == ReportState.SUBMITTED,
+        DailyReport.counsellor_id.in_(select(User.id).where(reporting_counsellors(by))),
     ).order_by(DailyReport.id)).all()
     if not listed or {r.id: r.version_id for r in submitted} != listed:
         raise RuleError("approve-all-changed", conflict=True)
@@ -250,10 +255,11 @@ class Board:
         return [r for r in self.rows if r.status == ReportState.SUBMITTED]
 
 
-def board(day: date, now: datetime) -> Board:
+def board(day: date, now: datetime, college) -> Board:
     """Return each counsellor's report and totals for ``day`` (the kept numbers: one row per
     counsellor; a past day's numbers kept by a purge of its statuses, once they were purged),
-    and the college's (3 queries, and one for a past day)."""
+    and the college's (``college``: a college, its id, or an account's; the counsellors of
+    that college only; 3 queries, and one for a past day)."""
     from caretrack.services.retention import kept_day_totals
 
     kept = kept_day_totals(day) if day < local_today(now) else None
@@ -265,7 +271,8 @@ def board(day: date, now: datetime) -> Board:
     }
     ids = set(per_counsellor) | set(reports)
     counsellors = db.session.scalars(
-        select(User).where(User.id.in_(ids), COUNSELLORS).order_by(User.username)
+        select(User).where(User.id.in_(ids), reporting_counsellors(college))
+        .order_by(User.username)
     ).all() if ids else []
     totals = Totals()
     rows = []
@@ -317,7 +324,7 @@ def landing_summary(user: User, now: datetime) -> LandingSummary | None:
             report=report, totals=caseload_totals(user, day),
         )
     if can_sign_off_reports(user):
-        result = board(day, now)
+        result = board(day, now, user)
         counts = {s: result.count(s) for s in (MISSING, *[x.value for x in ReportState])}
         return LandingSummary(
             kind="deputy", day=day, deadline=result.deadline, past_deadline=result.past_deadline,
