@@ -107,7 +107,7 @@ def test_0009_gives_stored_delivery_lines_a_text_quantity_and_a_unit(empty_datab
     assert details["place"] == "dormitory" and details["received"] is True
 
 
-def test_0018_puts_an_existing_install_into_one_college(empty_database_url, monkeypatch):
+def test_0020_puts_an_existing_install_into_one_college(empty_database_url, monkeypatch):
     from sqlalchemy import select
 
     from caretrack.models import College, Student, User
@@ -116,7 +116,7 @@ def test_0018_puts_an_existing_install_into_one_college(empty_database_url, monk
     monkeypatch.setenv("CARETRACK_COLLEGE_NAME", "经管学院")
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
-        upgrade(directory=MIGRATIONS, revision="0017")
+        upgrade(directory=MIGRATIONS, revision="0019")
         with db.engine.begin() as connection:
             ids = {}
             for role in ("counsellor", "deputy_secretary", "admin"):
@@ -141,7 +141,7 @@ def test_0018_puts_an_existing_install_into_one_college(empty_database_url, monk
     assert next_id == colleges[0][0] + 1
 
 
-def test_0018_on_an_empty_database_makes_no_college(empty_database_url):
+def test_0020_on_an_empty_database_makes_no_college(empty_database_url):
     from sqlalchemy import func, select
 
     from caretrack.models import College

@@ -1,7 +1,7 @@
 """colleges: every student and every college account belongs to one; an install that
 predates colleges keeps its data in one college (code "default", or CARETRACK_COLLEGE_CODE)
 
-Revision ID: 0018
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-02
 
@@ -16,7 +16,7 @@ import caretrack.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
