@@ -102,9 +102,11 @@ def test_the_admin_merges_a_duplicate_and_undoes_it(browser, merge_server, twin,
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto(f"{base}/admin/roster/merge")
     phone.locator("#recent-merges a").first.click()
+    undo = phone.get_by_role("button", name="撤销合并")
+    expect(undo).to_be_visible()  # the merge's page has loaded
     _fits(phone)
     _shot(phone, "merge-done-390-zh")
-    phone.get_by_role("button", name="撤销合并").click()
+    undo.click()
     expect(phone.locator(".alert-success")).to_contain_text("合并已撤销")
     expect(phone.locator("#merge-undone")).to_be_visible()
     phone.goto(f"{base}/admin/roster?q={duplicate}")
