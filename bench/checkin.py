@@ -60,6 +60,7 @@ from bench.databases import (  # noqa: E402
     drop_pg_database,
     insert_rows,
     make_app,
+    server_tracebacks,
 )
 from caretrack.demo.college import TOTAL_STUDENTS  # noqa: E402
 
@@ -567,11 +568,8 @@ def main() -> int:
         server = None
         counts = count_stored(app, day) | {"day": day}
         ok = print_figures(results, wall, counts, len(plans), args.p95_ms)
-        log = (scratch / "gunicorn.log").read_text()
-        if "Traceback" in log:
+        if server_tracebacks(scratch / "gunicorn.log"):
             ok = False
-            print(f"\nthe server logged {log.count('Traceback')} tracebacks; the last:\n"
-                  + log[log.rfind("Traceback"):][:3000])
     finally:
         if server is not None:
             stop_gunicorn(server)

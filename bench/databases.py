@@ -47,3 +47,16 @@ def insert_rows(table, rows: list[dict]) -> None:
     table = getattr(table, "__table__", table)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         db.session.execute(table.insert(), rows[start:start + ROWS_PER_STATEMENT])
+
+
+def server_tracebacks(log_path) -> bool:
+    """Print how many tracebacks the server's log holds and the last one; return whether it
+    held any (a run with a traceback fails, whatever its figures)."""
+    from pathlib import Path
+
+    log = Path(log_path).read_text()
+    if "Traceback" not in log:
+        return False
+    print(f"\nthe server logged {log.count('Traceback')} tracebacks; the last:\n"
+          + log[log.rfind("Traceback"):][:3000])
+    return True

@@ -37,7 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.checkin import free_port, start_gunicorn, stop_gunicorn  # noqa: E402
-from bench.databases import PG_SERVER, create_pg_database, drop_pg_database, make_app  # noqa: E402
+from bench.databases import (  # noqa: E402
+    PG_SERVER,
+    create_pg_database,
+    drop_pg_database,
+    make_app,
+    server_tracebacks,
+)
 from bench.throughput import DEPUTY_TOTP, REDIS, Browser  # noqa: E402
 
 P95_TARGET_MS = 250.0
@@ -171,11 +177,8 @@ def main() -> int:
         for text, passed in verdicts:
             print(f"  {'ok  ' if passed else 'MISS'} {text}")
         ok = all(passed for _, passed in verdicts)
-        log = (scratch / "gunicorn.log").read_text()
-        if "Traceback" in log:
+        if server_tracebacks(scratch / "gunicorn.log"):
             ok = False
-            print(f"\nthe server logged {log.count('Traceback')} tracebacks; the last:\n"
-                  + log[log.rfind("Traceback"):][:3000])
     finally:
         if server is not None:
             stop_gunicorn(server)

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.checkin import free_port, start_gunicorn, stop_gunicorn  # noqa: E402
-from bench.databases import make_app  # noqa: E402
+from bench.databases import make_app, server_tracebacks  # noqa: E402
 
 #: The workers' shared throttling, as production runs it (this bench's own database: not 0).
 REDIS = "redis://127.0.0.1:6379/5"
@@ -261,11 +261,8 @@ def main() -> int:
             print(f"{who:<12} {path:<22} {figures['rate']:>8.0f} {ratio:>7.3f} "
                   f"{figures['latency_ms']:>6.1f} ms  {'; '.join(notes)}", flush=True)
         print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        log = (scratch / "gunicorn.log").read_text()
-        if "Traceback" in log:
+        if server_tracebacks(scratch / "gunicorn.log"):
             ok = False
-            print(f"\nthe server logged {log.count('Traceback')} tracebacks; the last:\n"
-                  + log[log.rfind("Traceback"):][:3000])
     finally:
         if server is not None:
             stop_gunicorn(server)
