@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def ensure_accounts(accounts: list[dict]) -> int:
-    """Create the file's counsellors and supervisors that the database lacks."""
+def ensure_accounts(accounts: list[dict], college_id: int | None) -> int:
+    """Create the file's counsellors and supervisors that the database lacks, in the importing
+    admin's college."""
     from sqlalchemy import select
 
     from caretrack.extensions import db
@@ -41,7 +42,7 @@ def ensure_accounts(accounts: list[dict]) -> int:
     missing = [a for a in accounts if a["username"] not in known]
     for account in missing:
         user = User(username=account["username"], display_name=account["display_name"],
-                    role=account["role"], active=True)
+                    role=account["role"], active=True, college_id=college_id)
         user.set_password(os.urandom(16).hex())
         db.session.add(user)
     db.session.commit()
@@ -97,6 +98,12 @@ def main() -> None:
     app = make_app(args.database, REDIS_URL=args.redis, JOBS_QUEUE=args.queue)
     worker = None
     with app.test_request_context("/?lang=zh_CN"):
+        admin = db.session.scalars(
+            select(User).where(User.role == Role.ADMIN,
+                               *([User.username == args.admin] if args.admin else []))
+            .order_by(User.id)).first()
+        if admin is None:
+            sys.exit("no admin account: create one (flask create-user ... --role admin)")
         if args.file:
             path = args.file
         else:
@@ -104,13 +111,7 @@ def main() -> None:
             out.mkdir(exist_ok=True)
             paths, accounts = large_files(out, args.size)
             path = paths["xlsx"]
-            print(f"{ensure_accounts(accounts)} accounts created for the file")
-        admin = db.session.scalars(
-            select(User).where(User.role == Role.ADMIN,
-                               *([User.username == args.admin] if args.admin else []))
-            .order_by(User.id)).first()
-        if admin is None:
-            sys.exit("no admin account: create one (flask create-user ... --role admin)")
+            print(f"{ensure_accounts(accounts, admin.college_id)} accounts created for the file")
         data = path.read_bytes()
         if not args.no_worker:
             env = {**os.environ, "CARETRACK_CONFIG": "testing", "DATABASE_URL": args.database,
