@@ -124,18 +124,19 @@ def start():
         return redirect(_back(form))
     now = now_utc()
     ids = _selection(form, now)
-    if not bulk.allowed_ids(current_user, action, ids):
+    allowed = bulk.allowed_ids(current_user, action, ids)
+    if not allowed:
         if ids and not form.all_matching.data:
             abort(404)  # only students the user may not touch: as if they did not exist
         flash(_("Select at least one student."), "warning")
         return redirect(_back(form))
     if action == bulk.Action.EXPORT:
-        return _export(bulk.allowed_ids(current_user, action, ids), now)
+        return _export(allowed, now)
     stage = form.stage.data or ""
     if stage == "":
         return _page(form, action, ids)
     if stage == "confirm":
-        return _confirm(form, action, ids, now)
+        return _confirm(form, action, ids, allowed, now)
     try:
         shown = bulk.plan(action, current_user, ids, form.params(), now=now)
     except RuleError as error:
@@ -151,16 +152,16 @@ def _stale(form: BulkForm, action: str, ids: list[int], now):
     return _page(form, action, ids, shown, 409)
 
 
-def _confirm_as_job(form: BulkForm, action: str, ids: list[int], now):
+def _confirm_as_job(form: BulkForm, action: str, ids: list[int], allowed: list[int], now):
     """More than :data:`~caretrack.services.bulk.JOB_THRESHOLD` students: the action runs as
     a job and its page shows the progress (in-process without a queue: the page waits)."""
-    if not bulk.still_matches(current_user, action, ids, form.fingerprint.data or ""):
+    if not bulk.still_matches(allowed, form.fingerprint.data or ""):
         return _stale(form, action, ids, now)
     key = form.submission_key.data or None
     params = form.params()
     params["day"] = params["day"].isoformat() if params["day"] else None
     job = submit("students.bulk", current_user._get_current_object(), {
-        "action": action, "ids": bulk.allowed_ids(current_user, action, ids), "params": params,
+        "action": action, "ids": allowed, "params": params,
         "fingerprint": form.fingerprint.data or "", "ip": client_address(),
         "submission_key": key, "now": now.isoformat(), "back": _back(form),
     }, key=f"bulk:{key}" if key else None)
@@ -173,9 +174,9 @@ def _confirm_as_job(form: BulkForm, action: str, ids: list[int], now):
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
-def _confirm(form: BulkForm, action: str, ids: list[int], now):
-    if len(bulk.allowed_ids(current_user, action, ids)) > bulk.JOB_THRESHOLD:
-        return _confirm_as_job(form, action, ids, now)
+def _confirm(form: BulkForm, action: str, ids: list[int], allowed: list[int], now):
+    if len(allowed) > bulk.JOB_THRESHOLD:
+        return _confirm_as_job(form, action, ids, allowed, now)
     key = form.submission_key.data or None
     try:
         written = commit_write(lambda: bulk.run(

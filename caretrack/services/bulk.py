@@ -340,10 +340,10 @@ def _apply(action: str, student: Student, by: User, read: Params,
         roster.assign_supervisor(student, read.to, by, now=now, ip=ip)
 
 
-def still_matches(user: User, action: str, student_ids: Iterable[int], fingerprint: str) -> bool:
-    """Whether the students ``user`` may touch among ``student_ids`` are still those the
+def still_matches(allowed: Iterable[int], fingerprint: str) -> bool:
+    """Whether the students an action may touch now (:func:`allowed_ids`) are still those the
     preview of ``fingerprint`` showed."""
-    return transfers.fingerprint_of(allowed_ids(user, action, student_ids)) == fingerprint
+    return transfers.fingerprint_of(allowed) == fingerprint
 
 
 def run(
@@ -372,7 +372,7 @@ def run(
         raise RuleError("not-allowed")
     read = read_params(action, params, local_today(now))
     ids = allowed_ids(user, action, student_ids)
-    if transfers.fingerprint_of(ids) != fingerprint:
+    if not still_matches(ids, fingerprint):
         raise RuleError("bulk-stale", conflict=True)
     if action == Action.TRANSFER:
         moved = transfers.transfer_students(
