@@ -40,7 +40,8 @@ def group(college, robot, service="wecom", secret=""):
 
 def send(college, text="【通知】明天上午十点前完成打卡", now=None):
     now = now or now_utc()
-    log = queue_group_message(CLASS, "notice", text, students=[college.own_student],
+    log = queue_group_message(college.counsellor.college_id, CLASS, "notice", text,
+                              students=[college.own_student],
                               sent_by=college.counsellor, counsellor_id=college.counsellor.id,
                               now=now)
     db.session.commit()
@@ -123,6 +124,7 @@ def test_twenty_a_minute_per_robot(college, robot):
     now = now_utc()
     for _ in range(channels.PER_MINUTE):
         db.session.add(MessageLog(channel="wecom", kind="notice", recipient=CLASS, body="x",
+                                  college_id=college.counsellor.college_id,
                                   state=MessageState.DELIVERED, delivered_at=now))
     db.session.commit()
     log = send(college, now=now)

@@ -105,7 +105,7 @@ def test_filter_by_class_and_the_class_group_reminder_names_only_the_unconfirmed
                                         class_name="2019级1班")
     statuses.record_status(answered, c.counsellor, here("山东", "济南"), at(MARCH_3, 8))
     db.session.commit()
-    class_url = links.class_token("2019级1班", clock.now)
+    class_url = links.class_token(a.college_id, "2019级1班", clock.now)
     db.session.commit()
     auth.login(c.counsellor)
 

@@ -41,7 +41,7 @@ def personal_url(student):
 
 
 def class_url(student):
-    url = f"/checkin/c/{checkin.class_token(student.class_name, MORNING)}"
+    url = f"/checkin/c/{checkin.class_token(student.college_id, student.class_name, MORNING)}"
     db.session.commit()
     return url
 

@@ -157,7 +157,8 @@ def test_a_student_cannot_see_or_acknowledge_another_classs_notice(client, class
     assert "金融学2班的通知" not in client.get(url).text
     assert client.post(f"{url}/notices/{theirs.id}/ack").status_code == 404
     # nor with the class link's remembered phone of another student
-    class_url = f"/checkin/c/{checkin.class_token(c.own_student.class_name, NOW)}"
+    token = checkin.class_token(c.own_student.college_id, c.own_student.class_name, NOW)
+    class_url = f"/checkin/c/{token}"
     db.session.commit()
     client.post(class_url + "/verify", data={"student_number": c.own_student.student_number,
                                              "phone_digits": c.own_student.phone[-4:]})
@@ -169,7 +170,9 @@ def test_a_student_cannot_see_or_acknowledge_another_classs_notice(client, class
 
 def test_a_class_link_without_a_remembered_student_acknowledges_nothing(client, classes):
     notice = notices.publish(classes.deputy, draft("college"), now=NOW)
-    class_url = f"/checkin/c/{checkin.class_token(classes.own_student.class_name, NOW)}"
+    token = checkin.class_token(classes.own_student.college_id, classes.own_student.class_name,
+                                NOW)
+    class_url = f"/checkin/c/{token}"
     db.session.commit()
     assert client.post(f"{class_url}/notices/{notice.id}/ack").status_code == 404
 

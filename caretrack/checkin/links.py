@@ -119,7 +119,8 @@ def rotate_class():
     form = RotateForm()
     class_name = get_caseload_class_or_404(form.class_name.data or "", current_user)
     if form.validate_on_submit():
-        commit_write(lambda: checkin.rotate_class(class_name, current_user, now_utc(),
+        commit_write(lambda: checkin.rotate_class(current_user.college_id, class_name,
+                                                  current_user, now_utc(),
                                                   ip=client_address()))
         flash(_("The link of %(class_name)s is replaced; the old one no longer works.",
                 class_name=class_name), "success")

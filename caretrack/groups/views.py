@@ -52,7 +52,7 @@ class RemoveRobotForm(FlaskForm):
 def _page(form: RobotForm, status: int = 200):
     classes = classes_of(own_classes_filter(current_user))
     form.class_name.choices = [SelectChoice(name, name) for name in classes]
-    groups = channels.groups_of(classes)
+    groups = channels.groups_of(current_user.college_id, classes)
     return render_template(
         "groups/index.html", form=form, classes=classes, groups=groups,
         remove_form=RemoveRobotForm(formdata=None), service_labels=SERVICE_LABELS,

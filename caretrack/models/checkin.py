@@ -4,7 +4,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -29,14 +39,22 @@ class CheckinLink(db.Model):
     """
 
     __tablename__ = "checkin_links"
+    __table_args__ = (UniqueConstraint("college_id", "class_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: One of :class:`LinkKind`.
     kind: Mapped[str] = mapped_column(String(10))
     #: The student of a personal link (None for a class link).
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), unique=True)
+    #: The college of a class link (None for a personal link): two colleges' classes of one
+    #: name have a link each.
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
     #: The class of a class link (None for a personal link).
-    class_name: Mapped[str | None] = mapped_column(String(100), unique=True)
+    class_name: Mapped[str | None] = mapped_column(String(100))
+    #: Whether the token is derived from the class name alone, not the college and the class:
+    #: a class link issued before colleges, whose token (posted in the group) keeps working
+    #: until the link's next rotation.
+    unscoped: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Incremented by each rotation; part of the token's derivation.
     generation: Mapped[int] = mapped_column(Integer, default=1)
     #: Hex SHA-256 of the current token.

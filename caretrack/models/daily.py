@@ -160,13 +160,14 @@ class DailyTally(db.Model):
 
 
 class ActivityDay(db.Model):
-    """The college's activity of one past day (follow-ups, deliveries, care categories given),
+    """A college's activity of one past day (follow-ups, deliveries, care categories given),
     counted once, so the dashboard's 30 days count only today. A follow-up or delivery
     recorded afterwards as having happened that day clears the day's row, which is counted
     again on the next visit."""
 
     __tablename__ = "activity_days"
 
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     follow_ups: Mapped[int] = mapped_column(Integer, default=0)
     deliveries: Mapped[int] = mapped_column(Integer, default=0)

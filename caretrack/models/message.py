@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -29,9 +29,12 @@ class ClassGroup(db.Model):
     never shown again; set by the class's counsellor."""
 
     __tablename__ = "class_groups"
+    __table_args__ = (UniqueConstraint("college_id", "class_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    class_name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: The college of the class (two colleges' classes of one name have a group each).
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"))
+    class_name: Mapped[str] = mapped_column(String(100))
     #: One of :class:`GroupService`.
     service: Mapped[str] = mapped_column(String(10))
     #: The webhook address, encrypted (Fernet, keyed from SECRET_KEY).
@@ -61,6 +64,8 @@ class MessageLog(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     #: The class whose group it went to (group robots), or the e-mail address.
     recipient: Mapped[str] = mapped_column(String(200), index=True)
+    #: The college of the class whose group it went to (None for an e-mail).
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"))
     #: The counsellor it is shown to when it fails (the class's).
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)

@@ -33,12 +33,13 @@ class DataClass(StrEnum):
 
 
 class RetentionPolicy(db.Model):
-    """The college's one retention policy: when the emergency ended and how long each data
-    class is kept after it (and after a student left)."""
+    """A college's one retention policy: when its emergency ended and how long each data
+    class of its students is kept after it (and after a student left)."""
 
     __tablename__ = "retention_policies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), unique=True)
     #: The last day of the emergency (college day); None while it goes on.
     emergency_ended_on: Mapped[date | None] = mapped_column(Date)
     #: Days kept after the emergency ended, for every class without its own period.
@@ -59,11 +60,15 @@ class RetentionPolicy(db.Model):
 
 
 class RetentionPurge(db.Model):
-    """One run of the purge that deleted something: when, and how much of each class."""
+    """One run of a college's purge that deleted something: when, and how much of each
+    class."""
 
     __tablename__ = "retention_purges"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The college whose policy ran; None for a purge of the whole installation, run before
+    #: each college had a policy of its own.
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     #: The college day of the run; the purged texts say it.
     purged_on: Mapped[date] = mapped_column(Date)

@@ -77,14 +77,16 @@ def webhook_prefixes() -> dict[str, str]:
     return current_app.config["GROUP_WEBHOOK_PREFIXES"]
 
 
-def group_of(class_name: str) -> ClassGroup | None:
-    return db.session.scalars(
-        select(ClassGroup).where(ClassGroup.class_name == class_name)).one_or_none()
+def group_of(college_id: int | None, class_name: str) -> ClassGroup | None:
+    """The robot of a college's class's group (another college's class of that name has its
+    own)."""
+    return db.session.scalars(select(ClassGroup).where(
+        ClassGroup.college_id == college_id, ClassGroup.class_name == class_name)).one_or_none()
 
 
 def set_group(class_name: str, service: str, webhook: str, secret: str, by: User,
               now: datetime, ip: str = "") -> ClassGroup:
-    """Store (or replace) the robot of ``class_name``'s group.
+    """Store (or replace) the robot of the group of ``class_name`` of ``by``'s college.
 
     :raise RuleError: "webhook-address" (not the service's webhook address).
     """
@@ -95,7 +97,8 @@ def set_group(class_name: str, service: str, webhook: str, secret: str, by: User
         raise RuleError("webhook-address", field="webhook")
     if service != GroupService.DINGTALK or len(secret) > 200:
         secret = ""
-    group = group_of(class_name) or ClassGroup(class_name=class_name)
+    group = group_of(by.college_id, class_name) or ClassGroup(college_id=by.college_id,
+                                                               class_name=class_name)
     group.service, group.webhook_encrypted = service, seal(webhook)
     group.secret_encrypted = seal(secret) if secret else None
     group.hint, group.set_by_id, group.set_at = webhook[-4:], by.id, now
@@ -106,8 +109,8 @@ def set_group(class_name: str, service: str, webhook: str, secret: str, by: User
 
 
 def remove_group(class_name: str, by: User, now: datetime, ip: str = "") -> None:
-    """Forget the robot of ``class_name``'s group."""
-    group = group_of(class_name)
+    """Forget the robot of the group of ``class_name`` of ``by``'s college."""
+    group = group_of(by.college_id, class_name)
     if group is not None:
         db.session.delete(group)
         record_event("class_group.remove", by, detail=class_name[:200], now=now, ip=ip)
@@ -164,16 +167,17 @@ def post_text(service: str, webhook: str, secret: str, text: str) -> Delivery:
     return Delivery(False, error, retry=retry, answer=f"{code} {answer.get('errmsg', '')}"[:200])
 
 
-def queue_group_message(class_name: str, kind: str, text: str, *, students=(),
-                        sent_by: User | None, counsellor_id: int | None,
+def queue_group_message(college_id: int | None, class_name: str, kind: str, text: str, *,
+                        students=(), sent_by: User | None, counsellor_id: int | None,
                         now: datetime) -> MessageLog | None:
-    """Log a message to ``class_name``'s group, to be delivered by ``messages.send``; None
-    when the class has no robot."""
-    group = group_of(class_name)
+    """Log a message to the group of a college's class, to be delivered by
+    ``messages.send``; None when the class has no robot."""
+    group = group_of(college_id, class_name)
     if group is None:
         return None
     log = MessageLog(sent_by_id=getattr(sent_by, "id", None), channel=group.service, kind=kind,
-                     recipient=class_name, counsellor_id=counsellor_id, body=text,
+                     recipient=class_name, college_id=college_id,
+                     counsellor_id=counsellor_id, body=text,
                      student_ids=[s.id for s in students], state=MessageState.PENDING,
                      created_at=now, next_attempt_at=now)
     db.session.add(log)
@@ -193,22 +197,23 @@ def log_email(key_kind: str, to: str, body: str, *, sent_by: User | None,
     return log
 
 
-def _sent_last_minute(class_name: str, now: datetime) -> int:
+def _sent_last_minute(log: MessageLog, now: datetime) -> int:
     return db.session.scalar(select(func.count(MessageLog.id)).where(
-        MessageLog.recipient == class_name, MessageLog.channel != "email",
+        MessageLog.recipient == log.recipient, MessageLog.college_id == log.college_id,
+        MessageLog.channel != "email",
         MessageLog.delivered_at > now - timedelta(minutes=1))) or 0
 
 
 def deliver(log: MessageLog, now: datetime) -> str:
     """Try ``log``'s message once (unless its robot had its 20 this minute) and record the
     outcome; return its state."""
-    group = group_of(log.recipient)
+    group = group_of(log.college_id, log.recipient)
     webhook = unseal(group.webhook_encrypted) if group is not None else None
     if webhook is None:
         log.state, log.error, log.next_attempt_at = MessageState.FAILED, "no-robot", None
         db.session.flush()
         return log.state
-    if _sent_last_minute(log.recipient, now) >= PER_MINUTE:
+    if _sent_last_minute(log, now) >= PER_MINUTE:
         log.next_attempt_at = now + timedelta(minutes=1)
         db.session.flush()
         return log.state
@@ -266,12 +271,12 @@ def send_soon(ids: list[int], by: User | None, now: datetime) -> Job | None:
 # -- what the pages show -------------------------------------------------------------------------
 
 
-def groups_of(class_names: list[str]) -> dict[str, ClassGroup]:
-    """{class name: its robot} of the classes that have one."""
+def groups_of(college_id: int | None, class_names: list[str]) -> dict[str, ClassGroup]:
+    """{class name: its robot} of a college's classes that have one."""
     if not class_names:
         return {}
-    return {g.class_name: g for g in db.session.scalars(
-        select(ClassGroup).where(ClassGroup.class_name.in_(class_names)))}
+    return {g.class_name: g for g in db.session.scalars(select(ClassGroup).where(
+        ClassGroup.college_id == college_id, ClassGroup.class_name.in_(class_names)))}
 
 
 def message_log(user: User, limit: int = 50) -> list[MessageLog]:
@@ -295,11 +300,12 @@ def failed_messages(user: User, since: datetime) -> int:
 
 def post_to_groups(messages: dict[str, tuple[str, list]], kind: str, by: User,
                    now: datetime) -> list[int]:
-    """Log ``messages`` ({class: (text, students named)}) to the classes' groups that have a
-    robot; return the ids to deliver."""
+    """Log ``messages`` ({class: (text, students named)}) to the groups of ``by``'s college's
+    classes that have a robot; return the ids to deliver."""
     ids = []
     for class_name, (text, students) in messages.items():
-        log = queue_group_message(class_name, kind, text, students=students, sent_by=by,
+        log = queue_group_message(by.college_id, class_name, kind, text, students=students,
+                                  sent_by=by,
                                   counsellor_id=by.id, now=now)
         if log is not None:
             ids.append(log.id)

@@ -4,11 +4,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, delete, event, func, select, true
+from sqlalchemy import and_, bindparam, case, delete, event, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from caretrack.access import counsellor_accounts, sees_whole_college, student_filter
+from caretrack.access import (
+    counsellor_accounts,
+    current_records,
+    sees_whole_college,
+    student_filter,
+)
 from caretrack.extensions import db
 from caretrack.models import (
     ActivityDay,
@@ -86,13 +91,12 @@ def _per_day(column, days: list[date], *conditions) -> list[int]:
 
 def activity(user: User, now: datetime) -> Activity:
     """The 30 days of follow-ups, deliveries and care categories given, over the students the
-    user may see. The whole college's past days are kept (:func:`keep_past_activity`): only
-    today is counted then (the same three queries either way)."""
+    user may see. Each college's past days are kept (:func:`keep_past_activity`): for the
+    whole college only today is counted then (the same three queries either way)."""
     today = local_today(now)
     days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
-    # The kept days are the installation's: the college's only while it is the only one.
-    if sees_whole_college(user) and _only_college():
-        kept = _kept_days(days[0], today)
+    if sees_whole_college(user) and user.college_id is not None:
+        kept = _kept_days(user.college_id, days[0], today)
         if len(kept) == len(days) - 1:
             now_counts = _count_days(user, [today])
             past = [kept[d] for d in days[:-1]]
@@ -113,16 +117,20 @@ def _only_college() -> bool:
     return db.session.scalar(select(func.count(College.id))) <= 1
 
 
-def _count_days(user: User | None, days: list[date]) -> Activity:
-    """The activity of ``days`` over the students ``user`` may see (None: the installation)."""
-    whole = user is None or (sees_whole_college(user) and _only_college())
+def _count_days(user: User | None, days: list[date], college_id: int | None = None
+                ) -> Activity:
+    """The activity of ``days`` over the students ``user`` may see (None: the students of
+    the college ``college_id``)."""
+    whole = (user is None or sees_whole_college(user)) and _only_college()
 
     def visible(student_id):
         # Every row is a visible student's for the deputy secretary of the only college:
         # matching the rows against the whole roster would double the time of the counts.
         if whole:
             return true()
-        return student_id.in_(select(Student.id).where(student_filter(user)))
+        condition = student_filter(user) if user is not None else and_(
+            Student.college_id == college_id, current_records())
+        return student_id.in_(select(Student.id).where(condition))
 
     def entries_of(kind):
         return _per_day(
@@ -142,35 +150,40 @@ def _count_days(user: User | None, days: list[date]) -> Activity:
 
 @lru_cache(maxsize=1)
 def _kept_query():
-    return select(ActivityDay).where(ActivityDay.day >= bindparam("first"),
+    return select(ActivityDay).where(ActivityDay.college_id == bindparam("college"),
+                                     ActivityDay.day >= bindparam("first"),
                                      ActivityDay.day < bindparam("today"))
 
 
-def _kept_days(first: date, today: date) -> dict[date, ActivityDay]:
+def _kept_days(college_id: int, first: date, today: date) -> dict[date, ActivityDay]:
     return {row.day: row for row in db.session.scalars(
-        _kept_query(), {"first": first, "today": today})}
+        _kept_query(), {"college": college_id, "first": first, "today": today})}
 
 
 def keep_past_activity(today: date) -> int:
-    """Count and keep the whole college's activity of the dashboard's past days that are not
-    kept yet (the day that just ended, usually); return how many days. Run by the day's first
-    status write and ``flask daily rebuild-tallies``; the caller commits."""
+    """Count and keep each college's activity of the dashboard's past days that are not kept
+    yet (the day that just ended, usually); return how many days (of all colleges). Run by
+    the day's first status write and ``flask daily rebuild-tallies``; the caller commits."""
     first = today - timedelta(days=ACTIVITY_DAYS - 1)
-    kept = _kept_days(first, today)
-    missing = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)
-               if first + timedelta(days=n) not in kept]
-    if not missing:
-        return 0
-    counted = _count_days(None, missing)
-    try:
-        with db.session.begin_nested():  # another write may keep them first
-            db.session.add_all([
-                ActivityDay(day=day, follow_ups=f, deliveries=d, new_categories=c)
-                for day, f, d, c in zip(missing, counted.follow_ups, counted.deliveries,
-                                        counted.new_categories, strict=True)])
-    except IntegrityError:
-        return 0
-    return len(missing)
+    kept_days = 0
+    for college_id in db.session.scalars(select(College.id).order_by(College.id)):
+        kept = _kept_days(college_id, first, today)
+        missing = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)
+                   if first + timedelta(days=n) not in kept]
+        if not missing:
+            continue
+        counted = _count_days(None, missing, college_id)
+        try:
+            with db.session.begin_nested():  # another write may keep them first
+                db.session.add_all([
+                    ActivityDay(college_id=college_id, day=day, follow_ups=f, deliveries=d,
+                                new_categories=c)
+                    for day, f, d, c in zip(missing, counted.follow_ups, counted.deliveries,
+                                            counted.new_categories, strict=True)])
+        except IntegrityError:
+            continue
+        kept_days += len(missing)
+    return kept_days
 
 
 def _forget_backdated_days(session: Session, flush_context, instances) -> None:

@@ -152,11 +152,14 @@ def post_checkin_reminders(day: date, now: datetime) -> int:
     from caretrack.services.daily.carried import students_query
 
     posted, kind = 0, f"checkin.reminder:{day.isoformat()}"
-    for group in db.session.scalars(select(ClassGroup).order_by(ClassGroup.class_name)):
+    for group in db.session.scalars(select(ClassGroup).order_by(ClassGroup.college_id,
+                                                                ClassGroup.class_name)):
         already = db.session.scalar(select(MessageLog.id).where(
-            MessageLog.kind == kind, MessageLog.recipient == group.class_name).limit(1))
+            MessageLog.kind == kind, MessageLog.college_id == group.college_id,
+            MessageLog.recipient == group.class_name).limit(1))
         students = list(db.session.scalars(students_query(
-            and_(Student.class_name == group.class_name, current_records()), day, "missing")))
+            and_(Student.college_id == group.college_id, Student.class_name == group.class_name,
+                 current_records()), day, "missing")))
         if already or not students:
             continue
         with force_locale(current_app.config["CARETRACK_LOCALE"]):
@@ -164,8 +167,9 @@ def post_checkin_reminders(day: date, now: datetime) -> int:
                      "today. Please check in before %(time)s: %(url)s",
                      class_name=group.class_name, names=_(", ").join(s.name for s in students),
                      time=cutoff(day).astimezone(college_tz()).strftime("%H:%M"),
-                     url=link_url(LinkKind.CLASS, class_token(group.class_name, now)))
-        log = channels.queue_group_message(group.class_name, kind, text,
+                     url=link_url(LinkKind.CLASS,
+                                  class_token(group.college_id, group.class_name, now)))
+        log = channels.queue_group_message(group.college_id, group.class_name, kind, text,
                                            students=students, sent_by=None,
                                            counsellor_id=group.set_by_id, now=now)
         db.session.commit()

@@ -23,10 +23,11 @@ def personal_args(world, role):
 
 def class_args(world, role):
     """A current class link, and one that was rotated away."""
-    name = world.college.own_student.class_name
-    old = checkin.class_token(name, now_utc())
-    checkin.rotate_class(name, world.college.counsellor, now_utc())
-    current = checkin.class_token(name, now_utc())
+    student = world.college.own_student
+    name, college_id = student.class_name, student.college_id
+    old = checkin.class_token(college_id, name, now_utc())
+    checkin.rotate_class(college_id, name, world.college.counsellor, now_utc())
+    current = checkin.class_token(college_id, name, now_utc())
     db.session.commit()
     return {"token": current}, {"token": old}
 

@@ -73,10 +73,10 @@ def main() -> None:
             upgrade(directory=str(ROOT / "migrations"))
             seed_demo()
             db.session.commit()
-        students = [(s.student_number, s.phone[-4:], s.class_name)
-                    for s in first_timers(8)]
-        class_urls = {name: f"/checkin/c/{checkin.class_token(name, now_utc())}"
-                      for _, _, name in students}
+        found = first_timers(8)
+        students = [(s.student_number, s.phone[-4:], s.class_name) for s in found]
+        class_urls = {s.class_name: f"/checkin/c/{checkin.class_token(s.college_id, s.class_name, now_utc())}"  # noqa: E501
+                      for s in found}
         # One revoked personal link on the QR page: its card offers to issue a new one.
         counsellor = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
         classmate = db.session.scalars(select(Student).where(

@@ -36,7 +36,7 @@ def _pages(db) -> dict[str, list[str]]:
     other = db.session.scalars(select(Student).where(
         Student.counsellor_id == user(db, "counsellor5").id).order_by(Student.id.desc())).first()
     now = now_utc()
-    class_link = f"/checkin/c/{checkin.class_token(other.class_name, now)}"
+    class_link = f"/checkin/c/{checkin.class_token(other.college_id, other.class_name, now)}"
     personal_link = f"/checkin/p/{checkin.personal_token(other, now)}"
     db.session.commit()
     s = f"/students/{student.id}"

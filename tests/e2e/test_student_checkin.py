@@ -36,7 +36,7 @@ def _unconfirmed_student(db):
         select(Student).where(Student.counsellor_id == counsellor.id, Student.phone != "",
                               Student.id.not_in(confirmed)).order_by(Student.id)
     ).first()
-    url = f"/checkin/c/{checkin.class_token(student.class_name, now_utc())}"
+    url = f"/checkin/c/{checkin.class_token(student.college_id, student.class_name, now_utc())}"
     db.session.commit()
     return student, url
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 
 from caretrack.extensions import db
 from caretrack.models import CheckinAttempt, CheckinLink, Student
@@ -32,6 +32,12 @@ class Verification:
     student: Student | None = None
     #: "checkin-identity" (number or digits wrong) or "checkin-wait" (too many tries).
     code: str | None = None
+
+
+def of_link_class(link: CheckinLink):
+    """The SQL condition on ``Student`` of the students of a class link's class: its
+    college's class of that name (another college's class of the same name is not it)."""
+    return and_(Student.college_id == link.college_id, Student.class_name == link.class_name)
 
 
 def _failures(key: str, now: datetime) -> int:
@@ -54,8 +60,7 @@ def verify_identity(link: CheckinLink, number: str, digits: str, now: datetime,
             or _failures(keys[1], now) >= MAX_PER_ADDRESS):
         return Verification(code="checkin-wait")
     student = db.session.scalars(
-        select(Student).where(Student.student_number == number,
-                              Student.class_name == link.class_name)
+        select(Student).where(Student.student_number == number, of_link_class(link))
     ).one_or_none()
     phone = student.phone.strip() if student is not None else ""
     expected = phone[-4:] if len(phone) >= 4 else "no phone on the roster"
@@ -92,5 +97,5 @@ def device_student(link: CheckinLink, value: str | None) -> Student | None:
     if link_id != link.id or generation != link.generation:
         return None
     return db.session.scalars(
-        select(Student).where(Student.id == student_id, Student.class_name == link.class_name)
+        select(Student).where(Student.id == student_id, of_link_class(link))
     ).one_or_none()

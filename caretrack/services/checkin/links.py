@@ -14,7 +14,7 @@ import hmac
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 
 from caretrack.extensions import db
 from caretrack.models import CheckinLink, LinkKind, Student, User
@@ -38,8 +38,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: A class is named by its college and its name: ``(college id, class name)``.
+ClassKey = tuple[int, str]
+
+
+def _class_scope(key: ClassKey) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
 def _link_token(link: CheckinLink) -> str:
-    key = link.student_id if link.kind == LinkKind.PERSONAL else link.class_name
+    if link.kind == LinkKind.PERSONAL:
+        key = link.student_id
+    else:
+        key = link.class_name if link.unscoped else _class_scope((link.college_id,
+                                                                  link.class_name))
     return _token(link.kind, key, link.generation)
 
 
@@ -57,20 +69,31 @@ def find_link(kind: str, token: str) -> CheckinLink | None:
 
 
 def _ensure(kind: str, keys: list, now: datetime) -> dict:
-    """The links of ``keys`` (student ids or class names), creating the missing ones."""
-    column = CheckinLink.student_id if kind == LinkKind.PERSONAL else CheckinLink.class_name
+    """The links of ``keys`` (student ids, or :data:`ClassKey` of classes), creating the
+    missing ones."""
     found: dict = {}
     for start in range(0, len(keys), 900):
         chunk = keys[start:start + 900]
-        found.update({getattr(link, column.key): link for link in db.session.scalars(
-            select(CheckinLink).where(column.in_(chunk)))})
+        if kind == LinkKind.PERSONAL:
+            found.update({link.student_id: link for link in db.session.scalars(
+                select(CheckinLink).where(CheckinLink.student_id.in_(chunk)))})
+        else:
+            found.update({(link.college_id, link.class_name): link
+                          for link in db.session.scalars(select(CheckinLink).where(
+                              CheckinLink.kind == LinkKind.CLASS,
+                              tuple_(CheckinLink.college_id, CheckinLink.class_name).in_(
+                                  chunk)))})
     missing = [key for key in keys if key not in found]
     if missing:
+        if kind == LinkKind.PERSONAL:
+            rows = [{"student_id": key, "digest": _digest(_token(kind, key, 1))}
+                    for key in missing]
+        else:
+            rows = [{"college_id": key[0], "class_name": key[1],
+                     "digest": _digest(_token(kind, _class_scope(key), 1))} for key in missing]
         db.session.execute(insert(CheckinLink.__table__), [
-            {"kind": str(kind), column.key: key, "generation": 1,
-             "digest": _digest(_token(kind, key, 1)), "rotated_at": now}
-            for key in missing
-        ])
+            {"kind": str(kind), "generation": 1, "unscoped": False, "rotated_at": now, **row}
+            for row in rows])
         return _ensure(kind, keys, now)
     return found
 
@@ -81,9 +104,10 @@ def personal_token(student: Student, now: datetime) -> str:
     return _link_token(_ensure(LinkKind.PERSONAL, [student.id], now)[student.id])
 
 
-def class_token(class_name: str, now: datetime) -> str:
-    """The class's current link token (created on first use)."""
-    return _link_token(_ensure(LinkKind.CLASS, [class_name], now)[class_name])
+def class_token(college_id: int, class_name: str, now: datetime) -> str:
+    """The current link token of a college's class (created on first use)."""
+    key = (college_id, class_name)
+    return _link_token(_ensure(LinkKind.CLASS, [key], now)[key])
 
 
 def link_url(kind: str, token: str) -> str:
@@ -92,21 +116,23 @@ def link_url(kind: str, token: str) -> str:
     return f"{base}/checkin/{'p' if kind == LinkKind.PERSONAL else 'c'}/{token}"
 
 
-def existing_link_urls(student_ids: list[int], class_names: list[str]
-                       ) -> tuple[dict[int, str], dict[str, str]]:
+def existing_link_urls(student_ids: list[int], classes_: list[ClassKey]
+                       ) -> tuple[dict[int, str], dict[ClassKey, str]]:
     """The absolute links that exist already (none is created): {student id: personal link}
-    and {class name: class link}, in two queries."""
+    and {(college id, class name): class link}, in two queries."""
     personal: dict[int, str] = {}
-    classes: dict[str, str] = {}
+    classes: dict[ClassKey, str] = {}
     if student_ids:
         for link in db.session.scalars(select(CheckinLink).where(
                 CheckinLink.kind == LinkKind.PERSONAL, CheckinLink.student_id.in_(student_ids),
                 CheckinLink.revoked_at.is_(None))):
             personal[link.student_id] = link_url(LinkKind.PERSONAL, _link_token(link))
-    if class_names:
+    if classes_:
         for link in db.session.scalars(select(CheckinLink).where(
-                CheckinLink.kind == LinkKind.CLASS, CheckinLink.class_name.in_(class_names))):
-            classes[link.class_name] = link_url(LinkKind.CLASS, _link_token(link))
+                CheckinLink.kind == LinkKind.CLASS,
+                tuple_(CheckinLink.college_id, CheckinLink.class_name).in_(classes_))):
+            classes[link.college_id, link.class_name] = link_url(LinkKind.CLASS,
+                                                                 _link_token(link))
     return personal, classes
 
 
@@ -129,16 +155,24 @@ def classes_of(condition) -> list[str]:
         select(Student.class_name).where(condition).distinct().order_by(Student.class_name)))
 
 
+def class_keys_of(condition) -> list[ClassKey]:
+    """The classes (college id, class name) of the students matching ``condition``, sorted."""
+    return [(college_id, name) for college_id, name in db.session.execute(
+        select(Student.college_id, Student.class_name).where(condition).distinct()
+        .order_by(Student.class_name, Student.college_id))]
+
+
 def class_links(condition, now: datetime) -> list[tuple[str, str]]:
     """(class name, absolute class link) for the classes of the students matching
-    ``condition``."""
-    names = classes_of(condition)
-    links = _ensure(LinkKind.CLASS, names, now)
-    return [(name, link_url(LinkKind.CLASS, _link_token(links[name]))) for name in names]
+    ``condition`` (one college's: a user's caseload)."""
+    keys = class_keys_of(condition)
+    links = _ensure(LinkKind.CLASS, keys, now)
+    return [(key[1], link_url(LinkKind.CLASS, _link_token(links[key]))) for key in keys]
 
 
 def _rotate(links, now: datetime) -> None:
     for link in links:
+        link.unscoped = False  # from now on derived from the college and the class
         link.generation += 1
         link.digest = _digest(_link_token(link))
         link.rotated_at = now
@@ -165,9 +199,12 @@ def revoke_student(student: Student, by: User, now: datetime, ip: str = "") -> N
     db.session.flush()
 
 
-def rotate_class(class_name: str, by: User, now: datetime, ip: str = "") -> None:
-    """Replace the class's link; the old one, and the phones it remembered, stop working."""
-    _rotate([_ensure(LinkKind.CLASS, [class_name], now)[class_name]], now)
+def rotate_class(college_id: int, class_name: str, by: User, now: datetime,
+                 ip: str = "") -> None:
+    """Replace the link of a college's class; the old one, and the phones it remembered, stop
+    working."""
+    key = (college_id, class_name)
+    _rotate([_ensure(LinkKind.CLASS, [key], now)[key]], now)
     record_event("checkin.rotate_class", by, detail=class_name, now=now, ip=ip)
     db.session.flush()
 
@@ -176,9 +213,8 @@ def rotate_caseload(condition, by: User, now: datetime, ip: str = "") -> int:
     """Replace every personal and class link of the students matching ``condition`` (a revoked
     personal link stays revoked); return how many links changed."""
     ids = list(db.session.scalars(select(Student.id).where(condition)))
-    names = classes_of(condition)
     links = [*_ensure(LinkKind.PERSONAL, ids, now).values(),
-             *_ensure(LinkKind.CLASS, names, now).values()]
+             *_ensure(LinkKind.CLASS, class_keys_of(condition), now).values()]
     _rotate(links, now)
     record_event("checkin.rotate_caseload", by, detail=f"{len(links)} links", now=now, ip=ip)
     db.session.flush()

@@ -130,11 +130,13 @@ def reminders(counsellor: User, day: date, students: list[Student], class_name: 
     """The reminder texts for a page of students, and for ``class_name``'s group naming every
     student of the class still without a status (three queries)."""
     deadline = _deadline_text()
-    classes = sorted({s.class_name for s in students} | ({class_name} if class_name else set()))
+    classes = sorted({(s.college_id, s.class_name) for s in students}
+                     | ({(counsellor.college_id, class_name)} if class_name else set()))
     personal_links, class_links = existing_link_urls([s.id for s in students], classes)
     texts = {}
     for student in students:
-        link = personal_links.get(student.id) or class_links.get(student.class_name)
+        link = personal_links.get(student.id) or class_links.get(
+            (student.college_id, student.class_name))
         text = _("%(name)s, please check in today (location and health) by %(time)s.",
                  name=student.name, time=deadline)
         texts[student.id] = f"{text} {link}" if link else text
@@ -146,7 +148,7 @@ def reminders(counsellor: User, day: date, students: list[Student], class_name: 
             for_class = _("Class %(class_name)s: today's check-in (location and health) is "
                           "due by %(time)s. Not answered yet: %(names)s. Please check in now.",
                           class_name=class_name, time=deadline, names=_(", ").join(names))
-            link = class_links.get(class_name)
+            link = class_links.get((counsellor.college_id, class_name))
             if link:
                 for_class = f"{for_class} {link}"
     return Reminders(texts, for_class)
