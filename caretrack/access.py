@@ -244,9 +244,10 @@ def reads_full_timeline(user: User) -> bool:
 
 
 def manages_retention(user: User) -> bool:
-    """Whether the user records the retention policy: when the emergency ended, how long each
-    data class is kept (the deputy secretary; a university admin once colleges exist)."""
-    return sees_whole_college(user)
+    """Whether the user records their college's retention policy: when its emergency ended,
+    how long each data class of its students is kept (the deputy secretary and the college's
+    admin; the university admin manages colleges and their admins, not their data)."""
+    return sees_whole_college(user) or can_manage_roster(user)
 
 
 def sees_retention(user: User) -> bool:

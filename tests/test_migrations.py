@@ -153,3 +153,67 @@ def test_0020_on_an_empty_database_makes_no_college(empty_database_url):
         db.session.remove()
         db.engine.dispose()
     assert count == 0
+
+
+def test_0021_gives_links_groups_and_the_policy_to_their_colleges(empty_database_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from caretrack.models import (
+        CheckinLink,
+        ClassGroup,
+        College,
+        MessageLog,
+        RetentionPolicy,
+    )
+    from tests import factories
+
+    at = datetime(2020, 2, 10, 2, 0, tzinfo=UTC)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0020")
+        with db.engine.begin() as connection:
+            home = _insert_as_at_that_revision(connection, College(code="sem", name_zh="经管学院",
+                                                                   name_en="", created_at=at))
+            other = _insert_as_at_that_revision(connection, College(code="law", name_zh="法学院",
+                                                                    name_en="", created_at=at))
+            counsellors = {}
+            for college in (home, other):
+                account = factories.CounsellorFactory.build(college=None)
+                account.college_id = college
+                counsellors[college] = _insert_as_at_that_revision(connection, account)
+            for college, class_name in ((home, "一班"), (home, "一班"), (other, "二班")):
+                student = factories.StudentFactory.build(counsellor=None, college=None,
+                                                         class_name=class_name)
+                student.counsellor_id, student.college_id = counsellors[college], college
+                _insert_as_at_that_revision(connection, student)
+            link = _insert_as_at_that_revision(connection, CheckinLink(
+                kind="class", class_name="一班", generation=3, digest="d" * 64, rotated_at=at))
+            _insert_as_at_that_revision(connection, CheckinLink(
+                kind="class", class_name="无人班", generation=1, digest="e" * 64, rotated_at=at))
+            _insert_as_at_that_revision(connection, ClassGroup(
+                class_name="二班", service="wecom", webhook_encrypted="x", hint="0001",
+                set_by_id=counsellors[other], set_at=at))
+            _insert_as_at_that_revision(connection, MessageLog(
+                channel="wecom", kind="notice", recipient="二班", counsellor_id=counsellors[other],
+                body="通知", student_ids=[], state="delivered", attempts=1, created_at=at))
+            _insert_as_at_that_revision(connection, RetentionPolicy(
+                emergency_ended_on=datetime(2020, 3, 31).date(), retention_days=45,
+                class_days={"free_text": 10}, updated_at=at, version_id=4))
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        links = [(x.id, x.college_id, x.class_name, x.unscoped, x.generation)
+                 for x in db.session.scalars(select(CheckinLink))]
+        groups = [(g.college_id, g.class_name) for g in db.session.scalars(select(ClassGroup))]
+        messages = [m.college_id for m in db.session.scalars(select(MessageLog))]
+        policies = sorted((p.college_id, p.retention_days, p.class_days, p.emergency_ended_on)
+                          for p in db.session.scalars(select(RetentionPolicy)))
+        db.session.remove()
+        db.engine.dispose()
+    # The class's link is its students' college's, and keeps its token; a link of a class
+    # nobody is in any more goes (a new one is made on first use).
+    assert links == [(link, home, "一班", True, 3)]
+    assert groups == [(other, "二班")] and messages == [other]
+    ended = datetime(2020, 3, 31).date()
+    assert policies == [(home, 45, {"free_text": 10}, ended), (other, 45, {"free_text": 10}, ended)]

@@ -279,13 +279,13 @@ def test_the_policy_refuses_bad_periods_and_a_future_end(season, college):
                               class_days={}, now=at(ENDED))
     assert refused.value.field == "retention_days"
     with pytest.raises(RuleError) as refused:
-        retention.save_policy(college.admin, emergency_ended_on=ENDED, retention_days=90,
+        retention.save_policy(college.counsellor, emergency_ended_on=ENDED, retention_days=90,
                               class_days={}, now=at(ENDED))
     assert refused.value.code == "not-retention-manager"
 
 
 def test_the_schedule_and_the_landing_warning(season, college):
-    schedule = retention.schedule(at(ENDED))
+    schedule = retention.schedule(at(ENDED), retention.get_policy(college.deputy))
     days = {s.on: s.counts for s in schedule}
     for data_class, period in PERIODS.items():
         assert days[ENDED + timedelta(days=period)][data_class] > 0
@@ -308,26 +308,31 @@ def test_the_command(season, runner):
     assert db.session.scalar(select(func.count(DailyStatus.id))) == 0
 
 
-def test_the_deputy_saves_the_policy_and_the_admin_reads_it(client, auth, college):
+def test_the_deputy_saves_the_policy_and_the_admin_reads_and_sets_it(client, auth, college):
     auth.login(college.deputy)
     response = client.post("/retention/", data={
         "emergency_ended_on": "2020-03-31", "retention_days": "90", "days_free_text": "30"})
     assert response.status_code == 302
-    policy = retention.get_policy()
+    policy = retention.get_policy(college.deputy)
+    assert policy.college_id == college.deputy.college_id
     assert policy.emergency_ended_on == ENDED and policy.days_for(DataClass.FREE_TEXT) == 30
     assert policy.days_for(DataClass.STATUSES) == 90
     refused = client.post("/retention/", data={
         "emergency_ended_on": "2020-03-31", "retention_days": "0", "version": "1"})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "is-invalid" in page
-    assert retention.get_policy().retention_days == 90
+    assert retention.get_policy(college.deputy).retention_days == 90
     stale = client.post("/retention/", data={
         "emergency_ended_on": "2020-03-31", "retention_days": "60", "version": "99"})
     assert stale.status_code == 409
     auth.logout()
     auth.login(college.admin)
     page = client.get("/retention/").get_data(as_text=True)
-    assert "2020-03-31" in page and "data-policy-form" not in page
+    assert "2020-03-31" in page and "data-policy-form" in page
+    assert client.post("/retention/", data={
+        "emergency_ended_on": "2020-03-31", "retention_days": "60",
+        "version": str(policy.version_id)}).status_code == 302
+    assert retention.get_policy(college.admin).retention_days == 60
 
 
 def test_the_notice_and_the_request_say_what_went(season, client, auth, college):

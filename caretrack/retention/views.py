@@ -15,10 +15,11 @@ from caretrack.web import client_address, commit_write, show_rule_error, status_
 
 def _page(form: PolicyForm, status: int = 200):
     now = now_utc()
-    policy = retention.policy_or_default()
+    policy = retention.policy_or_default(current_user)
     return render_template(
         "retention/policy.html", form=form, policy=policy, classes=[c.value for c in DataClass],
-        schedule=retention.schedule(now, policy=policy), purges=retention.past_purges(),
+        schedule=retention.schedule(now, policy),
+        purges=retention.past_purges(current_user),
         can_edit=manages_retention(current_user),
     ), status
 
@@ -26,8 +27,8 @@ def _page(form: PolicyForm, status: int = 200):
 @bp.get("/")
 @requires(sees_retention)
 def policy():
-    """The policy, the next purges with their counts, and the purges that ran."""
-    current = retention.policy_or_default()
+    """The college's policy, the next purges with their counts, and the purges that ran."""
+    current = retention.policy_or_default(current_user)
     form = PolicyForm(data={
         "version": current.version_id, "emergency_ended_on": current.emergency_ended_on,
         "retention_days": current.retention_days,
@@ -39,7 +40,8 @@ def policy():
 @bp.post("/")
 @requires(manages_retention)
 def save():
-    """The deputy records when the emergency ended and the periods."""
+    """The deputy or the admin records when the college's emergency ended and the
+    periods."""
     form = PolicyForm()
     if not form.validate():
         return _page(form, 200)

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, delete, func, select, text, true, update
+from sqlalchemy import Select, delete, func, literal, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from caretrack.access import manages_retention
+from caretrack.access import college_id_of, manages_retention
 from caretrack.extensions import db
 from caretrack.jobs import Progress, task
 from caretrack.models import (
@@ -75,15 +75,22 @@ RETURN_STEP_FIELDS = ("request_id", "action")
 # -- the policy -------------------------------------------------------------------------------
 
 
-def get_policy() -> RetentionPolicy | None:
-    """Return the college's policy, or None while none was recorded."""
-    return db.session.scalars(select(RetentionPolicy).order_by(RetentionPolicy.id)).first()
+def get_policy(college) -> RetentionPolicy | None:
+    """Return the policy of ``college`` (a college, its id, or an account's), or None while
+    none was recorded (or for an account of no college)."""
+    college_id = college_id_of(college)
+    if college_id is None:
+        return None
+    return db.session.scalars(
+        select(RetentionPolicy).where(RetentionPolicy.college_id == college_id)).one_or_none()
 
 
-def policy_or_default() -> RetentionPolicy:
-    """The recorded policy, or an unsaved one with the defaults (no emergency end)."""
-    return get_policy() or RetentionPolicy(retention_days=DEFAULT_RETENTION_DAYS, class_days={},
-                                           version_id=0)
+def policy_or_default(college) -> RetentionPolicy:
+    """The recorded policy of ``college``, or an unsaved one with the defaults (no emergency
+    end)."""
+    return get_policy(college) or RetentionPolicy(
+        college_id=college_id_of(college), retention_days=DEFAULT_RETENTION_DAYS,
+        class_days={}, version_id=0)
 
 
 def _check_days(value, field_name: str) -> int:
@@ -97,7 +104,8 @@ def save_policy(
     class_days: dict[str, int | None], now: datetime, version: int | None = None,
     ip: str = "",
 ) -> RetentionPolicy:
-    """Record when the emergency ended and how long each data class is kept after it.
+    """Record when the emergency ended in ``by``'s college and how long each data class of
+    its students is kept after it.
 
     ``class_days`` maps a :class:`DataClass` to its own period, or None for the default one.
 
@@ -112,9 +120,9 @@ def save_policy(
     days = _check_days(retention_days, "retention_days")
     own = {str(c): _check_days(v, f"days_{c}") for c, v in class_days.items()
            if v not in (None, "") and str(c) in DataClass.__members__.values()}
-    policy = get_policy()
+    policy = get_policy(by)
     if policy is None:
-        policy = RetentionPolicy()
+        policy = RetentionPolicy(college_id=by.college_id)
         db.session.add(policy)
     elif version is not None and version != policy.version_id:
         raise RuleError("stale", conflict=True)
@@ -144,11 +152,21 @@ def emergency_due(policy: RetentionPolicy, last_day: date) -> bool:
 
 
 def _students_due(policy: RetentionPolicy, last_day: date, column) -> ColumnElement[bool]:
-    """Rows of a student whose data is due: every student once the emergency is over, else
-    the students who left on or before ``last_day``."""
+    """Rows of a student of the policy's college whose data is due: every student once the
+    emergency is over, else the students who left on or before ``last_day``."""
+    of_college = Student.college_id == policy.college_id
     if emergency_due(policy, last_day):
-        return true()
-    return column.in_(select(Student.id).where(Student.left_on <= last_day))
+        return column.in_(select(Student.id).where(of_college))
+    return column.in_(select(Student.id).where(of_college, Student.left_on <= last_day))
+
+
+def _attempts_due(policy: RetentionPolicy) -> ColumnElement[bool]:
+    """The failed identity checks a college's purge deletes: those naming one of its
+    students' numbers, and those of an address (which name no college, and only count
+    tries for an hour)."""
+    numbers = select(literal("number:") + Student.student_number).where(
+        Student.college_id == policy.college_id)
+    return or_(CheckinAttempt.key.in_(numbers), CheckinAttempt.key.like("address:%"))
 
 
 @dataclass
@@ -311,9 +329,10 @@ def targets(policy: RetentionPolicy) -> list[Target]:
                & _students_due(policy, d, CheckinLink.student_id), _rotate_links),
         Target(DataClass.CHECKIN_LINKS, "class_links", CheckinLink,
                emergency_only(lambda d: (CheckinLink.kind == LinkKind.CLASS.value)
+                              & (CheckinLink.college_id == policy.college_id)
                               & _before(CheckinLink.rotated_at, d)), _rotate_links),
         Target(DataClass.CHECKIN_LINKS, "identity_attempts", CheckinAttempt,
-               emergency_only(lambda d: _before(CheckinAttempt.at, d)),
+               emergency_only(lambda d: _before(CheckinAttempt.at, d) & _attempts_due(policy)),
                _deleter(CheckinAttempt)),
         Target(DataClass.ACKNOWLEDGEMENTS, "notice_recipients", NoticeRecipient,
                lambda d: NoticeRecipient.notice_id.in_(
@@ -380,41 +399,59 @@ class PurgeResult:
 
 
 def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
-          commit: Callable[[], None] | None = None, today: date | None = None) -> PurgeResult:
-    """Delete what the policy says is due at ``now`` (on the college day ``today``, by default
-    ``now``'s); with ``dry_run`` only count it.
+          commit: Callable[[], None] | None = None, today: date | None = None,
+          college=None) -> PurgeResult:
+    """Delete what each college's policy (or only ``college``'s) says is due at ``now`` for
+    its students (on the college day ``today``, by default ``now``'s); with ``dry_run`` only
+    count it.
 
     Runs in batches of ``batch`` rows, each in a transaction of its own that it commits (the
-    purge is a job: it holds no lock for long). Before any daily status goes, each past day's
-    numbers are kept (:func:`keep_day_totals`, one day a transaction). One audit event
-    ("retention.purge") and one :class:`RetentionPurge` say how much of each class went; a run
-    with nothing due writes nothing. Returns the counts.
+    purge is a job: it holds no lock for long). Before any daily status of a college goes,
+    each past day's numbers of its counsellors are kept (:func:`keep_day_totals`, one day a
+    transaction). Per college, one audit event ("retention.purge") and one
+    :class:`RetentionPurge` say how much of each class went; a run with nothing due writes
+    nothing. Returns the counts of all the colleges.
     """
     commit = commit or db.session.commit
     today = today or local_today(now)
     result = PurgeResult(today=today, dry_run=dry_run)
-    policy = get_policy()
-    if policy is None:
-        return result
+    query = select(RetentionPolicy).order_by(RetentionPolicy.college_id)
+    if college is not None:
+        query = query.where(RetentionPolicy.college_id == college_id_of(college))
+    policies = list(db.session.scalars(query))
     if dry_run:
-        result.counts = due_counts(policy, today)
+        for policy in policies:
+            for data_class, count in due_counts(policy, today).items():
+                result.counts[data_class] += count
         db.session.rollback()
         return result
+    for policy in policies:
+        _purge_college(policy, now, today, batch, commit, result)
+    secure_files()
+    return result
+
+
+def _purge_college(policy: RetentionPolicy, now: datetime, today: date, batch: int,
+                   commit: Callable[[], None], total: PurgeResult) -> None:
+    """Run one college's policy, adding what it purged to ``total``."""
+    result = PurgeResult(today=today, dry_run=False)
+    college_id = policy.college_id
 
     def timed(work: Callable[[], int], name: str) -> int:
         started = clock.perf_counter()
         done = work()
         commit()
-        result.transactions += 1
+        total.transactions += 1
         took = clock.perf_counter() - started
-        if took > result.longest_transaction:
-            result.longest_transaction, result.longest_work = took, name
+        if took > total.longest_transaction:
+            total.longest_transaction, total.longest_work = took, name
         return done
 
     statuses = [t for t in targets(policy) if t.data_class == DataClass.STATUSES]
     if any(_due_count(t, cutoff(policy, t.data_class, today)) for t in statuses):
-        for day in days_to_keep(today):  # one day a transaction
-            result.kept_days += timed(lambda day=day: keep_day_totals(day), "kept numbers")
+        for day in days_to_keep(college_id, today):  # one day a transaction
+            total.kept_days += timed(lambda day=day: keep_day_totals(day, college_id),
+                                     "kept numbers")
     for target in targets(policy):
         last_day = cutoff(policy, target.data_class, today)
         after = 0
@@ -436,15 +473,16 @@ def purge(now: datetime, *, dry_run: bool = False, batch: int = BATCH,
                 break
             after = ids[-1]
     if result.total:
-        timed(lambda: _record_purge(result, now), "audit")
-    secure_files()
-    return result
+        timed(lambda: _record_purge(result, college_id, now), "audit")
+    for data_class, count in result.counts.items():
+        total.counts[data_class] += count
 
 
-def _record_purge(result: PurgeResult, now: datetime) -> int:
-    db.session.add(RetentionPurge(ran_at=now, purged_on=result.today, counts=result.counts))
+def _record_purge(result: PurgeResult, college_id: int, now: datetime) -> int:
+    db.session.add(RetentionPurge(college_id=college_id, ran_at=now, purged_on=result.today,
+                                  counts=result.counts))
     detail = " ".join(f"{c}={n}" for c, n in result.counts.items())
-    record_event("retention.purge", None, detail=detail, now=now)
+    record_event("retention.purge", None, detail=f"college:{college_id} {detail}", now=now)
     db.session.flush()
     return 0
 
@@ -459,22 +497,31 @@ def secure_files() -> None:
     db.session.commit()
 
 
-def days_to_keep(today: date) -> list[date]:
-    """The past days with daily reports whose numbers are not kept yet, oldest first."""
-    kept = set(db.session.scalars(select(RetainedDayTotals.day).distinct()))
+def _college_counsellors(college) -> Select:
+    return select(User.id).where(User.college_id == college_id_of(college))
+
+
+def days_to_keep(college, today: date) -> list[date]:
+    """The past days with daily reports of ``college``'s counsellors whose numbers are not
+    kept yet, oldest first."""
+    counsellors = _college_counsellors(college)
+    kept = set(db.session.scalars(select(RetainedDayTotals.day).where(
+        RetainedDayTotals.counsellor_id.in_(counsellors)).distinct()))
     return [d for d in db.session.scalars(
-        select(DailyReport.day).where(DailyReport.day < today).distinct().order_by(
-            DailyReport.day)) if d not in kept]
+        select(DailyReport.day).where(DailyReport.day < today,
+                                      DailyReport.counsellor_id.in_(counsellors))
+        .distinct().order_by(DailyReport.day)) if d not in kept]
 
 
-def keep_day_totals(day: date) -> int:
-    """Keep each counsellor's numbers of ``day`` as the board and the college's report count
-    them (no names); return 1."""
+def keep_day_totals(day: date, college) -> int:
+    """Keep the numbers of ``day`` of each counsellor of ``college``, as the board and the
+    college's report count them (no names); return 1."""
     from caretrack.services.daily.carried import tally
 
     db.session.add_all(RetainedDayTotals(day=day, counsellor_id=counsellor_id,
                                          totals=_as_numbers(totals))
-                       for counsellor_id, totals in tally(day).items())
+                       for counsellor_id, totals in tally(
+                           day, Student.college_id == college_id_of(college)).items())
     db.session.flush()
     return 1
 
@@ -485,13 +532,16 @@ def _as_numbers(totals) -> dict:
     return asdict(totals)
 
 
-def kept_day_totals(day: date) -> dict[int, object] | None:
-    """The counsellors' kept numbers of ``day`` (see :func:`keep_day_totals`) as ``Totals``,
-    or None when the day's statuses were never purged."""
+def kept_day_totals(day: date, college) -> dict[int, object] | None:
+    """The kept numbers of ``day`` of ``college``'s counsellors (see
+    :func:`keep_day_totals`) as ``Totals``, or None when the college's statuses of the day
+    were never purged."""
     from caretrack.services.daily.values import Totals
 
     rows = db.session.execute(select(RetainedDayTotals.counsellor_id, RetainedDayTotals.totals)
-                              .where(RetainedDayTotals.day == day)).all()
+                              .where(RetainedDayTotals.day == day,
+                                     RetainedDayTotals.counsellor_id.in_(
+                                         _college_counsellors(college)))).all()
     if not rows:
         return None
     return {counsellor_id: Totals(**numbers) for counsellor_id, numbers in rows}
@@ -521,16 +571,17 @@ def _candidate_days(policy: RetentionPolicy, today: date, until: date | None) ->
         ends.append(policy.emergency_ended_on)
     since = today - timedelta(days=max(periods))
     ends += db.session.scalars(select(Student.left_on).where(
-        Student.left_on >= since).distinct().order_by(Student.left_on).limit(50))
+        Student.college_id == policy.college_id, Student.left_on >= since)
+        .distinct().order_by(Student.left_on).limit(50))
     days = {today} | {end + timedelta(days=p) for end in ends for p in periods}
     return sorted(d for d in days if d >= today and (until is None or d <= until))
 
 
-def schedule(now: datetime, *, until: date | None = None, limit: int = 8,
-             policy: RetentionPolicy | None = None) -> list[ScheduledPurge]:
-    """The next days something becomes due (today first, when something is due already),
-    with the rows of each class that become due that day, up to ``until``."""
-    policy = policy or get_policy()
+def schedule(now: datetime, policy: RetentionPolicy | None, *, until: date | None = None,
+             limit: int = 8) -> list[ScheduledPurge]:
+    """The next days something becomes due under a college's ``policy`` (today first, when
+    something is due already), with the rows of each class that become due that day, up to
+    ``until``."""
     if policy is None:
         return []
     today = local_today(now)
@@ -546,21 +597,25 @@ def schedule(now: datetime, *, until: date | None = None, limit: int = 8,
 
 
 def upcoming_warning(user: User, now: datetime) -> ScheduledPurge | None:
-    """The first purge within WARNING_DAYS of today, for the landing of the deputy and the
-    admin; None for another user or when none is that near."""
+    """The first purge of the user's college within WARNING_DAYS of today, for the landing
+    of the deputy and the admin; None for another user or when none is that near."""
     from caretrack.access import sees_retention
 
     if not sees_retention(user):
         return None
     today = local_today(now)
-    coming = schedule(now, until=today + timedelta(days=WARNING_DAYS), limit=3)
+    coming = schedule(now, get_policy(user), until=today + timedelta(days=WARNING_DAYS),
+                      limit=3)
     return coming[0] if coming else None
 
 
-def past_purges(limit: int = 20) -> list[RetentionPurge]:
-    """The latest purges that deleted something, newest first."""
+def past_purges(college, limit: int = 20) -> list[RetentionPurge]:
+    """The latest purges of ``college`` that deleted something (and those of the whole
+    installation, from before each college had its own policy), newest first."""
     return list(db.session.scalars(
-        select(RetentionPurge).order_by(RetentionPurge.ran_at.desc()).limit(limit)))
+        select(RetentionPurge).where(or_(RetentionPurge.college_id == college_id_of(college),
+                                         RetentionPurge.college_id.is_(None)))
+        .order_by(RetentionPurge.ran_at.desc()).limit(limit)))
 
 
 @task("retention.purge", max_attempts=3)

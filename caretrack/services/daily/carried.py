@@ -276,7 +276,7 @@ def caseload_totals(counsellor: User, day: date) -> Totals:
     from caretrack.services.daily.tallies import counsellor_totals
     from caretrack.services.retention import kept_day_totals
 
-    kept = kept_day_totals(day) if day < college_today() else None
+    kept = kept_day_totals(day, counsellor) if day < college_today() else None
     if kept is not None:
         return kept.get(counsellor.id, Totals())
     return counsellor_totals(counsellor, day)

@@ -262,7 +262,7 @@ def board(day: date, now: datetime, college) -> Board:
     that college only; 3 queries, and one for a past day)."""
     from caretrack.services.retention import kept_day_totals
 
-    kept = kept_day_totals(day) if day < local_today(now) else None
+    kept = kept_day_totals(day, college) if day < local_today(now) else None
     per_counsellor = kept if kept is not None else tallies.day_totals(day)
     reports = {
         r.counsellor_id: r
