@@ -34,6 +34,8 @@ MESSAGES = {
     "category-code-taken": _l("Another category has this code."),
     # -- referrals ------------------------------------------------------------------------------
     "not-a-supervisor": _l("Choose an active supervisor."),
+    "supervisor-elsewhere": _l("This supervisor works in another college: choose one of the "
+                               "student's college."),
     "already-referred": _l("The student has an open referral to this supervisor already."),
     "not-the-supervisor": _l("Only the supervisor the referral was made to takes this step."),
     "referral-not-open": _l("The referral is no longer open."),
@@ -160,6 +162,8 @@ MESSAGES = {
     "absence-started": _l("This absence has started; end it early instead."),
     # -- transfers and bulk actions ---------------------------------------------------------
     "transfer-not-counsellor": _l("Choose an active counsellor to move the students to."),
+    "counsellor-elsewhere": _l("This counsellor works in another college: choose one of your "
+                               "college."),
     "transfer-no-reason": _l("Say why the students move."),
     "transfer-none": _l("None of these students would move: they are this counsellor's "
                         "already."),

@@ -29,6 +29,7 @@ from caretrack.access import (
     current_records,
     is_supervisor_account,
     keeps_caseload,
+    same_college,
     sees_whole_college,
     student_filter,
     transfer_filter,
@@ -169,8 +170,9 @@ def _int(params: dict, name: str) -> int | None:
         return None
 
 
-def read_params(action: str, params: dict, today: date) -> Params:
-    """Check the action's parameters.
+def read_params(action: str, params: dict, today: date, user: User) -> Params:
+    """Check the action's parameters (a counsellor or supervisor named must work in
+    ``user``'s college).
 
     :raise RuleError: with the field of the first wrong one.
     """
@@ -205,12 +207,16 @@ def read_params(action: str, params: dict, today: date) -> Params:
         read.to = db.session.get(User, to_id) if to_id else None
         if read.to is None or not keeps_caseload(read.to):
             raise RuleError("transfer-not-counsellor", "to_id")
+        if not same_college(user, read.to):
+            raise RuleError("counsellor-elsewhere", "to_id")
         read.reason = _text(params, "reason", required=True)
     elif action == Action.ASSIGN_SUPERVISOR:
         to_id = _int(params, "to_id")
         read.to = db.session.get(User, to_id) if to_id else None
         if not is_supervisor_account(read.to):
             raise RuleError("not-a-supervisor", "to_id")
+        if not same_college(user, read.to):
+            raise RuleError("supervisor-elsewhere", "to_id")
     return read
 
 
@@ -282,9 +288,9 @@ def plan(action: str, user: User, student_ids: Iterable[int], params: dict, *,
     if action == Action.EXPORT or not ids:
         result.changing = list(ids)
         return result
-    read = read_params(action, params, local_today(now))
+    read = read_params(action, params, local_today(now), user)
     if action == Action.TRANSFER:
-        result.transfer = transfers.preview_transfer(ids, read.to)
+        result.transfer = transfers.preview_transfer(ids, read.to, user)
         result.changing = result.transfer.student_ids
         if len(ids) > len(result.changing):
             result.skipped["bulk-with-counsellor"] = len(ids) - len(result.changing)
@@ -370,7 +376,7 @@ def run(
     user = db.session.get(User, user_id)
     if action == Action.EXPORT or not may_use(user, action):
         raise RuleError("not-allowed")
-    read = read_params(action, params, local_today(now))
+    read = read_params(action, params, local_today(now), user)
     ids = allowed_ids(user, action, student_ids)
     if not still_matches(ids, fingerprint):
         raise RuleError("bulk-stale", conflict=True)

@@ -21,6 +21,7 @@ from caretrack.access import (
     is_referral_revoker,
     is_referral_supervisor,
     is_supervisor_account,
+    same_college,
 )
 from caretrack.extensions import db
 from caretrack.models import (
@@ -102,8 +103,8 @@ def refer(
     """Refer the student to a supervisor (any supervisor; usually the student's own).
 
     :raise RuleError: if ``by`` is not the student's counsellor, ``supervisor`` is not an
-        active supervisor, the reason is empty, or the student has an open or accepted
-        referral to the same supervisor.
+        active supervisor of the student's college, the reason is empty, or the student has
+        an open or accepted referral to the same supervisor.
     :raise DuplicateSubmission: if the form was recorded already.
     """
     now = now or now_utc()
@@ -111,6 +112,8 @@ def refer(
         raise RuleError("not-allowed")
     if not is_supervisor_account(supervisor):
         raise RuleError("not-a-supervisor", "supervisor_id")
+    if not same_college(supervisor, student):
+        raise RuleError("supervisor-elsewhere", "supervisor_id")
     if not reason.strip():
         raise RuleError("no-reason", "reason")
     active = db.session.scalars(

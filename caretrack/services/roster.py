@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, or_
 
-from caretrack.access import is_supervisor_account, roster_students
+from caretrack.access import is_supervisor_account, roster_students, same_college
 from caretrack.extensions import db
 from caretrack.labels import GENDER, LEAVING, PROGRAMME
 from caretrack.models import Student, User, now_utc
@@ -112,10 +112,13 @@ def assign_supervisor(student: Student, supervisor: User, by: User, *,
     """Make ``supervisor`` the student's academic supervisor (roster data: no timeline entry;
     the referrals made to the previous one stay with them).
 
-    :raise RuleError: "not-a-supervisor" (to_id), "supervisor-unchanged".
+    :raise RuleError: "not-a-supervisor" (to_id), "supervisor-elsewhere" (to_id) for a
+        supervisor of another college than the student's, "supervisor-unchanged".
     """
     if not is_supervisor_account(supervisor):
         raise RuleError("not-a-supervisor", "to_id")
+    if not same_college(supervisor, student):
+        raise RuleError("supervisor-elsewhere", "to_id")
     if student.supervisor_id == supervisor.id:
         raise RuleError("supervisor-unchanged", "to_id")
     now = now or now_utc()

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from caretrack.access import in_college, keeps_caseload
+from caretrack.access import in_college, keeps_caseload, same_college
 from caretrack.extensions import db
 from caretrack.models import (
     EntryKind,
@@ -75,9 +75,16 @@ class TransferPreview:
         return len(self.student_ids)
 
 
-def _check_target(to: User | None) -> User:
+def _check_target(to: User | None, by: User | None = None) -> User:
+    """``to``, an active counsellor of ``by``'s college (any college's for the command
+    line's roster import, whose students are of ``to``'s college anyway).
+
+    :raise RuleError: "transfer-not-counsellor" (to_id), "counsellor-elsewhere" (to_id).
+    """
     if to is None or not keeps_caseload(to):
         raise RuleError("transfer-not-counsellor", "to_id")
+    if by is not None and by.college_id is not None and not same_college(by, to):
+        raise RuleError("counsellor-elsewhere", "to_id")
     return to
 
 
@@ -94,12 +101,14 @@ def moving_students(student_ids: Iterable[int], to: User) -> list[int]:
     return sorted(found)
 
 
-def preview_transfer(student_ids: Iterable[int], to: User | None) -> TransferPreview:
+def preview_transfer(student_ids: Iterable[int], to: User | None,
+                     by: User | None = None) -> TransferPreview:
     """Work out what moving ``student_ids`` to ``to`` would move.
 
-    :raise RuleError: "transfer-not-counsellor" (to_id) if ``to`` is not an active counsellor.
+    :raise RuleError: "transfer-not-counsellor" (to_id) if ``to`` is not an active counsellor,
+        "counsellor-elsewhere" (to_id) if ``to`` works in another college than ``by``.
     """
-    to = _check_target(to)
+    to = _check_target(to, by)
     ids = moving_students(student_ids, to)
     preview = TransferPreview(to=to, student_ids=ids, fingerprint=fingerprint_of(ids))
     counsellors: Counter[int] = Counter()
@@ -144,13 +153,14 @@ def transfer_students(
     are then written in the receiving counsellor's name). Who may ask is the caller's check
     (:func:`caretrack.access.transfer_filter`).
 
-    :raise RuleError: "transfer-not-counsellor" (to_id), "transfer-no-reason" (reason) for a
+    :raise RuleError: "transfer-not-counsellor" (to_id), "counsellor-elsewhere" (to_id) for a
+        counsellor of another college than ``by``'s, "transfer-no-reason" (reason) for a
         transfer asked by hand without a reason, "transfer-none" when no student would move,
         "transfer-stale" (a conflict: 409) when ``fingerprint`` is not the one of the students
         that would move now.
     """
     now = now or now_utc()
-    to = _check_target(to)
+    to = _check_target(to, by)
     reason = (reason or "").strip()
     if source == SOURCE_TRANSFER and not reason:
         raise RuleError("transfer-no-reason", "reason")
