@@ -134,7 +134,17 @@ def keeps_caseload(user: User) -> bool:
 
 
 def sees_whole_college(user: User) -> bool:
-    """Whether the user's lists and dashboards cover the whole college (the deputy secretary)."""
+    """Whether the user reads every student of their college: lists, timelines, dashboard,
+    board, exports (the deputy secretary, and the secretary, who sees what the deputy
+    sees)."""
+    return _signed_in(user) and user.role in (Role.DEPUTY_SECRETARY, Role.SECRETARY)
+
+
+def acts_for_college(user: User) -> bool:
+    """Whether the user takes the deputy secretary's actions for the whole college: reviews,
+    early-return decisions, transfers, absences and cover, notices to the college, revoking a
+    referral, the retention policy (the deputy secretary; not the secretary, who reads and
+    approves the college's report)."""
     return _signed_in(user) and user.role == Role.DEPUTY_SECRETARY
 
 
@@ -153,15 +163,16 @@ def needs_two_factor(user: User) -> bool:
     it): the deputy, the admin, and every role that sees more than one counsellor's caseload
     (the supervisors); a counsellor, who sees one caseload, may choose to."""
     return _signed_in(user) and user.role in (
-        Role.DEPUTY_SECRETARY, Role.ADMIN, Role.SUPERVISOR
+        Role.DEPUTY_SECRETARY, Role.SECRETARY, Role.ADMIN, Role.SUPERVISOR
     )
 
 
 def can_read_cases(user: User) -> bool:
-    """Whether the user's role reads case content at all: the counsellors, the supervisors
-    and the deputy (not the admins, the league secretary, the secretary: they read reports)."""
-    return _signed_in(user) and user.role in (
-        Role.COUNSELLOR, Role.SUPERVISOR, Role.DEPUTY_SECRETARY)
+    """Whether the user's role reads case content at all: the counsellors, the supervisors,
+    the deputy and the secretary (not the admins, the league secretary, the university
+    office: they read reports or manage accounts)."""
+    return _signed_in(user) and (user.role in (Role.COUNSELLOR, Role.SUPERVISOR)
+                                 or sees_whole_college(user))
 
 
 def can_manage_roster(user: User) -> bool:
@@ -170,9 +181,15 @@ def can_manage_roster(user: User) -> bool:
     return _signed_in(user) and user.role == Role.ADMIN and user.college_id is not None
 
 
-def can_review(user: User) -> bool:
-    """Whether the user works the review queue of high-concern and flagged students."""
+def reads_review_queue(user: User) -> bool:
+    """Whether the user reads the review queue of high-concern and flagged students (the
+    deputy who works it, the secretary who sees what the deputy sees)."""
     return sees_whole_college(user)
+
+
+def can_review(user: User) -> bool:
+    """Whether the user works the review queue: records reviews (the deputy secretary)."""
+    return acts_for_college(user)
 
 
 def signing_stages(college) -> list[str]:
@@ -200,6 +217,13 @@ def can_sign_off_reports(user: User) -> bool:
         user, signing_stages(user.college)[0])
 
 
+def reads_college_board(user: User) -> bool:
+    """Whether the user reads the college's daily board: the counsellors' reports, their
+    numbers and lists, and its exports (whoever signs off the counsellors' reports, and the
+    deputy and the secretary, who read the whole college)."""
+    return can_sign_off_reports(user) or (sees_whole_college(user) and user.college is not None)
+
+
 def report_student_filter(user: User) -> ColumnElement[bool]:
     """Return the SQL condition on ``Student`` of the students whose day the user's reports
     list (the board's numbers and lists): the whole college for those who sign off its
@@ -222,7 +246,8 @@ def files_daily_report(user: User) -> bool:
 
 
 def works_rechecks(user: User) -> bool:
-    """Whether the user has a re-check list (their own, or the whole college's)."""
+    """Whether the user has a re-check list (their own, or the whole college's: the deputy
+    and the secretary)."""
     return keeps_caseload(user) or sees_whole_college(user)
 
 
@@ -233,7 +258,7 @@ def has_dashboard(user: User) -> bool:
 
 def reads_daily_statuses(user: User) -> bool:
     """Whether the user reads the daily statuses and reports of a day (their caseload's, or the
-    whole college's); branch api."""
+    whole college's: the deputy and the secretary); branch api."""
     return keeps_caseload(user) or sees_whole_college(user)
 
 
@@ -247,25 +272,25 @@ def manages_retention(user: User) -> bool:
     """Whether the user records their college's retention policy: when its emergency ended,
     how long each data class of its students is kept (the deputy secretary and the college's
     admin; the university admin manages colleges and their admins, not their data)."""
-    return sees_whole_college(user) or can_manage_roster(user)
+    return acts_for_college(user) or can_manage_roster(user)
 
 
 def sees_retention(user: User) -> bool:
     """Whether the user reads the retention policy and its purges (numbers, no names) and is
-    warned of a coming purge: the deputy secretary and the admin."""
+    warned of a coming purge: the deputy secretary, the secretary and the admin."""
     return sees_whole_college(user) or can_manage_roster(user)
 
 
 def sees_access_log(user: User) -> bool:
     """Whether the user reads who opened, exported or changed a student's record (the audit
-    events of one student): the deputy secretary only."""
+    events of one student): the deputy secretary and the secretary."""
     return sees_whole_college(user)
 
 
 def exports_student_record(user: User) -> bool:
     """Whether the user downloads one student's whole record (the college's answer to the
-    student's request under PIPL art. 45): the deputy secretary only. The admin never reads
-    case timelines, so not the admin."""
+    student's request under PIPL art. 45): the deputy secretary and the secretary. The admin
+    never reads case timelines, so not the admin."""
     return sees_whole_college(user)
 
 
@@ -430,21 +455,21 @@ def get_covered_counsellor_or_404(counsellor_id: int, user: User) -> User:
 
 def records_absences(user: User) -> bool:
     """Whether the user records absences: a counsellor their own, the deputy anyone's."""
-    return keeps_caseload(user) or sees_whole_college(user)
+    return keeps_caseload(user) or acts_for_college(user)
 
 
 def manages_absence_of(user: User, counsellor: User) -> bool:
     """Whether ``user`` may record, end, extend or cancel ``counsellor``'s absences: the
     counsellor themself, or the deputy secretary."""
     return keeps_caseload(counsellor) and same_college(user, counsellor) and (
-        (keeps_caseload(user) and user.id == counsellor.id) or sees_whole_college(user)
+        (keeps_caseload(user) and user.id == counsellor.id) or acts_for_college(user)
     )
 
 
 def visible_absences(user: User) -> Select[tuple[Absence]]:
     """Return a query of the absences ``user`` may see: the deputy's all of them, a
     counsellor's their own and those they cover (all of the user's college)."""
-    if sees_whole_college(user):
+    if acts_for_college(user):
         return select(Absence).where(
             Absence.counsellor_id.in_(select(User.id).where(college_accounts(user))))
     if keeps_caseload(user):
@@ -587,7 +612,7 @@ def get_recordable_students_or_404(student_ids: list[int], user: User) -> list[S
 def can_transfer_students(user: User) -> bool:
     """Whether the user moves students to another counsellor's caseload (the deputy secretary
     from the case lists, the admin from the roster)."""
-    return sees_whole_college(user) or can_manage_roster(user)
+    return acts_for_college(user) or can_manage_roster(user)
 
 
 def can_assign_supervisors(user: User) -> bool:
@@ -611,21 +636,22 @@ def transfer_filter(user: User) -> ColumnElement[bool]:
 def roster_students(user: User) -> Select[tuple[Student]]:
     """Return a query of the students whose roster data (names, numbers, assignments) ``user``
     may manage: the admin's and the deputy secretary's view of the whole college."""
-    if can_manage_roster(user) or sees_whole_college(user):
+    if can_manage_roster(user) or acts_for_college(user):
         return select(Student).where(in_college(user), current_records())
     return select(Student).where(false())
 
 
 def visible_reports(user: User) -> Select[tuple[DailyReport]]:
-    """Return a query of the counsellors' daily reports ``user`` signs off (their college's)."""
-    if not can_sign_off_reports(user):
+    """Return a query of the counsellors' daily reports of the user's college that the user
+    reads on the board (see :func:`reads_college_board`)."""
+    if not reads_college_board(user):
         return select(DailyReport).where(false())
     return select(DailyReport).where(
         DailyReport.counsellor_id.in_(select(User.id).where(reporting_counsellors(user))))
 
 
 def get_report_or_404(report_id: int, user: User) -> DailyReport:
-    """Load one daily report the user signs off.
+    """Load one daily report of the user's college board.
 
     :raise 404: if it does not exist or is of another college.
     """
@@ -707,7 +733,7 @@ def is_referral_supervisor(user: User, referral: Referral) -> bool:
 def may_revoke_referrals_of(user: User, student: Student) -> bool:
     """Whether ``user`` may revoke referrals of this student at all: the student's counsellor or
     the deputy secretary."""
-    return can_record_for(user, student) or sees_whole_college(user)
+    return can_record_for(user, student) or acts_for_college(user)
 
 
 def is_referral_revoker(user: User, referral: Referral) -> bool:
@@ -715,7 +741,7 @@ def is_referral_revoker(user: User, referral: Referral) -> bool:
     made it, or the deputy secretary."""
     return _signed_in(user) and (
         user.id == referral.referred_by_id
-        or (sees_whole_college(user) and same_college(user, referral.student)))
+        or (acts_for_college(user) and same_college(user, referral.student)))
 
 
 def can_revoke_referral(user: User, referral: Referral) -> bool:
@@ -780,7 +806,7 @@ def get_caseload_class_or_404(class_name: str, user: User) -> str:
 def writes_notices(user: User) -> bool:
     """Whether the user publishes notices to students (a counsellor to their caseload, the
     deputy secretary to the college) and follows their coverage."""
-    return keeps_caseload(user) or sees_whole_college(user)
+    return keeps_caseload(user) or acts_for_college(user)
 
 
 def notice_audiences(user: User) -> tuple[str, ...]:
@@ -789,7 +815,7 @@ def notice_audiences(user: User) -> tuple[str, ...]:
     category."""
     if keeps_caseload(user):
         return (Audience.CASELOAD, Audience.CLASSES)
-    if sees_whole_college(user):
+    if acts_for_college(user):
         return (Audience.COLLEGE, Audience.PROGRAMME, Audience.COHORT, Audience.CLASSES,
                 Audience.CATEGORY)
     return ()
@@ -798,7 +824,7 @@ def notice_audiences(user: User) -> tuple[str, ...]:
 def visible_notices(user: User) -> Select[tuple[Notice]]:
     """Return a query of the notices ``user`` may see: the deputy every notice written in the
     college; a counsellor the notices they wrote and those that went to any of their students."""
-    if sees_whole_college(user):
+    if acts_for_college(user):
         return select(Notice).where(
             Notice.author_id.in_(select(User.id).where(college_accounts(user))))
     if keeps_caseload(user):
@@ -842,7 +868,7 @@ def get_student_notice_or_404(student: Student, notice_id: int) -> NoticeRecipie
 def handles_return_requests(user: User) -> bool:
     """Whether the user works early-return requests (the counsellor of the student, the
     deputy secretary who decides)."""
-    return keeps_caseload(user) or sees_whole_college(user)
+    return keeps_caseload(user) or acts_for_college(user)
 
 
 def visible_return_requests(user: User) -> Select[tuple[ReturnRequest]]:
@@ -875,7 +901,7 @@ def can_recommend_return(user: User, request: ReturnRequest) -> bool:
 
 def can_decide_return(user: User) -> bool:
     """Whether ``user`` approves or declines early-return requests (the deputy secretary)."""
-    return sees_whole_college(user)
+    return acts_for_college(user)
 
 
 def get_student_return_request_or_404(student: Student, request_id: int) -> ReturnRequest:
@@ -983,8 +1009,9 @@ def requires(predicate: Callable[[User], bool]):
 TEMPLATE_PREDICATES = {
     f.__name__: f
     for f in (
-        keeps_caseload, sees_whole_college, has_referral_inbox, can_read_cases,
-        can_manage_roster, can_review, can_sign_off_reports, files_daily_report,
+        keeps_caseload, sees_whole_college, acts_for_college, has_referral_inbox,
+        can_read_cases, can_manage_roster, can_review, reads_review_queue, can_sign_off_reports,
+        files_daily_report,
         works_rechecks, has_dashboard, reads_full_timeline, can_record_for,
         is_referral_supervisor, is_referral_revoker, may_revoke_referrals_of, can_revoke_referral,
         distributes_checkin_links, writes_notices, can_correct_notice, sees_stragglers,
@@ -993,6 +1020,6 @@ TEMPLATE_PREDICATES = {
         sees_access_log, exports_student_record, manages_colleges, manages_accounts,
         takes_part_in_sign_off, reads_university_reports, can_transfer_students,
         can_assign_supervisors,
-        takes_bulk_actions, manages_class_groups,
+        takes_bulk_actions, manages_class_groups, reads_college_board,
     )
 }

@@ -46,7 +46,8 @@ class World:
             "university_admin": (college.university_admin, None, college.own_student),
             # The college of the world has no merge stage: the league secretary has no part.
             "league": (college.league, None, college.own_student),
-            "secretary": (college.secretary, None, college.own_student),
+            # The secretary sees what the deputy sees.
+            "secretary": (college.secretary, college.other_student, college.foreign_student),
             # The university office reads reports only: no student page.
             "office": (college.office, None, college.own_student),
         }
@@ -169,7 +170,7 @@ def test_a_refused_student_leaves_no_view_event(client, auth, college):
 STUDENT_ROUTES = sorted(e for e, case in CASES.items() if "{student}" in case.url)
 
 
-@pytest.mark.parametrize("role", ("counsellor", "supervisor", "deputy", "admin"))
+@pytest.mark.parametrize("role", ("counsellor", "supervisor", "deputy", "secretary", "admin"))
 @pytest.mark.parametrize("endpoint", STUDENT_ROUTES)
 def test_another_colleges_student_is_404(client, auth, world, endpoint, role):
     """Every route of a student answers 404, and writes nothing, for a student of another

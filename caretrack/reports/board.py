@@ -20,6 +20,7 @@ from caretrack.access import (
     can_sign_off_reports,
     caseload_filter,
     get_report_or_404,
+    reads_college_board,
     report_student_filter,
     requires,
 )
@@ -46,7 +47,7 @@ from caretrack.web import client_address, commit_write
 
 
 @bp.get("/board/")
-@requires(can_sign_off_reports)
+@requires(reads_college_board)
 def board():
     """Show every counsellor's report of the day and the college's totals."""
     now = current_time()
@@ -59,7 +60,7 @@ def board():
 
 
 @bp.get("/board/counsellors/<int:counsellor_id>/")
-@requires(can_sign_off_reports)
+@requires(reads_college_board)
 def counsellor_day(counsellor_id: int):
     """Show one counsellor's day as they see it, read-only, with the report to sign off.
 
@@ -103,7 +104,7 @@ def board_list_title(what: str) -> str:
 
 
 @bp.get("/board/students")
-@requires(can_sign_off_reports)
+@requires(reads_college_board)
 def board_students():
     """List the students behind one of the board's numbers for the day (``what``), for the
     college or one counsellor, within the students the user may see.
@@ -225,14 +226,14 @@ def _export(fmt: str, respond):
 
 
 @bp.get("/board/college-report.xlsx")
-@requires(can_sign_off_reports)
+@requires(reads_college_board)
 def export_xlsx():
     """Download the college's report of the day as a workbook, once every report is approved."""
     return _export("xlsx", file_response)
 
 
 @bp.get("/board/college-report.txt")
-@requires(can_sign_off_reports)
+@requires(reads_college_board)
 def export_text():
     """Show the college's report of the day as text for the email, once every report is
     approved."""

@@ -8,6 +8,7 @@ from caretrack.access import (
     can_review,
     get_recordable_student_or_404,
     get_student_or_404,
+    reads_review_queue,
     requires,
 )
 from caretrack.extensions import db
@@ -31,7 +32,7 @@ from caretrack.web import client_address, commit_write, show_rule_error
 
 
 @bp.get("/")
-@requires(can_review)
+@requires(reads_review_queue)
 def index():
     page = db.paginate(queue_query(current_user), per_page=20, error_out=False)
     students = list(page.items)

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import Select, func, or_, select
 
-from caretrack.access import student_filter
+from caretrack.access import can_review, student_filter
 from caretrack.extensions import db
 from caretrack.models import (
     ConcernChange,
@@ -166,11 +166,14 @@ def review_student(
 ) -> Review:
     """Record the deputy secretary's review, carry out its decision, and audit it.
 
-    :raise RuleError: "act-by-required" or "act-by-past" (on ``act_by``) for a request to the
-        counsellor without a date or with a date before today.
+    :raise RuleError: "not-allowed" unless ``by`` works the review queue (the deputy);
+        "act-by-required" or "act-by-past" (on ``act_by``) for a request to the counsellor
+        without a date or with a date before today.
     :raise DuplicateSubmission: if the same form was recorded already.
     """
     now = now or now_utc()
+    if not can_review(by):
+        raise RuleError("not-allowed")
     decision = Decision(decision)
     if decision == Decision.ASK_COUNSELLOR:
         if act_by is None:

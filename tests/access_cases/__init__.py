@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 
 ROLES = ("counsellor", "supervisor", "deputy", "admin", "university_admin", "league",
          "secretary", "office")
-CASE_READERS = frozenset({"counsellor", "supervisor", "deputy"})
+CASE_READERS = frozenset({"counsellor", "supervisor", "deputy", "secretary"})
+#: The roles that read every student of their college (the secretary sees what the deputy
+#: sees).
+WHOLE_COLLEGE = frozenset({"deputy", "secretary"})
 
 
 @dataclass
@@ -54,7 +57,7 @@ def counsellor_sees_own(world, role) -> tuple[list, list]:
     c = world.college
     if role == "counsellor":
         return [c.own_student], [c.other_student, c.foreign_student]
-    if role == "deputy":
+    if role in WHOLE_COLLEGE:
         return [c.own_student, c.other_student], [c.foreign_student]
     return [], []
 

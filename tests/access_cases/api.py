@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 from caretrack.services.clock import local_today
 from tests import factories
-from tests.access_cases import CASE_READERS, ROLES, Case, rechecks_for_everyone
+from tests.access_cases import CASE_READERS, ROLES, WHOLE_COLLEGE, Case, rechecks_for_everyone
 
 RECORDER = {"counsellor"}
-DAILY = {"counsellor", "deputy"}
+DAILY = {"counsellor", "deputy", "secretary"}
 
 
 def _today() -> str:
@@ -25,6 +25,7 @@ def _students_shown(world, role):
         "counsellor": ([c.own_student, c.graduate], [c.other_student]),
         "supervisor": ([c.graduate], [c.own_student, c.other_student]),
         "deputy": ([c.own_student, c.other_student, c.graduate], []),
+        "secretary": ([c.own_student, c.other_student, c.graduate], []),
     }.get(role, ([], []))
 
 
@@ -32,7 +33,7 @@ def _caseload_shown(world, role):
     c = world.college
     if role == "counsellor":
         return [c.own_student, c.graduate], [c.other_student]
-    if role == "deputy":
+    if role in WHOLE_COLLEGE:
         return [c.own_student, c.other_student, c.graduate], []
     return [], []
 
@@ -70,7 +71,7 @@ def _referral_args(world, role):
     db.session.commit()
     user = world.user(role).id
     visible = {"referral": mine.id, "user": user}
-    invisible = {"referral": hidden.id if role != "deputy" else foreign.id, "user": user}
+    invisible = {"referral": foreign.id if role in WHOLE_COLLEGE else hidden.id, "user": user}
     return visible, invisible
 
 

@@ -21,7 +21,7 @@ def recheck_args(world, role):
 
 
 CASES = {
-    "rechecks.index": Case("/rechecks/", {"counsellor", "deputy"},
+    "rechecks.index": Case("/rechecks/", {"counsellor", "deputy", "secretary"},
                            prepare=rechecks_for_everyone, shows=counsellor_sees_own),
     "rechecks.new": Case("/rechecks/students/{student}/new", {"counsellor"}, method="POST",
                          data={"due_on": IN_A_MONTH, "reason": "约好视频通话"}, ok=(302,),
@@ -34,5 +34,5 @@ CASES = {
     "calendar.regenerate_token": Case("/calendar/token", set(ROLES), method="POST", ok=(302,)),
 }
 
-CASES["rechecks.export"] = Case("/rechecks/export/csv", {"counsellor", "deputy"},
+CASES["rechecks.export"] = Case("/rechecks/export/csv", {"counsellor", "deputy", "secretary"},
                                 prepare=rechecks_for_everyone, shows=counsellor_sees_own)

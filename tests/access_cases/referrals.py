@@ -3,7 +3,7 @@ from sqlalchemy import select
 from caretrack.extensions import db
 from caretrack.models import Referral
 from tests import factories
-from tests.access_cases import CASE_READERS, Case
+from tests.access_cases import CASE_READERS, WHOLE_COLLEGE, Case
 
 
 def referral_args(world, role):
@@ -21,7 +21,7 @@ def referral_args(world, role):
     db.session.commit()
     if role == "admin":
         return None, {"referral": mine.id}
-    if role == "deputy":  # another college's referral
+    if role in WHOLE_COLLEGE:  # another college's referral
         return {"referral": mine.id}, {"referral": foreign.id}
     return {"referral": mine.id}, {"referral": theirs.id}
 
@@ -30,7 +30,7 @@ def referred_and_not(world, role):
     """The referrals list: the world's referral (of the graduate), never another counsellor's
     student's; the deputy sees both."""
     c = world.college
-    if role == "deputy":
+    if role in WHOLE_COLLEGE:
         return [c.graduate, c.other_student], []
     return [c.graduate], [c.other_student]
 

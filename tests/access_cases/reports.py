@@ -8,6 +8,8 @@ COUNSELLOR = {"counsellor"}
 #: The stages of the world's college after the counsellors' (it has no merge stage).
 SIGNERS = {"deputy", "secretary"}
 DEPUTY = {"deputy"}
+#: Who reads the board: the deputy who signs it off, and the secretary (the deputy's view).
+BOARD_READERS = {"deputy", "secretary"}
 
 
 def report_args(world, role):
@@ -48,10 +50,10 @@ CASES = {
                            writes="daily_reports"),
     "reports.zero_report": Case("/reports/daily/zero", COUNSELLOR, method="POST",
                                 data={"day": "2020-03-03", "confirm": "1"}, ok=(302,)),
-    "reports.board": Case("/reports/board/", DEPUTY),
-    "reports.board_students": Case("/reports/board/students?what=students", DEPUTY,
+    "reports.board": Case("/reports/board/", BOARD_READERS),
+    "reports.board_students": Case("/reports/board/students?what=students", BOARD_READERS,
                                    shows=counsellor_sees_own),
-    "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", DEPUTY,
+    "reports.counsellor_day": Case("/reports/board/counsellors/{counsellor}/", BOARD_READERS,
                                    args=counsellor_args,
                                    shows=lambda world, role: ([world.college.own_student],
                                                               [world.college.other_student])),
@@ -65,6 +67,8 @@ CASES = {
     # Nothing listed: the list changed meanwhile, so nothing is approved (409).
     "reports.approve_all": Case("/reports/board/approve-all", DEPUTY, method="POST",
                                 data={"day": "2020-03-03"}, ok=(409,)),
-    "reports.export_xlsx": Case("/reports/board/college-report.xlsx", DEPUTY, ok=(200, 302)),
-    "reports.export_text": Case("/reports/board/college-report.txt", DEPUTY, ok=(200, 302)),
+    "reports.export_xlsx": Case("/reports/board/college-report.xlsx", BOARD_READERS,
+                                ok=(200, 302)),
+    "reports.export_text": Case("/reports/board/college-report.txt", BOARD_READERS,
+                                ok=(200, 302)),
 }

@@ -7,7 +7,8 @@ def high_concern(world):
 
 
 CASES = {
-    "review.index": Case("/review/", {"deputy"}, prepare=high_concern,
+    # The secretary reads the queue (what the deputy sees); the deputy alone reviews.
+    "review.index": Case("/review/", {"deputy", "secretary"}, prepare=high_concern,
                          shows=lambda world, role: ([world.college.other_student], [])),
     "review.review": Case("/review/{student}", {"deputy"}),
     "review.flag": Case(
