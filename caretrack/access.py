@@ -676,12 +676,22 @@ def get_merge_or_404(merge_id: int, user: User) -> StudentMerge:
 
 def visible_audit_events(user: User) -> Select[tuple[AuditEvent]]:
     """Return a query of the audit events a college's admin reads: those of an account of
-    the college, or about one of its students, and those of nobody about no student (failed
-    sign-ins, which name no college)."""
+    the college, or about one of its students, and those of nobody about no student but
+    those that name another college (a failed sign-in to another college's or the
+    university's account, another college's purge)."""
     if not can_manage_roster(user):
         return select(AuditEvent).where(false())
+    elsewhere = select(User.username).where(or_(User.college_id.is_(None),
+                                                User.college_id != user.college_id))
+    names_another_college = or_(
+        and_(AuditEvent.action.in_(("login.failed", "login.throttled")),
+             AuditEvent.detail.in_(elsewhere)),
+        and_(AuditEvent.detail.like("college:%"),
+             AuditEvent.detail.not_like(f"college:{user.college_id} %")),
+    )
     return select(AuditEvent).where(or_(
-        and_(AuditEvent.user_id.is_(None), AuditEvent.student_id.is_(None)),
+        and_(AuditEvent.user_id.is_(None), AuditEvent.student_id.is_(None),
+             ~names_another_college),
         AuditEvent.user_id.in_(select(User.id).where(college_accounts(user))),
         AuditEvent.student_id.in_(select(Student.id).where(in_college(user))),
     ))

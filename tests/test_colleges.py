@@ -183,6 +183,26 @@ def test_a_college_admin_reads_the_audit_log_of_their_college(colleges):
     assert db.session.scalar(select(func.count(AuditEvent.id))) == 4
 
 
+def test_an_admin_reads_no_failed_sign_in_or_purge_of_another_college(colleges):
+    c = colleges
+    record_event("login.failed", None, detail=c.counsellor.username, now=NOW)
+    record_event("login.failed", None, detail=c.foreign_counsellor.username, now=NOW)
+    record_event("login.throttled", None, detail=c.university_admin.username, now=NOW)
+    record_event("login.failed", None, detail="unknown", now=NOW)
+    record_event("retention.purge", None, detail=f"college:{c.home.id} statuses=2", now=NOW)
+    record_event("retention.purge", None, detail=f"college:{c.elsewhere.id} statuses=5",
+                 now=NOW)
+    db.session.commit()
+
+    def details(admin):
+        return sorted(e.detail for e in db.session.scalars(visible_audit_events(admin)))
+
+    assert details(c.admin) == sorted([c.counsellor.username, "unknown",
+                                       f"college:{c.home.id} statuses=2"])
+    assert details(c.foreign_admin) == sorted([c.foreign_counsellor.username, "unknown",
+                                               f"college:{c.elsewhere.id} statuses=5"])
+
+
 # -- the roster import -------------------------------------------------------------------------
 
 

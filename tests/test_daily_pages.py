@@ -609,3 +609,25 @@ def test_a_report_changed_meanwhile_is_a_conflict(client, auth, college, clock, 
     response = client.post(f"/reports/{report.id}/approve", data={"confirm": "1"})
     assert response.status_code == 409
     assert db.session.get(DailyReport, report.id).state == "submitted"
+
+
+def test_the_schedules_send_mails_each_ready_colleges_report(app, colleges, approved_day,
+                                                             empty_outbox):
+    """The schedule's ``reports.send``: the home college's day is approved, the other
+    college's is not (its counsellor filed nothing): the home report goes, once."""
+    from caretrack.jobs import submit
+    from caretrack.models import Job
+
+    app.config["REPORT_RECIPIENTS"] = ["office@example.edu.cn"]
+    try:
+        job = submit("reports.send", None, {"day": "2020-03-03"})
+        again = submit("reports.send", None, {"day": "2020-03-03"})
+    finally:
+        app.config["REPORT_RECIPIENTS"] = []
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).result == {"sent": ["office@example.edu.cn"],
+                                                  "waiting": [colleges.elsewhere.code]}
+    assert db.session.get(Job, again.id).result == {"sent": [],
+                                                    "waiting": [colleges.elsewhere.code]}
+    assert [m["To"] for m in empty_outbox] == ["office@example.edu.cn"]
+    assert "在湖北 2 人" in empty_outbox[0].get_body(("plain",)).get_content()

@@ -6,7 +6,7 @@ each user gets.
   with the chase list's address – e-mail and in the app;
 - ``reports.deadline``: each counsellor whose daily report is not submitted yet – e-mail and
   in the app;
-- ``reports.send``: the college's daily report to CARETRACK_REPORT_RECIPIENTS.
+- ``reports.send``: each college's daily report to CARETRACK_REPORT_RECIPIENTS.
 
 Every e-mail is a keyed send (:func:`caretrack.services.mail.send_once`) committed as soon as it
 is sent – a sent message cannot be rolled back – so a job run again (a retry, a second tick)
@@ -221,10 +221,12 @@ def report_deadline_job(job: Job, params: dict, progress: Progress) -> dict:
 
 @task("reports.send", max_attempts=2)
 def college_report_job(job: Job, params: dict, progress: Progress) -> dict:
-    """Send the college's report of ``params["day"]`` to its recipients, once.
+    """Send each college's report of ``params["day"]`` to its recipients, once; a college
+    whose reports are not all approved yet is left for the next run.
 
-    :raise JobError: "report-not-ready" (a counsellor's report is not approved yet).
+    :raise JobError: "report-not-ready" when no college's report is ready.
     """
+    from caretrack.models import College
     from caretrack.services.daily.college import send_college_report
     from caretrack.services.errors import RuleError
 
@@ -232,9 +234,15 @@ def college_report_job(job: Job, params: dict, progress: Progress) -> dict:
     if not recipients:
         return {"sent": []}
     day = date.fromisoformat(params["day"])
+    sent: list[str] = []
+    waiting: list[str] = []
+    colleges = list(db.session.scalars(select(College).order_by(College.id)))
     with force_locale(current_app.config["CARETRACK_LOCALE"]):
-        try:
-            sent = send_college_report(day, now_utc(), recipients)
-        except RuleError as exc:
-            raise JobError("report-not-ready") from exc
-    return {"sent": sent}
+        for college in colleges:
+            try:
+                sent += send_college_report(day, now_utc(), college, recipients)
+            except RuleError:
+                waiting.append(college.code)
+    if colleges and len(waiting) == len(colleges):
+        raise JobError("report-not-ready")
+    return {"sent": sent, "waiting": waiting}
