@@ -34,7 +34,7 @@ def test_a_referral_to_another_colleges_supervisor_is_refused(colleges):
     error = _refused(lambda: referrals.refer(c.own_student, c.foreign_supervisor, c.counsellor,
                                              reason="论文压力", now=NOW))
     assert (error.code, error.field) == ("supervisor-elsewhere", "supervisor_id")
-    assert "another college" in message(error.code)
+    assert message(error.code) == "该导师属于其他学院：请选择该学生所在学院的导师。"
     assert _referrals() == 0
     referrals.refer(c.own_student, c.supervisor, c.counsellor, reason="论文压力", now=NOW)
     assert _referrals() == 1
