@@ -210,8 +210,15 @@ def test_the_league_secretary_reads_the_reports_but_no_timeline(chain, client, a
         reports.DailyReport.counsellor_id == c.counsellors[0].id)).one()
     assert client.post(f"/reports/{report.id}/approve", data={"confirm": "1"}).status_code == 302
     assert db.session.get(reports.DailyReport, report.id).state == "approved"
-    # The deputy of a college with the merge stage no longer signs the counsellors' reports.
+    # The deputy of a college with the merge stage no longer signs the counsellors' reports:
+    # they read the board (as the secretary does), without its approve and return buttons.
     auth.logout()
     auth.login(c.deputy)
-    assert client.get("/reports/board/").status_code == 404
+    board = client.get(f"/reports/board/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert c.counsellors[0].display_name in board and "/approve" not in board
+    other = db.session.scalars(select(reports.DailyReport).where(
+        reports.DailyReport.counsellor_id == c.counsellors[1].id)).first()
+    if other is not None:
+        assert client.post(f"/reports/{other.id}/approve",
+                           data={"confirm": "1"}).status_code == 404
     assert client.get("/reports/sign-off/").status_code == 200
