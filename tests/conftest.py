@@ -55,16 +55,21 @@ def _app(tmp_path_factory):
 
 class Snapshots:
     """Saved states of the SQLite test database, kept in memory: each test starts from a
-    copy of one (the empty tables, or the small college), written back into the open
-    database with SQLite's backup API. Much faster than emptying every table and building
-    the college again."""
+    copy of one (the empty tables, the small college, the two colleges...), written back into
+    the open database with SQLite's backup API. Much faster than emptying every table and
+    building the college again."""
 
     def __init__(self):
         self.saved: dict[str, sqlite3.Connection] = {}
-        #: The small college's people: attribute -> (model, id).
-        self.college: dict[str, tuple[type, int]] = {}
+        #: Per snapshot, the rows a fixture hands out: attribute -> (model, id).
+        self.rows: dict[str, dict[str, tuple[type, int]]] = {}
 
-    def save(self, name: str) -> None:
+    def save(self, name: str, holder=None) -> None:
+        """Save the database as ``name``, and the model rows among ``holder``'s attributes."""
+        if holder is not None:
+            self.rows[name] = {attribute: (type(value), value.id)
+                               for attribute, value in vars(holder).items()
+                               if isinstance(value, db.Model)}
         db.session.remove()
         snapshot = sqlite3.connect(":memory:", check_same_thread=False)
         with db.engine.connect() as connection:
@@ -75,6 +80,36 @@ class Snapshots:
         db.session.remove()
         with db.engine.connect() as connection:
             self.saved[name].backup(connection.connection.driver_connection)
+
+    def load(self, name: str, holder):
+        """Set ``holder``'s attributes to the rows saved with ``name``, read with one query
+        a model."""
+        by_model: dict[type, dict[int, object]] = {}
+        for model, key in self.rows[name].values():
+            by_model.setdefault(model, {})[key] = None
+        for model, rows in by_model.items():
+            for row in db.session.scalars(select(model).where(model.id.in_(rows))):
+                rows[row.id] = row
+        for attribute, (model, key) in self.rows[name].items():
+            setattr(holder, attribute, by_model[model][key])
+        return holder
+
+    def built_once(self, name: str, holder, build):
+        """``build(holder)``, on SQLite only once a process: the database it leaves is saved
+        as ``name`` and later calls restore it, and ``holder``'s rows, instead. Only for a
+        fixture that builds right on a saved state (the small college): restoring replaces
+        the whole database."""
+        if POSTGRES:
+            build(holder)
+            db.session.commit()
+            return holder
+        if name not in self.saved:
+            build(holder)
+            db.session.commit()
+            self.save(name, holder)
+        else:
+            self.restore(name)
+        return self.load(name, holder)
 
 
 SNAPSHOTS = Snapshots()
@@ -354,11 +389,6 @@ def auth(client):
     return AuthActions(client)
 
 
-#: The small college's people, by attribute.
-COLLEGE_PEOPLE = ("counsellor", "other_counsellor", "supervisor", "deputy", "admin",
-                  "own_student", "other_student", "graduate")
-
-
 @pytest.fixture
 def college(app):
     """A small college: two counsellors with students, a supervisor, the deputy, the admin.
@@ -370,7 +400,7 @@ def college(app):
 
     c = College()
     if not POSTGRES and "college" in SNAPSHOTS.saved:
-        return _college_from_snapshot(c)
+        return SNAPSHOTS.load("college", c)
     c.counsellor = factories.CounsellorFactory(display_name="李老师")
     c.other_counsellor = factories.CounsellorFactory(display_name="张老师")
     c.supervisor = factories.SupervisorFactory(display_name="王教授")
@@ -384,18 +414,21 @@ def college(app):
     seed_default_rules()
     db.session.commit()
     if not POSTGRES:
-        SNAPSHOTS.college = {name: (type(getattr(c, name)), getattr(c, name).id)
-                             for name in COLLEGE_PEOPLE}
-        SNAPSHOTS.save("college")
-        return _college_from_snapshot(c)
+        SNAPSHOTS.save("college", c)
+        return SNAPSHOTS.load("college", c)
     return c
 
 
 @pytest.fixture
 def colleges(college):
     """The small college (``home``) and a second college (``elsewhere``) with its counsellor,
-    supervisor, deputy, admin and two students (``foreign_*``), and the university admin."""
-    c = college
+    supervisor, deputy, admin and two students (``foreign_*``), and the university admin.
+
+    On SQLite they are built once per process and each test starts from a copy of them."""
+    return SNAPSHOTS.built_once("colleges", college, _second_college)
+
+
+def _second_college(c) -> None:
     c.home = c.counsellor.college
     c.elsewhere = factories.CollegeFactory(code="other", name_zh="外语学院",
                                            name_en="School of Languages")
@@ -411,20 +444,6 @@ def colleges(college):
     c.league = factories.LeagueSecretaryFactory(display_name="团委书记")
     c.secretary = factories.SecretaryFactory(display_name="党委书记")
     c.office = factories.OfficeFactory(display_name="防控办")
-    db.session.commit()
-    return c
-
-
-def _college_from_snapshot(c):
-    by_model: dict[type, dict[int, object]] = {}
-    for model, key in SNAPSHOTS.college.values():
-        by_model.setdefault(model, {})[key] = None
-    for model, rows in by_model.items():
-        for row in db.session.scalars(select(model).where(model.id.in_(rows))):
-            rows[row.id] = row
-    for attribute, (model, key) in SNAPSHOTS.college.items():
-        setattr(c, attribute, by_model[model][key])
-    return c
 
 
 @pytest.fixture

@@ -12,20 +12,15 @@ from caretrack.models import DailyStatus, TimelineEntry
 from caretrack.services.api_tokens import create_token
 from caretrack.services.clock import local_today
 from tests.access_cases import ROLES, default_args
-from tests.test_access_matrix import CASES, World
+from tests.conftest import SNAPSHOTS
+from tests.test_access_matrix import CASES, World, refer_the_graduate
 
 API_CASES = {name: case for name, case in CASES.items() if name.startswith("api.")}
 
 
 @pytest.fixture
 def world(colleges):
-    college = colleges
-    from tests import factories
-
-    factories.ReferralFactory(student=college.graduate, supervisor=college.supervisor,
-                              referred_by=college.counsellor)
-    db.session.commit()
-    return World(college)
+    return World(SNAPSHOTS.built_once("api world", colleges, refer_the_graduate))
 
 
 def _headers(user, scope):
