@@ -49,6 +49,9 @@ run: translations
 # process. The tests of one browser journey stay on one worker (--dist loadgroup).
 PYTEST_WORKERS ?= 2
 # pytest's exit code 5 ("no tests collected", e.g. PYTEST_ARGS="-k nothing") is not a failure.
+# Bytecode is written even where the environment turns it off: each worker would otherwise
+# compile the package and rewrite the tests afresh on every run.
+test: export PYTHONDONTWRITEBYTECODE :=
 test: install-test translations
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
