@@ -161,19 +161,21 @@ class StudentPlan:
 
 
 class History:
-    def __init__(self, ctx):
+    def __init__(self, ctx, college):
         self.ctx = ctx
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(SEED + college.index)
         self.now = ctx.now
         self.today = local_today(ctx.now)
         self.first_day = self.today - timedelta(days=SEASON_DAYS)
-        college = ctx.college
         self.counsellors = {c.id: c for c in college.counsellors}
         self.supervisors = {s.id: s for s in college.supervisors}
         self.categories: dict[str, CareCategory] = college.categories
         self.assignments: dict[int, list[CategoryAssignment]] = defaultdict(list)
         for assignment in db.session.scalars(
-            select(CategoryAssignment).where(CategoryAssignment.ended_on.is_(None))
+            select(CategoryAssignment)
+            .join(Student, Student.id == CategoryAssignment.student_id)
+            .where(CategoryAssignment.ended_on.is_(None),
+                   Student.college_id == college.college.id)
         ):
             self.assignments[assignment.student_id].append(assignment)
         self.plans = {
@@ -510,5 +512,7 @@ class History:
 
 
 def seed(ctx) -> None:
-    """Record the season of history that ends at ``ctx.now``, through the services."""
-    History(ctx).run()
+    """Record each college's season of history that ends at ``ctx.now``, through the
+    services."""
+    for college in ctx.colleges:
+        History(ctx, college).run()
