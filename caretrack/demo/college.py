@@ -157,7 +157,7 @@ COLLEGES = [
         stages=DEFAULT_STAGES, prefix="", programmes=PROGRAMME_SIZES, majors=MAJORS,
         graduate_classes=PROGRAMME_CLASS, number_base=0,
         counsellors=["李老师", "张老师", "刘老师", "陈老师", "赵老师"], supervisors=24,
-        leaders=("王副书记", "赵书记", "团委书记 周老师", "系统管理员"), on_campus=6,
+        leaders=("王副书记", "赵书记", "周老师", "系统管理员"), on_campus=6,
     ),
     CollegeSpec(
         code="law", name_zh="法学院", name_en="Law School", stages=DEFAULT_STAGES,
@@ -166,7 +166,7 @@ COLLEGES = [
                     (Programme.MASTER, (2018, 2019), 96)],
         majors=["法学", "知识产权"], graduate_classes={Programme.MASTER: "法学硕士"},
         number_base=10, counsellors=["孙老师", "吴老师"], supervisors=6,
-        leaders=("钱副书记", "郑书记", "团委书记 冯老师", "法学院管理员"), on_campus=2,
+        leaders=("钱副书记", "郑书记", "冯老师", "法学院管理员"), on_campus=2,
     ),
     CollegeSpec(
         # No merge stage: the deputy approves the counsellors' reports, as before colleges.
@@ -255,7 +255,7 @@ def _summary(colleges: list[DemoCollege]) -> DemoSummary:
 def _university_accounts(password: str) -> None:
     create_user("university", "校级管理员", Role.UNIVERSITY_ADMIN, "", "university@example.edu.cn",
                 password_hash=password)
-    create_user("office", "学校防控办", Role.UNIVERSITY_OFFICE, "", "office@example.edu.cn",
+    create_user("office", "防控办 吴主任", Role.UNIVERSITY_OFFICE, "", "office@example.edu.cn",
                 password_hash=password)
 
 
