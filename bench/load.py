@@ -13,8 +13,8 @@ in the five demo counsellors and the deputy secretary (with the second factor: t
 the deputy a TOTP secret in the bench's database), and runs locust headless (bench/locustfile.py)
 with --users users for --seconds: four in five are counsellors (their landing, caseload list,
 student pages, re-check list, daily report, and logging follow-ups through the form, CSRF token
-and submission key included), one in five the deputy secretary (landing, review queue, daily
-board); each waits --wait seconds (uniform) between its requests.
+and submission key included), one in five the deputy secretary (landing, review queue, the
+day's sign-off); each waits --wait seconds (uniform) between its requests.
 
 Prints the requests, the failures, and p50/p95/p99 per request kind and overall, with the load
 average. Target (issue 21): 0 errors and p95 <= 250 ms, on SQLite at college scale and on

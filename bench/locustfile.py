@@ -116,5 +116,7 @@ class Deputy(SignedIn):
         self.page("/review/")
 
     @task(1)
-    def board(self):
-        self.page("/reports/board/")
+    def sign_off(self):
+        # 经管学院 has the merge stage: the deputy checks the merged report (the board of the
+        # counsellors' reports is the league secretary's).
+        self.page("/reports/sign-off/")

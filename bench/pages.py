@@ -233,12 +233,15 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
 
     # Accounts: a counsellor per ~490 students, a supervisor per ~100.
     template = db.session.scalars(select(User).where(User.username == "counsellor1")).one()
-    deputy = db.session.scalars(select(User).where(User.username == "deputy")).one()
+    # 经管学院 has the merge stage: its league secretary approves the counsellors' reports.
+    reviewer = db.session.scalars(select(User).where(User.username == "league")).one()
     counsellors = list(db.session.scalars(
-        select(User.id).where(User.role == "counsellor").order_by(User.id)
+        select(User.id).where(User.role == "counsellor", User.college_id == template.college_id)
+        .order_by(User.id)
     ))
     supervisors = list(db.session.scalars(
-        select(User.id).where(User.role == "supervisor").order_by(User.id)
+        select(User.id).where(User.role == "supervisor", User.college_id == template.college_id)
+        .order_by(User.id)
     ))
 
     def account(role: str, username: str, name: str) -> int:
@@ -527,7 +530,7 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
                      state="approved" if reviewed else "submitted",
                      is_zero=rng.random() < 0.3, changes_count=rng.randint(0, 3),
                      submitted_at=submitted.astimezone(UTC), late=late, resubmitted_at=None,
-                     note="", reviewed_by_id=deputy.id if reviewed else None,
+                     note="", reviewed_by_id=reviewer.id if reviewed else None,
                      reviewed_at=(submitted + timedelta(minutes=50)).astimezone(UTC)
                      if reviewed else None, review_comment="", version_id=1)
         counts["daily_statuses"] += len(rows.by_model[DailyStatus])
@@ -700,7 +703,7 @@ def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
         ("counsellor1", "/dashboard"),
         ("deputy", "/"),
         ("deputy", "/review/"),
-        ("deputy", "/reports/board/"),
+        ("league", "/reports/board/"),
         ("deputy", "/rechecks/"),
         (chosen["supervisor"], "/referrals/"),
     ]

@@ -37,12 +37,12 @@ def _print_accounts() -> None:
 
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for username, what in DEMO_ACCOUNTS:
-        click.echo(f"  {username:<28} {what}")
+        click.echo(f"  {username:<38} {what}")
 
 
 @click.command("seed-demo")
 def seed_demo_command():
-    """Load the demo college into an empty database."""
+    """Load the demo's colleges into an empty database."""
     from caretrack.demo import DemoRefused, seed_demo
 
     _refuse_in_production()
@@ -53,15 +53,15 @@ def seed_demo_command():
     db.session.commit()
     refresh_statistics()
     click.echo(
-        f"Demo college loaded: {summary.students} students, {summary.counsellors} counsellors, "
-        f"{summary.supervisors} supervisors."
+        f"Demo loaded: {summary.colleges} colleges, {summary.students} students, "
+        f"{summary.counsellors} counsellors, {summary.supervisors} supervisors."
     )
     _print_accounts()
 
 
 @click.command("seed-demo-if-empty")
 def seed_demo_if_empty_command():
-    """Load the demo college unless the database has data already (used by `make run`)."""
+    """Load the demo's colleges unless the database has data already (used by `make run`)."""
     _refuse_in_production()
     has_data = db.session.scalar(select(func.count(User.id))) or db.session.scalar(
         select(func.count(Student.id))

@@ -1,5 +1,5 @@
-"""The demo college's three weeks of daily reports: late, zero and returned ones, and a
-morning under way."""
+"""The demo college's three weeks of daily reports and sign-offs: late, zero and returned
+reports, every past day's chain done, and a morning under way."""
 
 import random
 from collections import Counter
@@ -11,13 +11,21 @@ from caretrack.demo import DemoContext
 from caretrack.demo import daily as daily_demo
 from caretrack.demo.college import SEED, build_college
 from caretrack.extensions import db
-from caretrack.models import DailyReport, DailyStatus, Student, TimelineEntry, User
+from caretrack.models import (
+    AuditEvent,
+    CollegeSignOff,
+    DailyReport,
+    DailyStatus,
+    Student,
+    TimelineEntry,
+    User,
+)
 from caretrack.services import daily
 
 
-def _deputy() -> User:
-    """The demo college's deputy secretary (the board is theirs)."""
-    return db.session.scalars(select(User).where(User.username == "deputy")).one()
+def _league() -> User:
+    """The demo college's league secretary (the board is theirs: they approve the reports)."""
+    return db.session.scalars(select(User).where(User.username == "league")).one()
 
 
 def test_demo_has_weeks_of_daily_reports(app):
@@ -32,14 +40,23 @@ def test_demo_has_weeks_of_daily_reports(app):
     days = {r.day for r in reports}
     assert min(days) == date(2020, 2, 12) and max(days) == date(2020, 3, 3)
     assert any(r.late for r in reports) and any(r.is_zero for r in reports)
-    assert any(r.state == "returned" for r in reports)
+    # Some were returned by the league secretary, corrected and approved.
     assert any(r.resubmitted_at and r.state == "approved" for r in reports)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "daily_report.return", AuditEvent.user_id == _league().id)) > 0
+    past = [r for r in reports if r.day < date(2020, 3, 3)]
+    assert {r.state for r in past} == {"approved"}
+    assert {r.reviewed_by_id for r in past} == {_league().id}
     assert db.session.scalar(select(func.count(TimelineEntry.id)).where(
         TimelineEntry.kind == "status_change")) > 20
 
-    # Yesterday is complete and signed off; today is under way.
-    assert daily.board(date(2020, 3, 2), now, _deputy()).ready
-    today = daily.board(date(2020, 3, 3), now, _deputy())
+    # Every past day is complete and signed off; today is under way.
+    assert daily.board(date(2020, 3, 2), now, _league()).ready
+    sign_offs = db.session.scalars(select(CollegeSignOff)).all()
+    assert sorted(s.day for s in sign_offs) == sorted(
+        {r.day for r in reports if r.day < date(2020, 3, 3)})
+    assert all(s.stage == "done" and s.sent_at for s in sign_offs)
+    today = daily.board(date(2020, 3, 3), now, _league())
     states = Counter(row.status for row in today.rows)
     assert states["missing"] >= 1 and not today.ready
     counsellor1 = db.session.scalars(select(User).where(User.username == "counsellor1")).one()

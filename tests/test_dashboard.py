@@ -34,34 +34,41 @@ def test_dashboard_numbers_equal_independent_counts_for_the_demo(demo, client, a
     deputy = db.session.scalars(select(User).where(User.username == "deputy")).one()
     counsellor = db.session.scalars(select(User).where(User.username == "counsellor2")).one()
     now = now_utc()
+    # The demo has three colleges: the deputy's board counts 经管学院's students only.
+    mine_only = Student.college_id == deputy.college_id
 
     board = dashboard.build(deputy, now)
     assert board.total == 2458
     for category, count in board.by_category:
         expected = db.session.scalar(select(func.count(CategoryAssignment.student_id.distinct()))
+                                     .join(Student, Student.id == CategoryAssignment.student_id)
                                      .where(CategoryAssignment.category_id == category.id,
-                                            CategoryAssignment.ended_on.is_(None)))
+                                            CategoryAssignment.ended_on.is_(None), mine_only))
         assert count == expected, category.code
     for programme, count in board.by_programme:
         assert count == db.session.scalar(
-            select(func.count()).select_from(Student).where(Student.programme == programme))
+            select(func.count()).select_from(Student).where(Student.programme == programme,
+                                                            mine_only))
     for level, count in board.by_concern:
         assert count == db.session.scalar(
-            select(func.count()).select_from(Student).where(Student.concern_level == level))
+            select(func.count()).select_from(Student).where(Student.concern_level == level,
+                                                            mine_only))
     today = local_today(now)
     start, _ = day_bounds(today - timedelta(days=29))
     _, end = day_bounds(today)
-    follow_ups = db.session.scalar(select(func.count()).select_from(TimelineEntry).where(
+    follow_ups = db.session.scalar(select(func.count()).select_from(TimelineEntry)
+                                   .join(Student, Student.id == TimelineEntry.student_id).where(
         TimelineEntry.kind == EntryKind.FOLLOW_UP, TimelineEntry.occurred_at >= start,
-        TimelineEntry.occurred_at < end))
+        TimelineEntry.occurred_at < end, mine_only))
     assert sum(board.activity.follow_ups) == follow_ups
     overdue = dict(db.session.execute(
-        select(Recheck.owner_id, func.count()).where(Recheck.state == "open",
-                                                    Recheck.due_on < today)
+        select(Recheck.owner_id, func.count()).join(Student, Student.id == Recheck.student_id)
+        .where(Recheck.state == "open", Recheck.due_on < today, mine_only)
         .group_by(Recheck.owner_id)).all())
     assert {u.id: n for u, n in board.overdue_by_counsellor} == overdue
-    active = db.session.scalar(select(func.count()).select_from(Referral).where(
-        Referral.state.in_(("open", "accepted"))))
+    active = db.session.scalar(select(func.count()).select_from(Referral)
+                               .join(Student, Student.id == Referral.student_id).where(
+        Referral.state.in_(("open", "accepted")), mine_only))
     assert sum(n for _, n in board.referrals_by_age) == active
 
     mine = dashboard.build(counsellor, now)

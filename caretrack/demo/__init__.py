@@ -1,8 +1,11 @@
-"""The demo college of the account, built through the same services that the pages use.
+"""The demo's colleges – the account's (经管学院) and two smaller ones – built through the
+same services that the pages use.
 
-``seed_demo`` builds the college (``college.py``), then lets each area add its season of
-history, in order: the timeline (``history.py``), re-checks (``rechecks.py``), the daily
-reports (``daily.py``). Everything is reproducible: one random seed, and "today" passed in.
+``seed_demo`` builds the colleges (``college.py``), then lets each area add its season of
+history to each college, in order: the timeline (``history.py``), re-checks
+(``rechecks.py``), the daily reports and their sign-off (``daily.py``), the students' own
+check-ins (``checkin.py``), the notices (``notices.py``). Everything is reproducible: one
+random seed, and "today" passed in.
 """
 
 import importlib
@@ -18,7 +21,7 @@ from caretrack.demo.college import (
     SEED,
     DemoRefused,
     DemoSummary,
-    build_college,
+    build_colleges,
 )
 from caretrack.extensions import db
 from caretrack.models import Notification
@@ -38,19 +41,21 @@ class DemoContext:
     rng: random.Random
     today: date
     now: datetime
+    #: The account's college (the first of ``colleges``).
     college: object = None
+    colleges: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
 
 def seed_demo(today: date | None = None, now: datetime | None = None) -> DemoSummary:
-    """Load the demo college and its history into an empty database.
+    """Load the demo's colleges and their history into an empty database.
 
     :raise DemoRefused: if the database already has students or users.
     """
     now = now or datetime.now(UTC)
     # The college's own today: in the evening UTC it is already tomorrow in Beijing.
     ctx = DemoContext(rng=random.Random(SEED), today=today or local_today(now), now=now)
-    summary = build_college(ctx)
+    summary = build_colleges(ctx)
     for stage in HISTORY_STAGES:
         try:
             module = importlib.import_module(f"caretrack.demo.{stage}")

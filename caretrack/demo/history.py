@@ -17,12 +17,26 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sql
 
 from caretrack.extensions import db
-from caretrack.models import CareCategory, CategoryAssignment, ConcernLevel, Student, User
-from caretrack.services import cases, entries, referrals
+from caretrack.models import (
+    AuditEvent,
+    CareCategory,
+    CategoryAssignment,
+    ConcernLevel,
+    EntryKind,
+    Recheck,
+    RecheckOrigin,
+    RecheckState,
+    Student,
+    TimelineEntry,
+    User,
+)
+from caretrack.services import cases, entries, rechecks, referrals
 from caretrack.services.clock import local_datetime, local_today
 
 SEED = 20200305
@@ -30,6 +44,8 @@ SEED = 20200305
 SEASON_DAYS = 42
 #: Share of all students chased on a given day for not answering the health form.
 CHASED_PER_DAY = 0.06
+#: Rows per INSERT statement of the bulk writes.
+ROWS_PER_STATEMENT = 2000
 
 CHANNELS = {
     "default": (["wechat", "phone", "sms", "video", "email"], [45, 33, 12, 6, 4]),
@@ -145,6 +161,8 @@ class Event:
     at: datetime
     seq: float
     run: Callable[[datetime], None] = field(compare=False)
+    #: A follow-up, delivery, note or correction: what :class:`Bulk` writes.
+    simple: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -155,25 +173,30 @@ class StudentPlan:
     counsellor: User
     events: list[Event] = field(default_factory=list)
     last_entry: object = None
+    #: Whether the season is written in bulk (it holds only simple events).
+    bulk: bool = False
 
-    def add(self, at: datetime, run: Callable[[datetime], None]) -> None:
-        self.events.append(Event(at, len(self.events), run))
+    def add(self, at: datetime, run: Callable[[datetime], None], simple: bool = False) -> None:
+        self.events.append(Event(at, len(self.events), run, simple))
 
 
 class History:
-    def __init__(self, ctx):
+    def __init__(self, ctx, college):
         self.ctx = ctx
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(SEED + college.index)
         self.now = ctx.now
         self.today = local_today(ctx.now)
         self.first_day = self.today - timedelta(days=SEASON_DAYS)
-        college = ctx.college
         self.counsellors = {c.id: c for c in college.counsellors}
         self.supervisors = {s.id: s for s in college.supervisors}
         self.categories: dict[str, CareCategory] = college.categories
         self.assignments: dict[int, list[CategoryAssignment]] = defaultdict(list)
         for assignment in db.session.scalars(
-            select(CategoryAssignment).where(CategoryAssignment.ended_on.is_(None))
+            select(CategoryAssignment)
+            .join(Student, Student.id == CategoryAssignment.student_id)
+            .where(CategoryAssignment.ended_on.is_(None),
+                   Student.college_id == college.college.id)
+            .order_by(CategoryAssignment.id)
         ):
             self.assignments[assignment.student_id].append(assignment)
         self.plans = {
@@ -223,12 +246,13 @@ class History:
         logged = min(logged, self.now - timedelta(minutes=1))
 
         def run(_at):
-            plan.last_entry = entries.record_follow_up(
+            record = self.bulk.follow_up if plan.bulk else entries.record_follow_up
+            plan.last_entry = record(
                 plan.student, plan.counsellor, channel=channel, reached=reached, health=health,
                 body=said, occurred_at=at, check_again_in_days=interval, now=max(logged, at),
             )
 
-        plan.add(at, run)
+        plan.add(at, run, simple=True)
         if not reached and chase_if_missed:
             again = at + timedelta(minutes=rng.randint(30, 180))
             if self.past(again):
@@ -344,14 +368,15 @@ class History:
 
                 def run(_at, plan=plan, at=at, items=items, received=received, helper=helper,
                         place=place, detail=detail):
-                    plan.last_entry = entries.record_delivery(
+                    record = self.bulk.delivery if plan.bulk else entries.record_delivery
+                    plan.last_entry = record(
                         plan.student, plan.counsellor, items=items, place=place,
                         place_detail=detail, received=received, delivered_by=helper,
                         body="" if received else "学生不在房间，放在门口并电话告知",
                         occurred_at=at, now=at,
                     )
 
-                plan.add(at, run)
+                plan.add(at, run, simple=True)
 
     def referrals(self) -> None:
         """Thesis-pressure students referred to their supervisor, in every state."""
@@ -459,17 +484,18 @@ class History:
                 plan.add(at, run)
 
     def notes(self) -> None:
-        for plan in self.rng.sample(list(self.plans.values()), 1400):
+        plans = list(self.plans.values())
+        for plan in self.rng.sample(plans, min(1400, len(plans) * 4 // 7)):
             at = self.at(self.first_day + timedelta(days=self.rng.randint(1, SEASON_DAYS)))
             if not self.past(at):
                 continue
             body = self.rng.choice(NOTES)
 
             def run(_at, plan=plan, at=at, body=body):
-                plan.last_entry = entries.record_note(plan.student, plan.counsellor, body=body,
-                                                      now=at)
+                record = self.bulk.note if plan.bulk else entries.record_note
+                plan.last_entry = record(plan.student, plan.counsellor, body=body, now=at)
 
-            plan.add(at, run)
+            plan.add(at, run, simple=True)
 
     def corrections(self, plans: list[StudentPlan]) -> None:
         """A few entries corrected by their counsellor soon after."""
@@ -482,13 +508,15 @@ class History:
             body = self.rng.choice(CORRECTIONS)
 
             def run(_at, plan=plan, at=at, body=body):
-                if plan.last_entry is not None and plan.last_entry.kind in (
+                if plan.bulk:
+                    self.bulk.correction(plan.last_entry, plan.counsellor, body=body, now=at)
+                elif plan.last_entry is not None and plan.last_entry.kind in (
                     entries.CORRECTABLE_KINDS
                 ) and entries.correction_of(plan.last_entry) is None:
                     entries.record_correction(plan.last_entry, plan.counsellor, body=body, now=at)
 
             # Just after the chosen event, so the entry it corrects is the one just recorded.
-            plan.events.append(Event(after.at, after.seq + 0.5, run))
+            plan.events.append(Event(after.at, after.seq + 0.5, run, simple=True))
 
     def run(self) -> None:
         self.first_contact()
@@ -501,14 +529,175 @@ class History:
         self.notes()
         busy = [p for p in self.plans.values() if len(p.events) > 8]
         self.corrections(self.rng.sample(busy, min(30, len(busy))))
-        for n, plan in enumerate(self.plans.values()):
+        # A season of follow-ups, deliveries, notes and corrections only is written in bulk;
+        # the others (categories, concern levels, referrals) through the services, first.
+        for plan in self.plans.values():
+            plan.bulk = all(e.simple for e in plan.events)
+        for n, plan in enumerate(p for p in self.plans.values() if not p.bulk):
             for event in sorted(plan.events):
                 event.run(event.at)
             if n % 200 == 199:
                 db.session.flush()
         db.session.flush()
+        self.bulk = Bulk([p.student.id for p in self.plans.values() if p.bulk])
+        for plan in self.plans.values():
+            if plan.bulk:
+                for event in sorted(plan.events):
+                    event.run(event.at)
+        self.bulk.write()
+
+
+class Bulk:
+    """The follow-ups, deliveries, notes and corrections of students whose season holds
+    nothing else, kept as rows and written in a few statements, with their ids given here:
+    the rows :mod:`caretrack.services.entries` writes - the entry, its audit event and, for
+    a follow-up, the re-checks it completes and schedules and the timeline entry saying so
+    (the rules of :func:`caretrack.services.rechecks.on_follow_up`)."""
+
+    def __init__(self, student_ids: list[int]):
+        self.last = {m: db.session.scalar(select(func.max(m.id))) or 0
+                     for m in (TimelineEntry, Recheck, AuditEvent)}
+        self.entries: list[dict] = []
+        self.new_rechecks: list[dict] = []
+        self.events: list[dict] = []
+        #: The students' open re-checks, as rows (``existing`` ones are in the database).
+        self.open: dict[int, list[dict]] = defaultdict(list)
+        wanted = set(student_ids)
+        for row in db.session.execute(
+            select(Recheck.id, Recheck.student_id, Recheck.due_on, Recheck.origin)
+            .where(Recheck.state == RecheckState.OPEN).order_by(Recheck.id)
+        ):
+            if row.student_id in wanted:
+                self.open[row.student_id].append(
+                    {"id": row.id, "due_on": row.due_on, "origin": row.origin, "existing": True})
+        self.closed: list[dict] = []
+        self.corrected: set[int] = set()
+
+    def _id(self, model) -> int:
+        self.last[model] += 1
+        return self.last[model]
+
+    def _entry(self, student, kind: str, by, *, occurred_at, now, body: str = "",
+               details: dict | None = None, corrects_id: int | None = None) -> dict:
+        row = {"id": self._id(TimelineEntry), "student_id": student.id, "kind": kind,
+               "author_id": by.id, "body": body, "details": details or {},
+               "occurred_at": occurred_at, "created_at": now, "referral_id": None,
+               "corrects_id": corrects_id, "submission_key": None, "covering_for_id": None}
+        self.entries.append(row)
+        return row
+
+    def _audit(self, action: str, by, entry: dict, now) -> None:
+        self.events.append({"id": self._id(AuditEvent), "occurred_at": now, "user_id": by.id,
+                            "action": action, "student_id": entry["student_id"], "ip": "",
+                            "detail": f"entry:{entry['id']}"})
+
+    def follow_up(self, student, by, *, channel, reached, health, body, occurred_at,
+                  check_again_in_days, now) -> dict:
+        entry = self._entry(student, EntryKind.FOLLOW_UP, by, body=body,
+                            occurred_at=occurred_at, now=now, details={
+                                "channel": str(entries.Channel(channel)),
+                                "reached": bool(reached),
+                                "health": str(entries.HealthObserved(health)),
+                                "check_again_in_days": check_again_in_days})
+        days = check_again_in_days or 0
+        day = local_today(occurred_at)
+        mine = self.open[student.id]
+        completed = []
+        for recheck in sorted(mine, key=lambda r: (r["due_on"], r["id"])):
+            replaced = days and recheck["origin"] in rechecks.RHYTHM_ORIGINS and (
+                recheck["due_on"] > day)
+            if recheck["due_on"] <= day or replaced:
+                completed.append(recheck)
+                done = {"state": RecheckState.DONE.value, "completed_entry_id": entry["id"],
+                        "closed_at": now}
+                if recheck["existing"]:
+                    self.closed.append({"id": recheck["id"], **done})
+                else:
+                    recheck["row"].update(done)
+        done_ids = {r["id"] for r in completed}
+        mine[:] = [r for r in mine if r["id"] not in done_ids]
+        following = None
+        if days:
+            following = {
+                "id": self._id(Recheck), "student_id": student.id,
+                "owner_id": student.counsellor_id, "due_on": day + timedelta(days=days),
+                "reason": "", "origin": RecheckOrigin.FOLLOW_UP.value,
+                "state": RecheckState.OPEN.value, "category_id": None,
+                "completed_entry_id": None, "cancel_reason": None, "previous_due_on": None,
+                "created_by_id": by.id, "created_at": now, "closed_at": None}
+            self.new_rechecks.append(following)
+            mine.append({"id": following["id"], "due_on": following["due_on"],
+                         "origin": following["origin"], "existing": False, "row": following})
+            if not completed:
+                self._entry(student, EntryKind.RECHECK_CHANGE, by, occurred_at=now, now=now,
+                            details={"action": "scheduled", "recheck_id": following["id"],
+                                     "due_on": following["due_on"].isoformat(),
+                                     "origin": RecheckOrigin.FOLLOW_UP.value,
+                                     "category_id": None})
+        if completed:
+            self._entry(student, EntryKind.RECHECK_CHANGE, by, occurred_at=occurred_at, now=now,
+                        details={
+                            "action": "completed", "entry_id": entry["id"],
+                            "recheck_ids": [r["id"] for r in completed],
+                            "due_on": [r["due_on"].isoformat() for r in completed],
+                            "next_recheck_id": following["id"] if following else None,
+                            "next_due_on": following["due_on"].isoformat() if following
+                            else None})
+        self._audit("follow_up.create", by, entry, now)
+        return entry
+
+    def delivery(self, student, by, *, items, place, place_detail, received, delivered_by,
+                 body, occurred_at, now) -> dict:
+        entry = self._entry(student, EntryKind.DELIVERY, by, body=body, occurred_at=occurred_at,
+                            now=now, details={
+                                "items": [entries.delivery_line(*item) for item in items],
+                                "place": str(entries.DeliveryPlace(place)),
+                                "place_detail": place_detail.strip(),
+                                "received": bool(received),
+                                "delivered_by": delivered_by.strip()})
+        self._audit("delivery.create", by, entry, now)
+        return entry
+
+    def note(self, student, by, *, body, now) -> dict:
+        entry = self._entry(student, EntryKind.NOTE, by, body=body, occurred_at=now, now=now)
+        self._audit("note.create", by, entry, now)
+        return entry
+
+    def correction(self, entry: dict | None, by, *, body, now) -> None:
+        if entry is None or entry["kind"] not in entries.CORRECTABLE_KINDS or (
+                entry["id"] in self.corrected):
+            return
+        self.corrected.add(entry["id"])
+        student = SimpleNamespace(id=entry["student_id"])
+        correction = self._entry(student, EntryKind.CORRECTION, by, body=body, occurred_at=now,
+                                 now=now, corrects_id=entry["id"], details={
+                                     "corrects_kind": entry["kind"],
+                                     "corrects_occurred_at": entry["occurred_at"].isoformat()})
+        self._audit("correction.create", by, correction, now)
+
+    def write(self) -> None:
+        """Insert the rows, then close the re-checks that were open in the database."""
+        for model, rows in ((TimelineEntry, self.entries), (Recheck, self.new_rechecks),
+                            (AuditEvent, self.events)):
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                db.session.execute(insert(model.__table__), rows[start:start + ROWS_PER_STATEMENT])
+        if self.closed:
+            db.session.execute(update(Recheck), self.closed)
+        if db.session.get_bind().dialect.name == "postgresql":
+            for model in (TimelineEntry, Recheck, AuditEvent):
+                table = model.__tablename__
+                # a model's table name, not input
+                db.session.execute(sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"))
+        # The session's re-checks may have been closed here: read them again when used.
+        for instance in list(db.session.identity_map.values()):
+            if isinstance(instance, Recheck):
+                db.session.expire(instance)
 
 
 def seed(ctx) -> None:
-    """Record the season of history that ends at ``ctx.now``, through the services."""
-    History(ctx).run()
+    """Record each college's season of history that ends at ``ctx.now``, through the
+    services."""
+    for college in ctx.colleges:
+        History(ctx, college).run()

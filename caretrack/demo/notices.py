@@ -39,8 +39,15 @@ REQUESTS = [
 
 
 def seed(ctx) -> None:
-    """Publish the two notices and file the requests through the services."""
-    deputy = ctx.college.deputy
+    """Publish each college's two notices and file the account's college's requests through
+    the services."""
+    for college in ctx.colleges:
+        _notices(ctx, college.deputy)
+    _requests(ctx)
+    db.session.flush()
+
+
+def _notices(ctx, deputy) -> None:
     rng = ctx.rng
     term = notices.publish(deputy, _draft(TERM, ctx.now + timedelta(days=-5)),
                            now=ctx.now - timedelta(days=6))
@@ -54,8 +61,6 @@ def seed(ctx) -> None:
     db.session.execute(update(NoticeRecipient).where(
         NoticeRecipient.id.in_([i for i in ids if i not in stragglers]))
         .values(acknowledged_at=ctx.now - timedelta(hours=12), pledged=True))
-    _requests(ctx)
-    db.session.flush()
 
 
 def _draft(draft: NoticeDraft, deadline):

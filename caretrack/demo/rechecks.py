@@ -86,9 +86,13 @@ def _earlier_today(now: datetime, hours: int) -> datetime:
 
 def seed(ctx) -> None:
     """Bring the demo's re-checks to the morning of ``ctx.now``, in every state."""
-    college = ctx.college
     rng = random.Random(SEED)
-    now = ctx.now
+    for college in ctx.colleges:
+        _seed_college(rng, college, ctx.now)
+    db.session.flush()
+
+
+def _seed_college(rng, college, now: datetime) -> None:
     today = local_today(now)
     students = {s.id: s for s in college.students}
     for counsellor in college.counsellors:
@@ -121,4 +125,3 @@ def seed(ctx) -> None:
         for recheck in ahead[2:4]:
             rechecks.cancel(recheck, counsellor, reason=rng.choice(CANCEL_REASONS),
                             now=_earlier_today(now, 1))
-    db.session.flush()

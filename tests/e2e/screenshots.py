@@ -1,8 +1,8 @@
 """Regenerate docs/screenshots/ from the demo college: `make screenshots`.
 
-Serves a freshly migrated and seeded demo college on a local port and photographs each role's
-landing page, the student page, the review queue and the daily board, in Chinese, and a few
-in English and at phone width.
+Serves a freshly migrated and seeded demo on a local port and photographs each role's landing
+page, the student page, the review queue, the daily board, the sign-off and the university
+office's board, in Chinese, and a few in English and at phone width.
 """
 
 import os
@@ -50,7 +50,10 @@ def busiest_supervisor() -> str:
     ).first()
 
 
-def main() -> None:
+def main(shots_of=None, out: Path = OUT) -> None:
+    """Photograph the demo's pages into ``out``: the list of docs/screenshots, or the list
+    ``shots_of(student, supervisor, yesterday)`` returns (file, user, path, language,
+    width)."""
     folder = tempfile.mkdtemp(prefix="caretrack-shots-")
     home = Path(folder) / "home"
     os.environ["XDG_CONFIG_HOME"] = os.environ["XDG_CACHE_HOME"] = str(home)
@@ -78,12 +81,21 @@ def main() -> None:
         ("deputy-dashboard-zh", "deputy", "/", "zh_CN", 1280),
         ("deputy-dashboard-en", "deputy", "/", "en", 1280),
         ("review-queue-zh", "deputy", "/review/", "zh_CN", 1280),
-        ("daily-board-zh", "deputy", f"/reports/board/?date={yesterday}", "zh_CN", 1280),
+        # 经管学院's four stages: the league secretary's board, the deputy's and the
+        # secretary's sign-off, the university office's board.
+        ("daily-board-zh", "league", f"/reports/board/?date={yesterday}", "zh_CN", 1280),
+        ("sign-off-deputy-zh", "deputy", f"/reports/sign-off/?date={yesterday}", "zh_CN", 1280),
+        ("sign-off-secretary-en", "secretary", f"/reports/sign-off/?date={yesterday}", "en",
+         1280),
+        ("office-board-zh", "office", f"/office/?date={yesterday}", "zh_CN", 1280),
+        ("office-board-phone-zh", "office", f"/office/?date={yesterday}", "zh_CN", 390),
         ("admin-accounts-zh", "admin", "/", "zh_CN", 1280),
         ("counsellor-landing-phone-zh", "counsellor1", "/", "zh_CN", 390),
         ("student-phone-zh", "counsellor1", f"/students/{student}", "zh_CN", 390),
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
+    if shots_of is not None:
+        shots = shots_of(student, supervisor, yesterday)
+    out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for name, user, path, language, width in shots:
@@ -102,8 +114,8 @@ def main() -> None:
             if response is None or response.status != 200:
                 raise SystemExit(f"{path} as {user}: HTTP {response and response.status}")
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
-            print(f"docs/screenshots/{name}.png  {page.title()}")
+            page.screenshot(path=str(out / f"{name}.png"), full_page=False)
+            print(f"{out / name}.png  {page.title()}")
             context.close()
         browser.close()
     server.shutdown()

@@ -8,12 +8,14 @@ checker runs once, over all of them, at the end.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from caretrack.models import Referral, Student, now_utc
 from caretrack.services import checkin
+from caretrack.services.clock import local_today
 from tests.e2e.checkers import Findings, add_axe, nu_errors, run_axe
 from tests.e2e.conftest import DEMO_PASSWORD, watch_console
 from tests.e2e.steps import user
@@ -36,6 +38,7 @@ def _pages(db) -> dict[str, list[str]]:
     other = db.session.scalars(select(Student).where(
         Student.counsellor_id == user(db, "counsellor5").id).order_by(Student.id.desc())).first()
     now = now_utc()
+    yesterday = (local_today(now) - timedelta(days=1)).isoformat()
     class_link = f"/checkin/c/{checkin.class_token(other.college_id, other.class_name, now)}"
     personal_link = f"/checkin/p/{checkin.personal_token(other, now)}"
     db.session.commit()
@@ -51,12 +54,20 @@ def _pages(db) -> dict[str, list[str]]:
         ],
         referral.supervisor.username: ["/referrals/", f"/referrals/{referral.id}"],
         "deputy": [
-            "/dashboard", "/review/", f"/review/{student.id}", "/reports/board/",
-            "/reports/board/approve-all",
-            "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
-            "/retention/", f"{s}/access-log", "/reports/sign-off/",
+            "/dashboard", "/review/", f"/review/{student.id}", "/retention/", f"{s}/access-log",
+            "/reports/sign-off/", f"/reports/sign-off/?date={yesterday}",
         ],
-        "secretary": ["/reports/sign-off/"],
+        # 经管学院 has the merge stage: the league secretary's board approves the reports.
+        "league": [
+            "/", "/reports/board/", "/reports/board/approve-all",
+            "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
+            "/reports/sign-off/", f"/reports/sign-off/?date={yesterday}",
+        ],
+        "secretary": ["/reports/sign-off/", f"/reports/sign-off/?date={yesterday}"],
+        # 外国语学院 has none: its deputy approves the reports on the board.
+        "sfl_deputy": ["/reports/board/", "/reports/sign-off/"],
+        "office": ["/", "/office/", f"/office/?date={yesterday}",
+                   "/office/students?what=missing", f"/office/students?what=fever&date={yesterday}"],
         "university": ["/colleges/", "/colleges/new", "/admin/users", "/admin/users/new"],
         "admin": ["/admin/users", "/admin/audit", "/admin/roster", "/admin/roster/import",
                   "/admin/categories", "/admin/status-rules", "/retention/"],

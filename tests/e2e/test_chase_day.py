@@ -1,6 +1,7 @@
 """Journey: counsellor1 chases the students who did not check in, at 10:30, in Chinese - three
-reached by phone and confirmed in one action, a fourth with a fever - then the deputy
-secretary sees the change.
+reached by phone and confirmed in one action, a fourth with a fever - then the league
+secretary, who approves the reports, sees the change on the board and the deputy secretary
+finds the student in the review queue.
 
 It runs on a copy of the demo college of its own (counsellor1's report of today is still
 missing there, and the counsellor's-day journey needs it missing too), with the reports'
@@ -21,6 +22,7 @@ from tests.e2e.conftest import serve_demo_copy
 from tests.e2e.steps import StudentRef, flash, nav_link, reread, today, user
 
 COUNSELLOR = "counsellor1"
+LEAGUE = "league"
 DEPUTY = "deputy"
 
 
@@ -49,7 +51,8 @@ def _status_today(app_db, student_id):
         DailyStatus.student_id == student_id, DailyStatus.day == today())).one_or_none()
 
 
-def test_chase_at_half_past_ten_then_the_deputy_sees_the_change(sign_in, app_db, half_past_ten):
+def test_chase_at_half_past_ten_then_the_league_and_the_deputy_see_the_change(
+        sign_in, app_db, half_past_ten):
     counsellor = user(app_db, COUNSELLOR)
     day = today()
     assert app_db.session.scalars(select(DailyReport).where(
@@ -117,16 +120,18 @@ def test_chase_at_half_past_ten_then_the_deputy_sees_the_change(sign_in, app_db,
     reread(app_db)
     assert _status_today(app_db, fourth).health == "fever"
 
-    # 5. The deputy secretary sees "1 change since submission", opens the fever list from the
-    # board, and finds the student in the review queue.
-    deputy = sign_in(DEPUTY)
-    nav_link(deputy, "每日上报汇总").click()
-    board_row = deputy.locator("table.board-table tbody tr").filter(
+    # 5. The league secretary, whose board the reports go to, sees "1 change since
+    # submission" and opens the fever list from the board; the deputy secretary finds the
+    # student in the review queue.
+    league = sign_in(LEAGUE)
+    nav_link(league, "每日上报汇总").click()
+    board_row = league.locator("table.board-table tbody tr").filter(
         has_text=counsellor.display_name)
     expect(board_row.locator("[data-report-state]")).to_have_text("已提交")
     expect(board_row.locator("[data-after-submission]")).to_contain_text("提交后有 1 项变化")
-    deputy.locator('a[data-list="fever"]').first.click()
-    expect(deputy.locator(f'tr[data-student-id="{fourth}"]')).to_contain_text(student.name)
+    league.locator('a[data-list="fever"]').first.click()
+    expect(league.locator(f'tr[data-student-id="{fourth}"]')).to_contain_text(student.name)
+    deputy = sign_in(DEPUTY)
     nav_link(deputy, "审阅队列").click()
     for _page in range(20):  # the queue is oldest review first: page on until the student
         if deputy.locator(f'[data-student-id="{fourth}"]').count():

@@ -1,6 +1,8 @@
 """Journey 3, the deputy secretary, in the browser and in Chinese: review a high-concern student
-and ask the counsellor to act by a date (the counsellor then sees the re-check); approve the
-day's reports and download the college report."""
+and ask the counsellor to act by a date (the counsellor then sees the re-check); a day's
+four-stage sign-off of 经管学院 - the league secretary approves the reports, downloads the
+college report and merges them, the deputy checks the merged report, the secretary sends it,
+and the university office sees the college done."""
 
 from datetime import UTC, time, timedelta
 
@@ -9,7 +11,16 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from caretrack.extensions import db
-from caretrack.models import DailyReport, Recheck, Role, Student, TimelineEntry, User
+from caretrack.models import (
+    College,
+    CollegeSignOff,
+    DailyReport,
+    Recheck,
+    Role,
+    Student,
+    TimelineEntry,
+    User,
+)
 from caretrack.services import daily
 from caretrack.services.clock import local_datetime
 from caretrack.services.review import queue_query
@@ -77,10 +88,11 @@ def test_review_asks_the_counsellor_to_act_by_a_date(sign_in, app_db):
 
 
 def _submit_every_report(app_db, day):
-    """Every counsellor's report of ``day`` is in (through the services): counsellor3 recorded
-    one student's move that morning, the others report no change."""
+    """Every counsellor's report of ``day`` in 经管学院 is in (through the services):
+    counsellor3 recorded one student's move that morning, the others report no change."""
     counsellors = app_db.session.scalars(
-        select(User).where(User.role == Role.COUNSELLOR).order_by(User.username)).all()
+        select(User).where(User.role == Role.COUNSELLOR, User.college_id == _sem(app_db).id)
+        .order_by(User.username)).all()
     assert not app_db.session.scalars(select(DailyReport).where(DailyReport.day == day)).first()
     checkin = local_datetime(day, time(9, 10)).astimezone(UTC)
     mover = None
@@ -99,30 +111,42 @@ def _submit_every_report(app_db, day):
     return [c.display_name for c in counsellors], StudentRef.of(mover)
 
 
-def test_approve_the_days_reports_and_download_the_college_report(sign_in, app_db, tmp_path):
-    day = today() - timedelta(days=40)  # before the demo's weeks of reports
-    names, mover = _submit_every_report(app_db, day)
-    students = app_db.session.scalar(select(func.count(Student.id)))
-    deputy = user(app_db, DEPUTY)
-    reread(app_db)
+def _sem(app_db) -> College:
+    return app_db.session.scalars(select(College).where(College.code == "sem")).one()
 
-    page = sign_in(DEPUTY)
-    nav_link(page, "每日上报汇总").click()
+
+def _show_day(page, day) -> None:
     page.get_by_label("日期", exact=True).fill(day.isoformat())
     page.get_by_role("button", name="查看", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(day.isoformat())
+
+
+def test_the_days_four_stages_then_the_office_sees_the_college_done(sign_in, app_db, tmp_path):
+    """The league secretary approves the reports, downloads the college report and passes it
+    on; the deputy checks what was passed on and passes it on; the secretary approves and
+    sends it; the university office's board shows the college done."""
+    day = today() - timedelta(days=40)  # before the demo's weeks of reports
+    names, mover = _submit_every_report(app_db, day)
+    sem = _sem(app_db)
+    students = app_db.session.scalar(select(func.count(Student.id)).where(
+        Student.college_id == sem.id))
+    league = user(app_db, "league")
+    reread(app_db)
+
+    # 1. The league secretary approves each report from the board.
+    page = sign_in("league")
+    nav_link(page, "每日上报汇总").click()
+    _show_day(page, day)
     rows = page.locator("table.board-table tbody tr")
     expect(rows).to_have_count(len(names))
     expect(rows.locator('[data-report-state="submitted"]')).to_have_count(len(names))
     expect(page.locator("[data-export-waiting]")).to_be_visible()
     expect(page.locator('[data-total="students"]')).to_have_text(str(students))
     expect(page.locator('[data-total="changes"]')).to_have_text("1")
-
-    # Approve each report from the board.
     for name in names:
         row = rows.filter(has_text=name)
         row.get_by_role("button", name="通过").click()
-        # Nobody checked in that day: the deputy is asked once, with the number.
+        # Nobody checked in that day: the league secretary is asked once, with the number.
         expect(page.locator("[data-confirm-question]")).to_contain_text("名学生今日未确认状态")
         page.get_by_role("button", name="仍然通过").click()
         expect(flash(page)).to_contain_text(f"{name}的上报已通过。")
@@ -149,13 +173,61 @@ def test_approve_the_days_reports_and_download_the_college_report(sign_in, app_d
     signed = {r[0]: r for r in summary[header + 1:] if r and r[0]}
     assert sorted(signed) == sorted(names)
     for row in signed.values():
-        assert row[2] == "已通过" and row[7] == deputy.display_name
+        assert row[2] == "已通过" and row[7] == league.display_name
     changes = [r for r in book["较昨日变化"].iter_rows(min_row=2, values_only=True) if r[0]]
     assert [(r[0], r[1]) for r in changes] == [(mover.number, mover.name)]
     assert changes[0][5].startswith("湖北")
     everyone = sum(1 for r in book["全部学生"].iter_rows(min_row=2, values_only=True) if r[0])
     assert everyone == students
 
+    # 2. The league secretary merges them and passes the college's report on.
+    nav_link(page, "日报签发").click()
+    _show_day(page, day)
+    expect(page.locator('[data-stage="merge"]')).to_have_attribute("data-state", "open")
+    page.get_by_role("button", name="审核通过并上报").click()
+    expect(flash(page)).to_contain_text("学院日报已上报。")
+    expect(page.locator('[data-stage="merge"]')).to_have_attribute("data-state", "done")
+    expect(page.locator('[data-stage="merge"]')).to_contain_text(league.display_name)
+    expect(page.locator('[data-stage="check"]')).to_have_attribute("data-state", "open")
+
+    # 3. The deputy checks exactly what was passed on: the totals and the one change.
+    deputy = sign_in(DEPUTY)
+    nav_link(deputy, "日报签发").click()
+    _show_day(deputy, day)
+    snapshot = deputy.locator("[data-snapshot]")
+    expect(snapshot.locator('[data-total="students"]')).to_have_text(str(students))
+    expect(snapshot.locator('[data-total="changes"]')).to_have_text("1")
+    expect(snapshot.locator("[data-changes] tbody tr")).to_have_count(1)
+    expect(snapshot.locator("[data-changes]")).to_contain_text(mover.name)
+    deputy.get_by_role("button", name="审核通过并上报").click()
+    expect(flash(deputy)).to_contain_text("学院日报已上报。")
+    expect(deputy.locator('[data-stage="check"]')).to_have_attribute("data-state", "done")
+    # Locked once passed on: no step of the deputy's on the page any more.
+    expect(deputy.locator("[data-pass]")).to_have_count(0)
+
+    # 4. The secretary approves it and sends it to the university office.
+    secretary = sign_in("secretary")
+    nav_link(secretary, "日报签发").click()
+    _show_day(secretary, day)
+    expect(secretary.locator("[data-snapshot]").locator('[data-total="students"]')).to_have_text(
+        str(students))
+    secretary.get_by_role("button", name="审批并报送学校防控办").click()
+    expect(flash(secretary)).to_contain_text("学院日报已上报。")
+    expect(secretary.locator("[data-done]")).to_be_visible()
+
+    # 5. The university office's board shows 经管学院 done that day, with its numbers.
+    office = sign_in("office")
+    nav_link(office, "各学院日报").click()
+    _show_day(office, day)
+    row = office.locator('tr[data-college="sem"]')
+    expect(row).to_have_attribute("data-stage", "done")
+    expect(row.locator('[data-number="students"]')).to_have_text(f"{students:,}")
+
     reread(app_db)
     states = app_db.session.scalars(select(DailyReport.state).where(DailyReport.day == day)).all()
     assert states == ["approved"] * len(names)
+    sign_off = app_db.session.scalars(select(CollegeSignOff).where(
+        CollegeSignOff.college_id == sem.id, CollegeSignOff.day == day)).one()
+    assert sign_off.stage == "done" and sign_off.sent_at is not None
+    assert [(s.stage, s.action) for s in sign_off.steps] == [
+        ("merge", "pass"), ("check", "pass"), ("approve", "pass")]
