@@ -28,9 +28,14 @@ What a task may count on, and must keep to:
 - **All or nothing.** The runner commits the task's writes together with the job's "done"
   state, in one transaction; an exception rolls both back. A run killed half-way wrote
   nothing, and a retry of a job that had finished finds it done and does nothing: nothing is
-  ever written twice. A task therefore never commits, and never changes ``job`` itself –
-  except a task that sends messages: a sent message cannot be rolled back, so it commits each
-  keyed (or logged) send as soon as it is made, and a run again skips what was sent.
+  ever written twice. A task therefore never commits what the pages read, and never changes
+  ``job`` itself – with two exceptions. A task that sends messages: a sent message cannot be
+  rolled back, so it commits each keyed (or logged) send as soon as it is made, and a run
+  again skips what was sent. A task that writes much (the roster import): it may commit its
+  work in short transactions into rows of its own that no page reads (staged rows, keyed by
+  the job), so that no transaction holds the database's locks for long, and then write what
+  the pages read from them in the runner's one transaction; a run starts by discarding a
+  previous run's rows, and ``on_failure(job)`` discards them when the job fails.
 - **Retries.** ``max_attempts`` > 1 only where running again is safe (it is, under the rule
   above, for a task whose writes are all in its transaction; sending a message is not). A
   crashed run (an exception, or the worker's process killed) is run again until
@@ -112,6 +117,9 @@ class Task:
     #: Run once the task's writes are committed (e.g. fresh planner statistics); a failure
     #: there is logged and leaves the job done.
     after: Callable[[Job], None] | None = None
+    #: Run when the job fails, to discard what its runs committed for themselves (staged
+    #: rows); the caller commits.
+    on_failure: Callable[[Job], None] | None = None
 
 
 TASKS: dict[str, Task] = {}
@@ -127,12 +135,14 @@ class JobError(Exception):
         self.detail = detail
 
 
-def task(name: str, *, max_attempts: int = 1, after: Callable[[Job], None] | None = None):
+def task(name: str, *, max_attempts: int = 1, after: Callable[[Job], None] | None = None,
+         on_failure: Callable[[Job], None] | None = None):
     """Register ``function(job, params, progress) -> dict`` as the task ``name`` (and
-    ``after(job)``, run once its writes are committed)."""
+    ``after(job)``, run once its writes are committed; ``on_failure(job)``, run when it
+    fails)."""
 
     def register(function: TaskFunction) -> TaskFunction:
-        TASKS[name] = Task(name, function, max_attempts, after)
+        TASKS[name] = Task(name, function, max_attempts, after, on_failure)
         return function
 
     return register
@@ -307,6 +317,10 @@ def _finish(job: Job, state: str, *, error: str | None = None, result: dict | No
             now: datetime | None = None) -> None:
     job.state, job.error, job.result = state, error, result
     job.finished_at = now or now_utc()
+    if state == JobState.FAILED:
+        registered = load_tasks().get(job.kind)
+        if registered is not None and registered.on_failure is not None:
+            registered.on_failure(job)
 
 
 def worker_lost(job_id: int, *, retrying: bool, now: datetime | None = None) -> None:

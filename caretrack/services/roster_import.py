@@ -13,20 +13,22 @@ preview and confirmation in :mod:`caretrack.services.uploads`.
 
 import hashlib
 import json
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
-from caretrack.models import College, Job, Student, User, now_utc
+from caretrack.models import College, Job, JobState, StagedStudent, Student, User, now_utc
+from caretrack.models.base import UTCDateTime
 from caretrack.services.audit import record_event
 from caretrack.services.daily import tallies
 from caretrack.services.phones import normalise_phone
@@ -57,6 +59,8 @@ from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
 CHUNK = 1000
+#: Pause after each chunk an import job stages on SQLite, for the pages' writes (seconds).
+STAGE_PAUSE = 0.02
 #: Records sharing a value beyond which the value is no sign of a duplicate.
 DUPLICATE_GROUP_MAX = 5
 
@@ -102,6 +106,8 @@ class StudentUpdate:
     #: Every field of STUDENT_FIELDS with its value after the import.
     values: dict
     changes: list[FieldChange]
+    #: The stored version the check saw.
+    version_id: int = 0
 
 
 @dataclass
@@ -167,10 +173,11 @@ def college_id_for(college: College | int | None) -> int:
 
 
 def _load_existing(college_id: int) -> tuple[dict[str, tuple], set[str]]:
-    """Return every current student's importable fields by student number, of the college,
+    """Return every current student's id, importable fields and version by student number,
+    of the college,
     and the numbers of the other colleges' students (a row may not take one over), in one
     query (records merged into another are left out: see :func:`_merged_numbers`)."""
-    columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
+    columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS] + [Student.version_id]
     existing, elsewhere = {}, set()
     for row in db.session.execute(select(Student.college_id, *columns).where(
             Student.merged_into_id.is_(None) | (Student.college_id != college_id))):
@@ -345,7 +352,7 @@ def check_roster(
                 ))
         if changes:
             preview.updates.append(StudentUpdate(
-                row, current[0], student_number, after["name"], after, changes
+                row, current[0], student_number, after["name"], after, changes, current[-1]
             ))
         else:
             preview.unchanged += 1
@@ -564,17 +571,135 @@ def import_roster(
     return apply_import(preview, user, now, ip=ip)
 
 
-def _fresh_statistics(_job: Job) -> None:
+# -- the import as a job: staged in short transactions, written in one ----------------------
+
+
+def stage_import(job_id: int, preview: RosterPreview,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Keep what ``preview`` would write as the job's staged students, :data:`CHUNK` rows a
+    transaction, each committed at once (no page reads them; a previous run's go first). On
+    SQLite the job pauses after each commit, so that the pages' writes waiting for the
+    database's one write lock take it in between.
+
+    :raise ValueError: the preview has errors.
+    """
+    if preview.errors:
+        raise ValueError("a preview with errors cannot be imported")
+    discard_staged(job_id)
+    db.session.commit()
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    for chunk in _chunks(_staged_rows(job_id, preview)):
+        db.session.execute(insert(StagedStudent), chunk)
+        db.session.commit()
+        if progress is not None:
+            progress(len(chunk))
+        if sqlite:
+            time.sleep(STAGE_PAUSE)
+
+
+def _staged_rows(job_id: int, preview: RosterPreview) -> Iterator[dict]:
+    for new in preview.creates:
+        values = {**NEW_DEFAULTS, **new.values}
+        yield ({"job_id": job_id, "row": new.row, "student_id": None, "version_id": None,
+                "college_id": values["college_id"]}
+               | {name: values[name] for name in STUDENT_FIELDS}
+               | place_codes(values["province"], values["city"]))
+    college_id = preview.creates[0].values["college_id"] if preview.creates else 0
+    for change in preview.updates:
+        yield ({"job_id": job_id, "row": change.row, "student_id": change.student_id,
+                "version_id": change.version_id, "college_id": college_id}
+               | {name: change.values[name] for name in STUDENT_FIELDS}
+               # The counsellor changes through the transfer, in publish_import.
+               | {"counsellor_id": staying_with(change)}
+               | place_codes(change.values["province"], change.values["city"]))
+
+
+def publish_import(
+    job_id: int, preview: RosterPreview, user: User | None, now: datetime, ip: str = "",
+) -> ImportResult:
+    """Write the job's staged students into the roster in the current transaction: one
+    statement for the new students, one for the updated, the moves, the audit (the caller
+    commits, or rolls back on an exception: then nothing is written).
+
+    :raise PreviewChanged: a student to update was changed or deleted since the check.
+    """
+    table, staged = Student.__table__, StagedStudent.__table__
+    tallies.forget()  # new students, new places and counsellors: the days are counted again
+    written = [*STUDENT_FIELDS, "college_id", "province_code", "city_code"]
+    if preview.creates:
+        rows = select(
+            *(staged.c[name] for name in written),
+            literal(now, UTCDateTime()), literal(now, UTCDateTime()), literal(1),
+        ).where(staged.c.job_id == job_id, staged.c.student_id.is_(None)).order_by(staged.c.row)
+        result = db.session.execute(
+            insert(table).from_select([*written, "created_at", "updated_at", "version_id"], rows))
+        if result.rowcount not in (-1, len(preview.creates)):
+            raise PreviewChanged("the staged students are not those checked")
+    if preview.updates:
+        changing = [name for name in written if name not in ("student_number", "college_id")]
+        result = db.session.execute(
+            update(table)
+            .where(table.c.id == staged.c.student_id, staged.c.job_id == job_id,
+                   table.c.version_id == staged.c.version_id)
+            .values({name: staged.c[name] for name in changing}
+                    | {"updated_at": now, "version_id": table.c.version_id + 1}))
+        if result.rowcount not in (-1, len(preview.updates)):
+            raise PreviewChanged("a student was changed or deleted meanwhile")
+    _transfer_moved(preview, user, now, ip)
+    record_event(
+        "roster.import", user,
+        detail=f"created={len(preview.creates)} updated={len(preview.updates)}", now=now, ip=ip,
+    )
+    db.session.flush()
+    return ImportResult(len(preview.creates), len(preview.updates), preview.unchanged)
+
+
+def discard_staged(job_id: int) -> None:
+    """Delete the job's staged students, :data:`CHUNK` rows a transaction after the first
+    (the caller commits the last)."""
+    staged = StagedStudent.__table__
+    while True:
+        ids = db.session.scalars(select(staged.c.id).where(staged.c.job_id == job_id)
+                                 .limit(CHUNK)).all()
+        if ids:
+            db.session.execute(delete(staged).where(staged.c.id.in_(ids)))
+        if len(ids) < CHUNK:
+            return
+        db.session.commit()
+
+
+def discard_finished_staging() -> int:
+    """Delete the staged students of finished jobs (an import whose process stopped between
+    its commit and the cleanup after it).
+
+    :return: how many.
+    """
+    finished = select(Job.id).where(Job.state.in_((JobState.DONE, JobState.FAILED)))
+    return db.session.execute(
+        delete(StagedStudent).where(StagedStudent.job_id.in_(finished))).rowcount
+
+
+def _after_import(job: Job) -> None:
+    """Once the import is committed: its staged students go (in short transactions), the
+    planner's statistics are fresh."""
     from caretrack.services.statistics import ROSTER_TABLES, refresh_statistics
 
+    discard_staged(job.id)
+    db.session.commit()
     refresh_statistics(*ROSTER_TABLES)
 
 
-@task("roster.import", max_attempts=3, after=_fresh_statistics)
+def _discard_failed(job: Job) -> None:
+    discard_staged(job.id)
+
+
+@task("roster.import", max_attempts=3, after=_after_import, on_failure=_discard_failed)
 def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
-    """Import a kept upload as a job: check it again, then write it, all or nothing; the
-    upload is deleted with the same commit. Safe to retry: a run killed half-way wrote
-    nothing.
+    """Import a kept upload as a job: check it again, stage what it writes in short
+    transactions, then write the roster from the staged rows in the transaction that marks
+    the job done (the upload is deleted with it): all or nothing, and the pages wait for the
+    write lock no longer than that last transaction. Safe to retry: a run killed half-way
+    changed nothing in the roster, and the next run stages again from the start.
 
     ``params``: ``token`` (the kept upload), ``fingerprint`` (the confirmed preview's),
     ``sheet``, ``ip``.
@@ -595,7 +720,12 @@ def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
     if preview.errors or preview.fingerprint != params.get("fingerprint"):
         raise JobError("roster-changed", token=upload.token)
     progress.start(len(preview.creates) + len(preview.updates), stage="writing")
-    result = apply_import(preview, user, now_utc(), progress=progress, ip=params.get("ip", ""))
+    stage_import(job.id, preview, progress)
+    progress.start(0, stage="publishing")
+    try:
+        result = publish_import(job.id, preview, user, now_utc(), ip=params.get("ip", ""))
+    except PreviewChanged as exc:
+        raise JobError("roster-changed", token=upload.token) from exc
     discard_upload(user, upload.token)
     return {"created": result.created, "updated": result.updated,
             "unchanged": result.unchanged}

@@ -29,6 +29,7 @@ STAGE_LABELS = {
     "reading": _l("Reading the file"),
     "checking": _l("Checking rows"),
     "writing": _l("Writing"),
+    "publishing": _l("Updating the roster"),
     "sending": _l("Sending"),
 }
 STATE_LABELS = {
