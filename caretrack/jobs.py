@@ -315,12 +315,12 @@ def run_job(job_id: int, now: datetime | None = None) -> None:
 
 def _finish(job: Job, state: str, *, error: str | None = None, result: dict | None = None,
             now: datetime | None = None) -> None:
-    job.state, job.error, job.result = state, error, result
-    job.finished_at = now or now_utc()
-    if state == JobState.FAILED:
+    if state == JobState.FAILED:  # first: its commits must not show the job failed yet
         registered = load_tasks().get(job.kind)
         if registered is not None and registered.on_failure is not None:
             registered.on_failure(job)
+    job.state, job.error, job.result = state, error, result
+    job.finished_at = now or now_utc()
 
 
 def worker_lost(job_id: int, *, retrying: bool, now: datetime | None = None) -> None:

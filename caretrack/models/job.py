@@ -112,9 +112,10 @@ class ScheduleRun(db.Model):
 
 
 class StagedStudent(db.Model):
-    """One student a roster import job will write, kept while the job checks and stages the
-    file in short transactions: the roster itself changes in one transaction at the end, from
-    these rows. No page reads them; they go with their job's run."""
+    """One student a roster import job writes, staged in short transactions once the file is
+    checked, then written into the roster a chunk a transaction (``published``); an updated
+    student also has a ``before`` row, with what the roster held, to put back if the job
+    fails half-way through. No page reads them; they go with their job."""
 
     __tablename__ = "staged_students"
 
@@ -126,6 +127,12 @@ class StagedStudent(db.Model):
     student_id: Mapped[int | None] = mapped_column(Integer)
     #: The stored version the check saw: the update writes only if it is still the same.
     version_id: Mapped[int | None] = mapped_column(Integer)
+    #: The row holds the updated student's values before the import.
+    before: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Written into the roster.
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The counsellor the file moves the student to (None: no move), once the rows are in.
+    moves_to_id: Mapped[int | None] = mapped_column(Integer)
     student_number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     gender: Mapped[str] = mapped_column(String(1))
