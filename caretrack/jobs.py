@@ -318,7 +318,11 @@ def _finish(job: Job, state: str, *, error: str | None = None, result: dict | No
     if state == JobState.FAILED:  # first: its commits must not show the job failed yet
         registered = load_tasks().get(job.kind)
         if registered is not None and registered.on_failure is not None:
-            registered.on_failure(job)
+            try:
+                registered.on_failure(job)
+            except Exception:  # noqa: BLE001 - the job fails all the same; say what is left
+                log.exception("job %s (%s): cleaning up after it failed", job.id, job.kind)
+                db.session.rollback()
     job.state, job.error, job.result = state, error, result
     job.finished_at = now or now_utc()
 
