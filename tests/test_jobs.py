@@ -208,3 +208,30 @@ def test_a_job_whose_worker_died_for_good_is_failed_by_the_tick(college):
     db.session.commit()
     assert (lost.state, lost.error, alive.state) == (JobState.FAILED, "worker-lost",
                                                      JobState.RUNNING)
+
+
+def test_the_jobs_list_shows_the_import_not_its_file_check_and_a_refused_file_as_refused(
+        client, auth, college):
+    from tests.test_roster_import import upload
+
+    auth.login(college.admin)
+    page, url = preview_page(client, csv_of([new_row("0994001", "新同学", "李老师")]))
+    client.post(url, data={"fingerprint": fingerprint_of(page)})
+    upload(client, "甲,乙\n1,2\n".encode(), "r.csv")
+    listed = client.get("/jobs/")
+    items = listed_jobs(listed)
+    assert len(items) == 2
+    assert items[0].startswith("名册文件检查") and "未能导入" in items[0]
+    assert "没有一个列标题是 CareTrack 认识的。" in items[0] and "已完成" not in items[0]
+    assert items[1].startswith("名册导入") and "已完成" in items[1]
+    assert 'text-bg-danger" data-job-state>未能导入' in listed.get_data(as_text=True)
+
+
+def listed_jobs(response) -> list[str]:
+    """The text of each job the list shows."""
+    import re
+
+    html = response.get_data(as_text=True)
+    items = html.split('<li class="list-group-item">')[1:]
+    return [" ".join(re.sub(r"<[^>]+>", " ", item.split("</li>")[0]).split())
+            for item in items]
