@@ -79,6 +79,9 @@ class Config:
             "RATELIMIT_STORAGE_URI": redis_url or "memory://",
             #: The RQ queue of the jobs (with REDIS_URL; without it jobs run in-process).
             "JOBS_QUEUE": env.get("CARETRACK_JOBS_QUEUE", "caretrack"),
+            #: How much lower than the web's the job workers' CPU priority is (os.nice), so
+            #: that the pages win a core a job also wants; 0 leaves it as it is.
+            "JOBS_NICE": int(env.get("CARETRACK_JOBS_NICE", 10)),
             #: The address each group robot's webhook starts with (only these are stored).
             "GROUP_WEBHOOK_PREFIXES": {
                 "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",

@@ -28,9 +28,14 @@ What a task may count on, and must keep to:
 - **All or nothing.** The runner commits the task's writes together with the job's "done"
   state, in one transaction; an exception rolls both back. A run killed half-way wrote
   nothing, and a retry of a job that had finished finds it done and does nothing: nothing is
-  ever written twice. A task therefore never commits, and never changes ``job`` itself –
-  except a task that sends messages: a sent message cannot be rolled back, so it commits each
-  keyed (or logged) send as soon as it is made, and a run again skips what was sent.
+  ever written twice. A task therefore never commits what the pages read, and never changes
+  ``job`` itself – with two exceptions. A task that sends messages: a sent message cannot be
+  rolled back, so it commits each keyed (or logged) send as soon as it is made, and a run
+  again skips what was sent. A task that writes much (the roster import): it may commit its
+  work in short transactions into rows of its own that no page reads (staged rows, keyed by
+  the job), so that no transaction holds the database's locks for long, and then write what
+  the pages read from them in the runner's one transaction; a run starts by discarding a
+  previous run's rows, and ``on_failure(job)`` discards them when the job fails.
 - **Retries.** ``max_attempts`` > 1 only where running again is safe (it is, under the rule
   above, for a task whose writes are all in its transaction; sending a message is not). A
   crashed run (an exception, or the worker's process killed) is run again until
@@ -112,6 +117,9 @@ class Task:
     #: Run once the task's writes are committed (e.g. fresh planner statistics); a failure
     #: there is logged and leaves the job done.
     after: Callable[[Job], None] | None = None
+    #: Run when the job fails, to discard what its runs committed for themselves (staged
+    #: rows); the caller commits.
+    on_failure: Callable[[Job], None] | None = None
 
 
 TASKS: dict[str, Task] = {}
@@ -127,12 +135,14 @@ class JobError(Exception):
         self.detail = detail
 
 
-def task(name: str, *, max_attempts: int = 1, after: Callable[[Job], None] | None = None):
+def task(name: str, *, max_attempts: int = 1, after: Callable[[Job], None] | None = None,
+         on_failure: Callable[[Job], None] | None = None):
     """Register ``function(job, params, progress) -> dict`` as the task ``name`` (and
-    ``after(job)``, run once its writes are committed)."""
+    ``after(job)``, run once its writes are committed; ``on_failure(job)``, run when it
+    fails)."""
 
     def register(function: TaskFunction) -> TaskFunction:
-        TASKS[name] = Task(name, function, max_attempts, after)
+        TASKS[name] = Task(name, function, max_attempts, after, on_failure)
         return function
 
     return register
@@ -305,6 +315,14 @@ def run_job(job_id: int, now: datetime | None = None) -> None:
 
 def _finish(job: Job, state: str, *, error: str | None = None, result: dict | None = None,
             now: datetime | None = None) -> None:
+    if state == JobState.FAILED:  # first: its commits must not show the job failed yet
+        registered = load_tasks().get(job.kind)
+        if registered is not None and registered.on_failure is not None:
+            try:
+                registered.on_failure(job)
+            except Exception:  # noqa: BLE001 - the job fails all the same; say what is left
+                log.exception("job %s (%s): cleaning up after it failed", job.id, job.kind)
+                db.session.rollback()
     job.state, job.error, job.result = state, error, result
     job.finished_at = now or now_utc()
 

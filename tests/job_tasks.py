@@ -1,8 +1,9 @@
 """Tasks the job tests run (the worker of tests/test_jobs_worker.py loads this module too).
 
-``tests.roster_import_paused`` is the real roster import, stopped half-way through its writes
-(after its first 1,000 students are written, not committed) until the test kills the process:
-it leaves a file naming its process id, then waits. ``tests.flaky_write`` writes an audit row,
+``tests.roster_import_paused`` is the real roster import, stopped half-way through a stage
+(``pause_stage``: "writing", once its first 1,000 students are staged; "publishing", once
+1,000 are in the roster) until the test kills the process: it leaves a file naming its
+process id, then waits. ``tests.flaky_write`` writes an audit row,
 then fails on its first run.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from caretrack.jobs import task
 from caretrack.models import now_utc
 from caretrack.services.audit import record_event
-from caretrack.services.roster_import import import_roster_job
+from caretrack.services.roster_import import after_import, import_roster_job, take_back_import
 
 #: Longest a paused run waits to be killed before it gives up (the test has failed then).
 PAUSE_LIMIT = 60
@@ -22,15 +23,16 @@ PAUSE_LIMIT = 60
 class PausingProgress:
     """The job's progress, pausing once ``pause_after`` units of the writing stage are done."""
 
-    def __init__(self, progress, signal: Path, pause_after: int):
+    def __init__(self, progress, signal: Path, pause_after: int, stage: str = "writing"):
         self.progress, self.signal, self.pause_after = progress, signal, pause_after
+        self.stage = stage
 
     def start(self, total: int, stage: str = "") -> None:
         self.progress.start(total, stage)
 
     def __call__(self, units: int = 1) -> None:
         self.progress(units)
-        if self.progress.stage == "writing" and self.progress.done >= self.pause_after:
+        if self.progress.stage == self.stage and self.progress.done >= self.pause_after:
             self.signal.write_text(str(os.getpid()))
             deadline = time.monotonic() + PAUSE_LIMIT
             while time.monotonic() < deadline:
@@ -38,12 +40,15 @@ class PausingProgress:
             raise RuntimeError("the paused run was not killed")
 
 
-@task("tests.roster_import_paused", max_attempts=2)
+@task("tests.roster_import_paused", max_attempts=2, after=after_import,
+      on_failure=take_back_import)
 def roster_import_paused(job, params, progress):
-    """``params``: the roster import's, and ``signal_dir``, ``pause_on`` (the runs to pause)."""
+    """``params``: the roster import's, and ``signal_dir``, ``pause_on`` (the runs to pause),
+    ``pause_stage``."""
     if job.attempts in params.get("pause_on", [1]):
         signal = Path(params["signal_dir"]) / f"halfway-{job.attempts}"
-        progress = PausingProgress(progress, signal, pause_after=1000)
+        progress = PausingProgress(progress, signal, pause_after=1000,
+                                   stage=params.get("pause_stage", "writing"))
     return import_roster_job(job, params, progress)
 
 

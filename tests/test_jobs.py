@@ -5,13 +5,21 @@ status, its file for a day, and who may see it."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import NotFound
 
 from caretrack import jobs
 from caretrack.access import get_job_or_404, owns_job
 from caretrack.extensions import db
-from caretrack.models import AuditEvent, Job, JobState, StoredFile, Student, now_utc
+from caretrack.models import (
+    AuditEvent,
+    Job,
+    JobState,
+    StagedStudent,
+    StoredFile,
+    Student,
+    now_utc,
+)
 from caretrack.services.uploads import discard_expired_files, keep_file
 from tests.helpers import text_of
 from tests.test_roster_import import csv_of, fingerprint_of, new_row, preview_page, summary
@@ -39,7 +47,7 @@ def test_without_redis_the_import_runs_in_the_request(client, auth, college):
         ("roster.preview", JobState.DONE, 1, college.admin.id),
         ("roster.import", JobState.DONE, 1, college.admin.id)]
     page = text_of(client.get("/jobs/"))
-    assert "名册导入" in page and "名册文件检查" in page
+    assert "名册导入" in page and "名册文件检查" not in page  # the import stands for its check
 
 
 def test_the_file_is_checked_once_and_its_preview_page_shows_what_the_check_kept(
@@ -71,26 +79,58 @@ def test_an_import_failing_half_way_is_retried_in_process_and_writes_once(
         client, auth, college, monkeypatch):
     from caretrack.services import roster_import
 
-    transfer = roster_import._transfer_moved
+    finish = roster_import.finish_import
     runs = []
 
     def fail_first(*args, **kwargs):  # after every student row is written, before the audit
         runs.append(db.session.scalar(select(func.count(Student.id))))
         if len(runs) == 1:
             raise RuntimeError("the process dies here")
-        return transfer(*args, **kwargs)
+        return finish(*args, **kwargs)
 
-    monkeypatch.setattr(roster_import, "_transfer_moved", fail_first)
+    monkeypatch.setattr(roster_import, "finish_import", fail_first)
     auth.login(college.admin)
     rows = [new_row(f"0992{i:03d}", f"学生{i}", "李老师") for i in range(30)]
     page, url = preview_page(client, csv_of(rows))
     client.post(url, data={"fingerprint": fingerprint_of(page)})
-    assert runs == [33, 33]  # each run saw its own 30 rows written, and only those
+    # the first run wrote the 30 rows and stopped; the second finished it, writing none again
+    assert runs == [33, 33]
     job = db.session.scalars(select(Job).where(Job.kind == "roster.import")).one()
     assert (job.state, job.attempts) == (JobState.DONE, 2)
     assert db.session.scalar(select(func.count(Student.id))) == 33
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "roster.import")) == 1
+
+
+def test_an_import_whose_student_changes_while_it_writes_takes_back_what_it_wrote(
+        client, auth, college, monkeypatch):
+    from caretrack.services import roster_import
+
+    publish, chunks = roster_import.publish_chunk, []
+
+    def edit_before_the_second_chunk(job_id, now):
+        chunks.append(db.session.scalar(select(func.count(Student.id))))
+        if len(chunks) == 2:  # someone saves the student the file updates, meanwhile
+            db.session.execute(update(Student).where(Student.id == college.own_student.id)
+                               .values(version_id=Student.version_id + 1))
+        return publish(job_id, now)
+
+    monkeypatch.setattr(roster_import, "CHUNK", 10)
+    monkeypatch.setattr(roster_import, "publish_chunk", edit_before_the_second_chunk)
+    auth.login(college.admin)
+    number = college.own_student.student_number
+    rows = [new_row(f"0993{i:03d}", f"学生{i}", "李老师") for i in range(15)]
+    rows.append(new_row(number, "陈小明", "李老师", 手机="13911112222"))
+    page, url = preview_page(client, csv_of(rows))
+    response = client.post(url, data={"fingerprint": fingerprint_of(page)})
+    assert chunks == [3, 13]  # ten new students were in the roster when the edit came
+    job = db.session.scalars(select(Job).where(Job.kind == "roster.import")).one()
+    assert (job.state, job.error) == (JobState.FAILED, "roster-changed")
+    assert "预览之后名册已有变化" in text_of(client.get(response.headers["Location"]))
+    assert db.session.scalar(select(func.count(Student.id))) == 3
+    assert db.session.get(Student, college.own_student.id).phone != "13911112222"
+    assert db.session.scalar(select(func.count(StagedStudent.id))) == 0
+    assert not audit_details("created=")
 
 
 def test_a_failed_run_writes_nothing_and_its_retry_writes_once(college):
@@ -168,3 +208,30 @@ def test_a_job_whose_worker_died_for_good_is_failed_by_the_tick(college):
     db.session.commit()
     assert (lost.state, lost.error, alive.state) == (JobState.FAILED, "worker-lost",
                                                      JobState.RUNNING)
+
+
+def test_the_jobs_list_shows_the_import_not_its_file_check_and_a_refused_file_as_refused(
+        client, auth, college):
+    from tests.test_roster_import import upload
+
+    auth.login(college.admin)
+    page, url = preview_page(client, csv_of([new_row("0994001", "新同学", "李老师")]))
+    client.post(url, data={"fingerprint": fingerprint_of(page)})
+    upload(client, "甲,乙\n1,2\n".encode(), "r.csv")
+    listed = client.get("/jobs/")
+    items = listed_jobs(listed)
+    assert len(items) == 2
+    assert items[0].startswith("名册文件检查") and "未能导入" in items[0]
+    assert "没有一个列标题是 CareTrack 认识的。" in items[0] and "已完成" not in items[0]
+    assert items[1].startswith("名册导入") and "已完成" in items[1]
+    assert 'text-bg-danger" data-job-state>未能导入' in listed.get_data(as_text=True)
+
+
+def listed_jobs(response) -> list[str]:
+    """The text of each job the list shows."""
+    import re
+
+    html = response.get_data(as_text=True)
+    items = html.split('<li class="list-group-item">')[1:]
+    return [" ".join(re.sub(r"<[^>]+>", " ", item.split("</li>")[0]).split())
+            for item in items]

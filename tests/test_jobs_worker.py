@@ -26,6 +26,7 @@ from caretrack.models import (
     JobState,
     Notification,
     SentMessage,
+    StagedStudent,
     StoredFile,
     Student,
     now_utc,
@@ -169,22 +170,37 @@ def test_a_roster_file_refused_on_the_worker_says_why_on_its_page(
         AuditEvent.action == "upload.refused")).one().startswith("roster:r.csv:422")
 
 
-def _paused_import(college, tmp_path, rows: int, pause_on: list[int]) -> Job:
+def _paused_import(college, tmp_path, rows: int, pause_on: list[int],
+                   stage: str = "writing") -> Job:
     data = csv_of([new_row(f"0991{i:04d}", f"学生{i}", "李老师") for i in range(rows)])
     preview = preview_import("roster.csv", data)
     token = stage_upload(college.admin, "roster.csv", data, now_utc())
     db.session.commit()
     return submit("tests.roster_import_paused", college.admin, {
         "token": token, "fingerprint": preview.fingerprint, "sheet": None, "ip": "",
-        "signal_dir": str(tmp_path), "pause_on": pause_on})
+        "signal_dir": str(tmp_path), "pause_on": pause_on, "pause_stage": stage})
+
+
+def staged_count() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(StagedStudent.id)))
+
+
+def staged_once_cleaned_up(worker) -> int:
+    """The staged students left once the worker has cleaned up after the job (just after
+    the job's commit)."""
+    deadline = time.monotonic() + WAIT
+    while (left := staged_count()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
 
 
 def test_an_import_killed_half_way_is_retried_and_writes_every_row_once(
         college, queued, tmp_path):
     job = _paused_import(college, tmp_path, rows=1500, pause_on=[1])
     pid = int(wait_for_file(tmp_path / "halfway-1", queued))
-    # 1,000 students written in the run's transaction, none committed
-    assert student_count() == 3
+    # 1,000 students staged, none in the roster
+    assert (student_count(), staged_count()) == (3, 1000)
     os.kill(pid, signal.SIGKILL)
     job = wait_until_finished(job.id, queued)
     assert (job.state, job.attempts, job.result["created"]) == (JobState.DONE, 2, 1500)
@@ -193,6 +209,38 @@ def test_an_import_killed_half_way_is_retried_and_writes_every_row_once(
     assert len(set(numbers)) == len(numbers) == 1503
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "roster.import")) == 1
+    assert staged_once_cleaned_up(queued) == 0
+
+
+def test_an_import_killed_while_it_writes_the_roster_is_finished_by_its_retry(
+        college, queued, tmp_path):
+    job = _paused_import(college, tmp_path, rows=2500, pause_on=[1], stage="publishing")
+    pid = int(wait_for_file(tmp_path / "halfway-1", queued))
+    # the first 1,000 students are in the roster: the pages go on while the rest follow
+    assert student_count() == 1003
+    os.kill(pid, signal.SIGKILL)
+    job = wait_until_finished(job.id, queued)
+    assert (job.state, job.attempts, job.result) == (
+        JobState.DONE, 2, {"created": 2500, "updated": 0, "unchanged": 0})
+    numbers = db.session.scalars(select(Student.student_number)).all()
+    assert len(set(numbers)) == len(numbers) == 2503
+    assert db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "roster.import")).all() == ["created=2500 updated=0"]
+    assert staged_once_cleaned_up(queued) == 0
+
+
+def test_an_import_killed_while_it_writes_on_its_last_run_takes_its_students_back(
+        client, auth, college, queued, tmp_path):
+    job = _paused_import(college, tmp_path, rows=2500, pause_on=[1, 2], stage="publishing")
+    os.kill(int(wait_for_file(tmp_path / "halfway-1", queued)), signal.SIGKILL)
+    pid = int(wait_for_file(tmp_path / "halfway-2", queued))
+    assert student_count() == 1003  # the retry goes on from the first run's 1,000
+    os.kill(pid, signal.SIGKILL)
+    job = wait_until_finished(job.id, queued)
+    assert (job.state, job.error, job.attempts) == (JobState.FAILED, "worker-lost", 2)
+    assert (student_count(), staged_count()) == (3, 0)
+    assert not db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "roster.import")).all()
 
 
 def test_an_import_killed_on_its_last_run_fails_and_leaves_nothing(
@@ -202,7 +250,7 @@ def test_an_import_killed_on_its_last_run_fails_and_leaves_nothing(
     os.kill(int(wait_for_file(tmp_path / "halfway-2", queued)), signal.SIGKILL)
     job = wait_until_finished(job.id, queued)
     assert (job.state, job.error, job.attempts) == (JobState.FAILED, "worker-lost", 2)
-    assert student_count() == 3
+    assert (student_count(), staged_count()) == (3, 0)
     auth.login(college.admin)
     assert "处理此项工作的进程在完成前停止了" in text_of(client.get(f"/jobs/{job.id}"))
 

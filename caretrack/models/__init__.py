@@ -16,7 +16,7 @@ from caretrack.models.daily import (
     ReportState,
     StatusSource,
 )
-from caretrack.models.job import Job, JobState, ScheduleRun, StoredFile
+from caretrack.models.job import Job, JobState, ScheduleRun, StagedStudent, StoredFile
 from caretrack.models.message import ClassGroup, GroupService, MessageLog, MessageState
 from caretrack.models.notice import (
     Audience,
@@ -136,6 +136,7 @@ __all__ = [
     "StatusRule",
     "StatusSource",
     "StatusSuggestion",
+    "StagedStudent",
     "StoredFile",
     "StatusTrigger",
     "Student",

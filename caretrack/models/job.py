@@ -1,9 +1,9 @@
 """Long work done outside the request (a job), and the files every worker can reach."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caretrack.extensions import db
@@ -109,3 +109,48 @@ class ScheduleRun(db.Model):
     #: The job that run was.
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class StagedStudent(db.Model):
+    """One student a roster import job writes, staged in short transactions once the file is
+    checked, then written into the roster a chunk a transaction (``published``); an updated
+    student also has a ``before`` row, with what the roster held, to put back if the job
+    fails half-way through. No page reads them; they go with their job."""
+
+    __tablename__ = "staged_students"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    #: The file's row.
+    row: Mapped[int] = mapped_column(Integer)
+    #: The student updated (None: a new student).
+    student_id: Mapped[int | None] = mapped_column(Integer)
+    #: The stored version the check saw: the update writes only if it is still the same.
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    #: The row holds the updated student's values before the import.
+    before: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Written into the roster.
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The counsellor the file moves the student to (None: no move), once the rows are in.
+    moves_to_id: Mapped[int | None] = mapped_column(Integer)
+    student_number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(1))
+    programme: Mapped[str] = mapped_column(String(20))
+    cohort: Mapped[int] = mapped_column(Integer)
+    class_name: Mapped[str] = mapped_column(String(100))
+    college_id: Mapped[int] = mapped_column(Integer)
+    #: In an update that moves the student, the counsellor they have now: the move itself
+    #: goes through the transfer service.
+    counsellor_id: Mapped[int] = mapped_column(Integer)
+    supervisor_id: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254))
+    province: Mapped[str] = mapped_column(String(50))
+    city: Mapped[str] = mapped_column(String(50))
+    province_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    on_campus: Mapped[bool] = mapped_column(Boolean)
+    employed: Mapped[bool] = mapped_column(Boolean)
+    leaving: Mapped[str | None] = mapped_column(String(10))
+    left_on: Mapped[date | None] = mapped_column(Date)

@@ -13,20 +13,22 @@ preview and confirmation in :mod:`caretrack.services.uploads`.
 
 import hashlib
 import json
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
 from caretrack.extensions import db
 from caretrack.jobs import JobError, Progress, task
-from caretrack.models import College, Job, Student, User, now_utc
+from caretrack.models import College, Job, JobState, StagedStudent, Student, User, now_utc
+from caretrack.models.base import UTCDateTime
 from caretrack.services.audit import record_event
 from caretrack.services.daily import tallies
 from caretrack.services.phones import normalise_phone
@@ -57,6 +59,9 @@ from caretrack.services.uploads import stage_upload as stage_upload
 
 #: Rows written per statement when applying an import.
 CHUNK = 1000
+#: Pause after each chunk an import job stages or writes on SQLite, for the pages' writes
+#: (seconds).
+STAGE_PAUSE = 0.02
 #: Records sharing a value beyond which the value is no sign of a duplicate.
 DUPLICATE_GROUP_MAX = 5
 
@@ -102,6 +107,8 @@ class StudentUpdate:
     #: Every field of STUDENT_FIELDS with its value after the import.
     values: dict
     changes: list[FieldChange]
+    #: The stored version the check saw.
+    version_id: int = 0
 
 
 @dataclass
@@ -167,10 +174,11 @@ def college_id_for(college: College | int | None) -> int:
 
 
 def _load_existing(college_id: int) -> tuple[dict[str, tuple], set[str]]:
-    """Return every current student's importable fields by student number, of the college,
+    """Return every current student's id, importable fields and version by student number,
+    of the college,
     and the numbers of the other colleges' students (a row may not take one over), in one
     query (records merged into another are left out: see :func:`_merged_numbers`)."""
-    columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS]
+    columns = [Student.id] + [getattr(Student, f) for f in STUDENT_FIELDS] + [Student.version_id]
     existing, elsewhere = {}, set()
     for row in db.session.execute(select(Student.college_id, *columns).where(
             Student.merged_into_id.is_(None) | (Student.college_id != college_id))):
@@ -345,7 +353,7 @@ def check_roster(
                 ))
         if changes:
             preview.updates.append(StudentUpdate(
-                row, current[0], student_number, after["name"], after, changes
+                row, current[0], student_number, after["name"], after, changes, current[-1]
             ))
         else:
             preview.unchanged += 1
@@ -564,17 +572,240 @@ def import_roster(
     return apply_import(preview, user, now, ip=ip)
 
 
-def _fresh_statistics(_job: Job) -> None:
+# -- the import as a job: staged, then written a chunk a transaction --------------------------
+#
+# The job checks the file, stages what it writes (stage_import), then writes the roster from
+# the staged rows a chunk a transaction (publish_chunk, marking them published), and ends in
+# the transaction that marks the job done (finish_import: the moves, the audit). No
+# transaction holds the database's write lock for longer than a chunk. A run killed while it
+# writes leaves the rows it published: the next run finishes them (it does not check the
+# file again, the staged rows are what was checked); when the job fails instead, its
+# published rows are taken back (withdraw_import) and the roster is as before.
+
+
+def stage_import(job_id: int, preview: RosterPreview,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Keep what ``preview`` would write as the job's staged students, :data:`CHUNK` rows a
+    transaction, each committed at once (a previous run's go first).
+
+    :raise ValueError: the preview has errors.
+    """
+    if preview.errors:
+        raise ValueError("a preview with errors cannot be imported")
+    discard_staged(job_id)
+    db.session.commit()
+    for chunk in _chunks(_staged_rows(job_id, preview)):
+        db.session.execute(insert(StagedStudent), chunk)
+        db.session.commit()
+        if progress is not None:
+            progress(sum(1 for row in chunk if not row["before"]))
+        _let_pages_write()
+
+
+def _let_pages_write() -> None:
+    """On SQLite, pause after a commit, so that the pages' writes waiting for the database's
+    one write lock take it before the job's next transaction does."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        time.sleep(STAGE_PAUSE)
+
+
+def _staged_rows(job_id: int, preview: RosterPreview) -> Iterator[dict]:
+    for new in preview.creates:
+        values = {**NEW_DEFAULTS, **new.values}
+        yield ({"job_id": job_id, "row": new.row, "student_id": None, "version_id": None,
+                "before": False, "published": False, "moves_to_id": None,
+                "college_id": values["college_id"]}
+               | {name: values[name] for name in STUDENT_FIELDS}
+               | place_codes(values["province"], values["city"]))
+    college_id = preview.creates[0].values["college_id"] if preview.creates else 0
+    for change in preview.updates:
+        stored = change.values | {c.field: c.old_value for c in change.changes}
+        moved = any(c.field == "counsellor_id" for c in change.changes)
+        common = {"job_id": job_id, "row": change.row, "student_id": change.student_id,
+                  "version_id": change.version_id, "published": False,
+                  "college_id": college_id}
+        for before, values in ((False, change.values), (True, stored)):
+            yield (common | {"before": before}
+                   | {name: values[name] for name in STUDENT_FIELDS}
+                   # The counsellor changes through the transfer, in finish_import.
+                   | {"counsellor_id": stored["counsellor_id"],
+                      "moves_to_id": change.values["counsellor_id"]
+                      if moved and not before else None}
+                   | place_codes(values["province"], values["city"]))
+
+
+_WRITTEN = [*STUDENT_FIELDS, "college_id", "province_code", "city_code"]
+_CHANGING = [name for name in _WRITTEN if name not in ("student_number", "college_id")]
+
+
+def publish_chunk(job_id: int, now: datetime) -> int:
+    """Write the next :data:`CHUNK` staged students into the roster and mark them published,
+    in the current transaction (the caller commits).
+
+    :return: how many (0: all are in).
+    :raise PreviewChanged: a student to update was changed or deleted since the check.
+    """
+    table, staged = Student.__table__, StagedStudent.__table__
+    chunk = db.session.execute(
+        select(staged.c.id, staged.c.student_id)
+        .where(staged.c.job_id == job_id, staged.c.published.is_(False),
+               staged.c.before.is_(False))
+        .order_by(staged.c.id).limit(CHUNK)).all()
+    if not chunk:
+        return 0
+    ids = [row.id for row in chunk]
+    updated = [row.student_id for row in chunk if row.student_id is not None]
+    tallies.forget()  # new students, new places and counsellors: the days are counted again
+    if len(updated) < len(ids):
+        rows = select(
+            *(staged.c[name] for name in _WRITTEN),
+            literal(now, UTCDateTime()), literal(now, UTCDateTime()), literal(1),
+        ).where(staged.c.id.in_(ids), staged.c.student_id.is_(None)).order_by(staged.c.id)
+        db.session.execute(
+            insert(table).from_select([*_WRITTEN, "created_at", "updated_at", "version_id"], rows))
+    if updated:
+        result = db.session.execute(
+            update(table)
+            .where(table.c.id == staged.c.student_id, staged.c.id.in_(ids),
+                   table.c.version_id == staged.c.version_id)
+            .values({name: staged.c[name] for name in _CHANGING}
+                    | {"updated_at": now, "version_id": table.c.version_id + 1}))
+        if result.rowcount not in (-1, len(updated)):
+            raise PreviewChanged("a student was changed or deleted meanwhile")
+    db.session.execute(update(staged).where(
+        staged.c.job_id == job_id,
+        staged.c.id.in_(ids) | (staged.c.before.is_(True) & staged.c.student_id.in_(updated)),
+    ).values(published=True))
+    return len(ids)
+
+
+def finish_import(job_id: int, user: User | None, now: datetime, ip: str = "") -> tuple[int, int]:
+    """Once every staged student is in: move those whose counsellor the file changes, and
+    audit the import, in the current transaction (the one that marks the job done).
+
+    :return: the students created and updated.
+    """
+    from caretrack.services.transfers import SOURCE_ROSTER_IMPORT, transfer_students
+
+    staged = StagedStudent.__table__
+    mine = (staged.c.job_id == job_id) & staged.c.before.is_(False)
+    created = db.session.scalar(select(func.count()).where(mine, staged.c.student_id.is_(None)))
+    updated = db.session.scalar(select(func.count()).where(mine, staged.c.student_id.isnot(None)))
+    moving: dict[int, list[int]] = defaultdict(list)
+    for student_id, counsellor_id in db.session.execute(
+            select(staged.c.student_id, staged.c.moves_to_id)
+            .where(mine, staged.c.moves_to_id.isnot(None)).order_by(staged.c.id)):
+        moving[counsellor_id].append(student_id)
+    if moving:
+        tallies.forget()
+    for counsellor_id, student_ids in moving.items():
+        transfer_students(student_ids, db.session.get(User, counsellor_id), user, reason="",
+                          now=now, ip=ip, source=SOURCE_ROSTER_IMPORT)
+    record_event("roster.import", user, detail=f"created={created} updated={updated}",
+                 now=now, ip=ip)
+    db.session.flush()
+    return created, updated
+
+
+def is_publishing(job_id: int) -> bool:
+    """Whether a run of the job began writing its staged students into the roster."""
+    return db.session.scalar(select(StagedStudent.id).where(
+        StagedStudent.job_id == job_id, StagedStudent.published.is_(True)).limit(1)) is not None
+
+
+def published_count(job_id: int) -> int:
+    """How many of the job's staged students are in the roster already."""
+    return db.session.scalar(select(func.count(StagedStudent.id)).where(
+        StagedStudent.job_id == job_id, StagedStudent.published.is_(True),
+        StagedStudent.before.is_(False)))
+
+
+def withdraw_import(job_id: int) -> int:
+    """Take the job's published students out of the roster again: delete those it created,
+    put back what those it updated held. :data:`CHUNK` rows a transaction; the caller commits
+    the last.
+
+    :return: how many.
+    """
+    table, staged = Student.__table__, StagedStudent.__table__
+    withdrawn = 0
+    while True:
+        chunk = db.session.execute(
+            select(staged.c.id, staged.c.student_id, staged.c.student_number)
+            .where(staged.c.job_id == job_id, staged.c.published.is_(True),
+                   staged.c.student_id.is_(None) | staged.c.before.is_(True))
+            .order_by(staged.c.id).limit(CHUNK)).all()
+        if not chunk:
+            return withdrawn
+        ids = [row.id for row in chunk]
+        tallies.forget()
+        numbers = [row.student_number for row in chunk if row.student_id is None]
+        if numbers:
+            db.session.execute(delete(table).where(table.c.student_number.in_(numbers)))
+        if len(numbers) < len(ids):
+            db.session.execute(
+                update(table)
+                .where(table.c.id == staged.c.student_id, staged.c.id.in_(ids))
+                .values({name: staged.c[name] for name in _CHANGING}
+                        | {"updated_at": now_utc(), "version_id": table.c.version_id + 1}))
+        restored = [row.student_id for row in chunk if row.student_id is not None]
+        db.session.execute(update(staged).where(
+            staged.c.job_id == job_id,
+            staged.c.id.in_(ids) | staged.c.student_id.in_(restored),
+        ).values(published=False))
+        withdrawn += len(ids)
+        db.session.commit()
+        _let_pages_write()
+
+
+def discard_staged(job_id: int) -> None:
+    """Delete the job's staged students, :data:`CHUNK` rows a transaction after the first
+    (the caller commits the last)."""
+    staged = StagedStudent.__table__
+    while True:
+        ids = db.session.scalars(select(staged.c.id).where(staged.c.job_id == job_id)
+                                 .limit(CHUNK)).all()
+        if ids:
+            db.session.execute(delete(staged).where(staged.c.id.in_(ids)))
+        if len(ids) < CHUNK:
+            return
+        db.session.commit()
+
+
+def discard_finished_staging() -> int:
+    """Delete the staged students of finished jobs (an import whose process stopped between
+    its commit and the cleanup after it).
+
+    :return: how many.
+    """
+    finished = select(Job.id).where(Job.state.in_((JobState.DONE, JobState.FAILED)))
+    return db.session.execute(
+        delete(StagedStudent).where(StagedStudent.job_id.in_(finished))).rowcount
+
+
+def after_import(job: Job) -> None:
+    """Once the import is committed: its staged students go (in short transactions), the
+    planner's statistics are fresh."""
     from caretrack.services.statistics import ROSTER_TABLES, refresh_statistics
 
+    discard_staged(job.id)
+    db.session.commit()
     refresh_statistics(*ROSTER_TABLES)
 
 
-@task("roster.import", max_attempts=3, after=_fresh_statistics)
+def take_back_import(job: Job) -> None:
+    """A failed import: what it published goes, then its staged rows."""
+    withdraw_import(job.id)
+    discard_staged(job.id)
+
+
+@task("roster.import", max_attempts=3, after=after_import, on_failure=take_back_import)
 def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
-    """Import a kept upload as a job: check it again, then write it, all or nothing; the
-    upload is deleted with the same commit. Safe to retry: a run killed half-way wrote
-    nothing.
+    """Import a kept upload as a job: check it again, stage what it writes, write the roster
+    from the staged rows a chunk a transaction, and end in the transaction that marks the job
+    done (the moves, the audit; the upload is deleted with it). Safe to retry: a run killed
+    before it wrote changed nothing, and one killed while it wrote is finished by the next;
+    a job that fails takes back what it wrote (:func:`withdraw_import`).
 
     ``params``: ``token`` (the kept upload), ``fingerprint`` (the confirmed preview's),
     ``sheet``, ``ip``.
@@ -590,12 +821,29 @@ def import_roster_job(job: Job, params: dict, progress: Progress) -> dict:
         sheet = read_roster(upload.filename, upload.data, params.get("sheet"))
     except RosterFileError as exc:
         raise JobError("roster-changed", token=upload.token) from exc
-    progress.start(len(sheet.rows), stage="checking")
-    preview = check_roster(upload.filename, sheet, progress, college=user.college_id)
-    if preview.errors or preview.fingerprint != params.get("fingerprint"):
-        raise JobError("roster-changed", token=upload.token)
-    progress.start(len(preview.creates) + len(preview.updates), stage="writing")
-    result = apply_import(preview, user, now_utc(), progress=progress, ip=params.get("ip", ""))
+    if is_publishing(job.id):  # a run killed while writing: finish what it checked
+        pending = db.session.scalar(select(func.count(StagedStudent.id)).where(
+            StagedStudent.job_id == job.id, StagedStudent.before.is_(False)))
+        unchanged = len(sheet.rows) - pending
+    else:
+        progress.start(len(sheet.rows), stage="checking")
+        preview = check_roster(upload.filename, sheet, progress, college=user.college_id)
+        if preview.errors or preview.fingerprint != params.get("fingerprint"):
+            raise JobError("roster-changed", token=upload.token)
+        pending, unchanged = len(preview.creates) + len(preview.updates), preview.unchanged
+        progress.start(pending, stage="writing")
+        stage_import(job.id, preview, progress)
+    progress.start(pending, stage="publishing")
+    progress(published_count(job.id))
+    now = now_utc()
+    try:
+        while written := publish_chunk(job.id, now):
+            db.session.commit()
+            progress(written)
+            _let_pages_write()
+    except PreviewChanged as exc:
+        db.session.rollback()
+        raise JobError("roster-changed", token=upload.token) from exc
+    created, updated = finish_import(job.id, user, now, ip=params.get("ip", ""))
     discard_upload(user, upload.token)
-    return {"created": result.created, "updated": result.updated,
-            "unchanged": result.unchanged}
+    return {"created": created, "updated": updated, "unchanged": unchanged}

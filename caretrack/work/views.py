@@ -29,6 +29,7 @@ STAGE_LABELS = {
     "reading": _l("Reading the file"),
     "checking": _l("Checking rows"),
     "writing": _l("Writing"),
+    "publishing": _l("Updating the roster"),
     "sending": _l("Sending"),
 }
 STATE_LABELS = {
@@ -37,6 +38,8 @@ STATE_LABELS = {
     JobState.DONE: _l("Done"),
     JobState.FAILED: _l("Failed"),
 }
+#: The state a finished check shows when the roster file cannot be imported.
+REFUSED_LABEL = _l("Refused")
 
 
 def outcome(job: Job) -> tuple[str, str | None]:
@@ -102,7 +105,10 @@ def describe(job: Job) -> dict:
         "id": job.id,
         "kind": str(KIND_LABELS.get(job.kind, job.kind)),
         "state": job.state,
-        "state_label": str(STATE_LABELS.get(job.state, job.state)),
+        "state_label": str(REFUSED_LABEL if refused is not None
+                           else STATE_LABELS.get(job.state, job.state)),
+        #: The badge's colour: the state's, or "refused".
+        "tone": "refused" if refused is not None else job.state,
         "stage": str(STAGE_LABELS.get(job.stage, job.stage)),
         "done": job.done,
         "total": job.total,
