@@ -110,6 +110,39 @@ def test_the_board_costs_the_same_queries_for_more_colleges(two):
     assert cost() == before
 
 
+def test_the_board_page_and_the_report_cost_the_same_queries_for_2_and_5_colleges(
+        two, client, auth, monkeypatch):
+    (sem, sem_c, sem_s), (law, law_c, law_s), office = two
+    sign_all(sem, sem_c, sem_s)
+    sign_all(law, law_c, law_s)
+    monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: at(14, 30))
+    auth.login(office)
+    urls = (f"/office/?date={DAY.isoformat()}",
+            f"/office/university-report.xlsx?date={DAY.isoformat()}")
+
+    def cost() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # warm: the session's user and locale
+            with count_queries() as counter:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    before = cost()
+    for n in range(3):
+        college, counsellor, signers = make_college(f"x{n}", f"学院{n}", 3, merge=n % 2 == 0)
+        sign_all(college, counsellor, signers)
+    after = cost()
+    assert after == before
+    book = load_workbook(io.BytesIO(client.get(urls[1]).data))
+    colleges = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(colleges) == 1 + 5 + 1 and colleges[-1][2] == 4 + 3 + 3 * 3
+    abnormal = list(book.worksheets[1].iter_rows(values_only=True))[1:]
+    assert len(abnormal) == 5  # each college's first student: in Hubei, with a fever
+
+
 def test_the_university_report_once_every_college_signed_off(two, client, auth, runner, app,
                                                            monkeypatch):
     (sem, sem_c, sem_s), (law, law_c, law_s), office = two
