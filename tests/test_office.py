@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from caretrack.extensions import db
-from caretrack.models import DEFAULT_STAGES, WITHOUT_MERGE, Notification
+from caretrack.models import DEFAULT_STAGES, WITHOUT_MERGE, Notification, RiskArea, Student
 from caretrack.services import mail
 from caretrack.services.clock import local_datetime
 from caretrack.services.daily import reports, sign_off, statuses, university
@@ -95,6 +95,22 @@ def test_the_board_shows_each_colleges_stage_and_numbers(two, client, auth, monk
     assert "/students/" not in listed.get_data(as_text=True)
     assert sem_c.username not in body  # no counsellor, no number, no phone: name, college...
     assert client.get(f"/office/students?what=notes&date={DAY.isoformat()}").status_code == 404
+
+
+def test_a_listed_risk_area_outside_hubei_counts_its_students(two):
+    (sem, sem_c, _s), (law, law_c, _l), office = two
+    student = db.session.scalars(select(Student).where(
+        Student.counsellor_id == law_c.id).order_by(Student.id)).all()[1]
+    statuses.apply_statuses(law_c, [statuses.StatusInput(
+        student.id, StatusValues("浙江", "温州", False, "normal"))], at(9, 30))
+    before = {r.college.code: r.numbers["risk_area"]
+              for r in university.office_board(DAY, at(12)).rows}
+    db.session.add(RiskArea(province="浙江", city="温州", from_date=DAY))
+    db.session.flush()
+    rows = {r.college.code: r.numbers for r in university.office_board(DAY, at(12)).rows}
+    assert before == {"sem": 1, "law": 1}
+    assert rows["law"]["risk_area"] == 2 and rows["law"]["hubei"] == 1
+    assert rows["sem"]["risk_area"] == 1
 
 
 def test_the_board_costs_the_same_queries_for_more_colleges(two):
