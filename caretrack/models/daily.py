@@ -160,14 +160,15 @@ class DailyTally(db.Model):
 
 
 class ActivityDay(db.Model):
-    """The college's activity of one past day (follow-ups, deliveries, care categories given),
-    counted once, so the dashboard's 30 days count only today. A follow-up or delivery
-    recorded afterwards as having happened that day clears the day's row, which is counted
-    again on the next visit."""
+    """A college's activity of one past day (follow-ups, deliveries, care categories given to
+    its students), counted once, so the dashboard's 30 days count only today. A follow-up or
+    delivery recorded afterwards as having happened that day clears the day's rows, which are
+    counted again at the next day's first status write."""
 
     __tablename__ = "activity_days"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    college_id: Mapped[int] = mapped_column(ForeignKey("colleges.id"), primary_key=True)
     follow_ups: Mapped[int] = mapped_column(Integer, default=0)
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
     new_categories: Mapped[int] = mapped_column(Integer, default=0)

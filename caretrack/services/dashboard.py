@@ -86,13 +86,12 @@ def _per_day(column, days: list[date], *conditions) -> list[int]:
 
 def activity(user: User, now: datetime) -> Activity:
     """The 30 days of follow-ups, deliveries and care categories given, over the students the
-    user may see. The whole college's past days are kept (:func:`keep_past_activity`): only
-    today is counted then (the same three queries either way)."""
+    user may see. Each college's past days are kept (:func:`keep_past_activity`): for the
+    college-wide roles only today is counted then (the same three queries either way)."""
     today = local_today(now)
     days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
-    # The kept days are the installation's: the college's only while it is the only one.
-    if sees_whole_college(user) and _only_college():
-        kept = _kept_days(days[0], today)
+    if sees_whole_college(user) and user.college_id is not None:
+        kept = _kept_days(days[0], today, user.college_id)
         if len(kept) == len(days) - 1:
             now_counts = _count_days(user, [today])
             past = [kept[d] for d in days[:-1]]
@@ -113,9 +112,9 @@ def _only_college() -> bool:
     return db.session.scalar(select(func.count(College.id))) <= 1
 
 
-def _count_days(user: User | None, days: list[date]) -> Activity:
-    """The activity of ``days`` over the students ``user`` may see (None: the installation)."""
-    whole = user is None or (sees_whole_college(user) and _only_college())
+def _count_days(user: User, days: list[date]) -> Activity:
+    """The activity of ``days`` over the students ``user`` may see."""
+    whole = sees_whole_college(user) and _only_college()
 
     def visible(student_id):
         # Every row is a visible student's for the deputy secretary of the only college:
@@ -140,34 +139,64 @@ def _count_days(user: User | None, days: list[date]) -> Activity:
     )
 
 
+def _per_day_by_college(column, student_id, days: list[date], *conditions
+                        ) -> dict[int, list[int]]:
+    """:func:`_per_day` for each college (of the rows' students), in one query."""
+    sums = []
+    for day in days:
+        start, end = day_bounds(day)
+        within = (column >= start) & (column < end)
+        sums.append(func.coalesce(func.sum(case((within, 1), else_=0)), 0))
+    first, _ = day_bounds(days[0])
+    _, last = day_bounds(days[-1])
+    rows = db.session.execute(
+        select(Student.college_id, *sums).join(Student, Student.id == student_id)
+        .where(column >= first, column < last, *conditions).group_by(Student.college_id)
+    ).all()
+    return {row[0]: [int(v) for v in row[1:]] for row in rows}
+
+
 @lru_cache(maxsize=1)
 def _kept_query():
     return select(ActivityDay).where(ActivityDay.day >= bindparam("first"),
-                                     ActivityDay.day < bindparam("today"))
+                                     ActivityDay.day < bindparam("today"),
+                                     ActivityDay.college_id == bindparam("college_id"))
 
 
-def _kept_days(first: date, today: date) -> dict[date, ActivityDay]:
+def _kept_days(first: date, today: date, college_id: int) -> dict[date, ActivityDay]:
     return {row.day: row for row in db.session.scalars(
-        _kept_query(), {"first": first, "today": today})}
+        _kept_query(), {"first": first, "today": today, "college_id": college_id})}
 
 
 def keep_past_activity(today: date) -> int:
-    """Count and keep the whole college's activity of the dashboard's past days that are not
+    """Count and keep every college's activity of the dashboard's past days that are not
     kept yet (the day that just ended, usually); return how many days. Run by the day's first
-    status write and ``flask daily rebuild-tallies``; the caller commits."""
+    status write and ``flask daily rebuild-tallies``; the caller commits. Four queries and
+    the rows written, whatever the number of colleges."""
     first = today - timedelta(days=ACTIVITY_DAYS - 1)
-    kept = _kept_days(first, today)
+    kept = set(db.session.scalars(select(ActivityDay.day).where(
+        ActivityDay.day >= first, ActivityDay.day < today).distinct()))
     missing = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)
                if first + timedelta(days=n) not in kept]
     if not missing:
         return 0
-    counted = _count_days(None, missing)
+    colleges = list(db.session.scalars(select(College.id)))
+    follow_ups, deliveries = (
+        _per_day_by_college(TimelineEntry.occurred_at, TimelineEntry.student_id, missing,
+                            TimelineEntry.kind == kind)
+        for kind in (EntryKind.FOLLOW_UP, EntryKind.DELIVERY))
+    categories = _per_day_by_college(CategoryAssignment.created_at,
+                                     CategoryAssignment.student_id, missing)
+    nothing = [0] * len(missing)
     try:
         with db.session.begin_nested():  # another write may keep them first
             db.session.add_all([
-                ActivityDay(day=day, follow_ups=f, deliveries=d, new_categories=c)
-                for day, f, d, c in zip(missing, counted.follow_ups, counted.deliveries,
-                                        counted.new_categories, strict=True)])
+                ActivityDay(day=day, college_id=college_id, follow_ups=f, deliveries=d,
+                            new_categories=c)
+                for college_id in colleges
+                for day, f, d, c in zip(missing, follow_ups.get(college_id, nothing),
+                                        deliveries.get(college_id, nothing),
+                                        categories.get(college_id, nothing), strict=True)])
     except IntegrityError:
         return 0
     return len(missing)
