@@ -687,8 +687,10 @@ def sign_offs(now: datetime, seed: int = 21) -> dict:
                                   "comment": "" if action == "pass" else "请核对未确认学生",
                                   "snapshot": snapshot(college.id) if action == "pass"
                                   else None})
-    db.session.execute(insert(CollegeSignOff.__table__), sign_off_rows)
-    db.session.execute(insert(SignOffStep.__table__), step_rows)
+    if sign_off_rows:
+        db.session.execute(insert(CollegeSignOff.__table__), sign_off_rows)
+    if step_rows:
+        db.session.execute(insert(SignOffStep.__table__), step_rows)
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy import text
 
