@@ -19,6 +19,10 @@ depends_on = None
 COUNTS = ('follow_ups', 'deliveries', 'new_categories')
 #: (name, table, columns) of the indexes the 50,000-student plans need.
 INDEXES = [
+    # The review queue (high concern or flagged): a bitmap of two index scans instead of a
+    # sequential scan of the college's students.
+    ('ix_students_college_concern', 'students', ['college_id', 'concern_level']),
+    ('ix_students_college_flagged', 'students', ['college_id', 'flagged_for_review']),
 ]
 
 
