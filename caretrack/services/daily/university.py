@@ -185,7 +185,8 @@ def university_report_sheets(day: date, now: datetime) -> list[tuple]:
         .join(CollegeSignOff, CollegeSignOff.id == SignOffStep.sign_off_id)
         .join(College, College.id == CollegeSignOff.college_id)
         .join(User, User.id == SignOffStep.by_id)
-        .where(CollegeSignOff.day == day).order_by(College.code, SignOffStep.id)).all()
+        .where(CollegeSignOff.day == day).order_by(College.code, SignOffStep.id)
+        .options(defer(SignOffStep.snapshot))).all()  # what each step passed on: not needed
     record = [[name, label("stage", step.stage),
                _("passed on") if step.action == "pass" else _("returned"), who,
                _local(step.at), _("Yes") if step.late else _("No"), step.comment]
