@@ -1094,16 +1094,16 @@ def print_ratios(runs: list[tuple[str, "Measured"]]) -> None:
     if len(runs) < 2:
         return
     base_name, base = runs[0]
-    base_figures = {f.what: f for f in base.results}
-    board = base_figures.get("/reports/board/")
+    base_figures = {(f.who, f.what): f for f in base.results}
+    board = base_figures.get(("deputy", "/reports/board/"))
     for name, run in runs[1:]:
         print(f"\nratios: {name} to {base_name} (medians over {run.rounds} rounds)")
-        print(f"{'page':<44} {'queries':>11} {'median':>21} {'ratio':>6}")
+        print(f"{'who':<14} {'page':<44} {'queries':>11} {'median':>21} {'ratio':>6}")
         for f in run.results:
-            mine = base_figures.get(f.what)
+            mine = base_figures.get((f.who, f.what))
             if mine is None or not mine.times or not f.times:
                 continue
-            print(f"{f.what[:44]:<44} {mine.queries_text():>5} {f.queries_text():>5} "
+            print(f"{f.who:<14} {f.what[:44]:<44} {mine.queries_text():>5} {f.queries_text():>5} "
                   f"{mine.median_ms:>7.1f} → {f.median_ms:>7.1f} ms "
                   f"{f.median_ms / mine.median_ms:>5.2f}×")
         if board is not None and board.times:
