@@ -18,16 +18,18 @@ def make_app(url: str, **settings):
     return create_app("testing", SQLALCHEMY_DATABASE_URI=url, **settings)
 
 
-def create_pg_database(server: str, purpose: str) -> tuple[str, str]:
-    """Create a new, empty database on ``server``; return (its URL, its name).
+def create_pg_database(server: str, purpose: str, template: str = "") -> tuple[str, str]:
+    """Create a new database on ``server``, empty or a copy of the database ``template`` (no
+    one may be connected to it); return (its URL, its name).
 
     Its name starts with $BENCH_PG_PREFIX (default "caretrack"), then the purpose.
     """
     prefix = os.environ.get("BENCH_PG_PREFIX", "caretrack")
     name = f"{prefix}_{purpose}_{os.getpid()}_{int(time.time())}"
     engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"{copy}'))
     engine.dispose()
     return f"{server}/{name}", name
 

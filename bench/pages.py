@@ -1,26 +1,36 @@
-"""Time the pages a counsellor, the deputy secretary and a supervisor open all day.
+"""Time the pages a counsellor, the deputy secretary, a supervisor and the university office
+open all day.
 
-    .venv/bin/python bench/pages.py [--postgres] [--students N] [--requests 20] [--posts 10]
-                                    [--at 10:30] [--keep] [--database URL]
+    .venv/bin/python bench/pages.py [--postgres] [--students N] [--colleges N] [--requests 20]
+                                    [--rounds 1] [--only URL-PART] [--posts 10] [--at 10:30]
+                                    [--keep] [--template NAME] [--database URL ...]
 
 Builds a fresh database: SQLite by default (a file in a scratch directory), or with --postgres
-a new database on postgresql+psycopg://postgres@127.0.0.1:5432 (dropped at the end). It holds
+a new database on postgresql+psycopg://postgres@127.0.0.1:5432 (dropped at the end; with
+--template, a copy of a database an earlier run kept, the demo seeded already). It holds
 the demo college (``seed_demo``, through the services) and, with --students N, the demo scaled
 to N students by bulk inserts shaped like the demo's season: one counsellor per ~490 students
 (the demo's five take their share of the new classes), one supervisor per ~100; each new
 student with its care categories and concern level, follow-ups at its categories' rhythm, the
 re-checks they completed and the open one, a few notes, three weeks of daily statuses, and the
 counsellors' daily reports, referrals with their steps and notifications, and audit rows.
-The season ends at --at on the college's today (10:30 by default: the morning's check-in
-sheets are in, the reports are coming in), whatever the time the script runs.
+With --colleges N the university has N colleges, each with its deputy, secretary and league
+secretary, the new counsellors (and their students) shared among them. Every college gets its
+sign-off chain of the day before (done) and of today (at some stage, or done), and the
+university office an account. The season ends at --at on the college's today (10:30 by
+default: the morning's check-in sheets are in, the reports are coming in), whatever the time
+the script runs.
 
-Then it signs in through the test client as counsellor1, the deputy secretary and the
-supervisor with the most referrals, and prints for each page: the status, the SQL statements
-of one request (sqlalchemy ``before_cursor_execute``), how many statements SQLAlchemy compiled
-anew in all the measured requests (misses of its compiled cache: 0 when every hot statement is
-cached), and the median and p95 response time of
---requests requests after two warm-up requests; then the same for POSTing a follow-up (each to
-another student of counsellor1 with an open re-check). Last (unless --no-bulk), one run each of
+Then it signs in through the test client as counsellor1, the deputy secretary, the
+supervisor with the most referrals and the university office, and prints for each page: the
+status, the SQL statements of one request (sqlalchemy ``before_cursor_execute``), how many
+statements SQLAlchemy compiled anew in all the measured requests (misses of its compiled
+cache: 0 when every hot statement is cached), and the median and p95 response time of
+--rounds × --requests requests after two warm-up requests a round; then the same for POSTing
+a follow-up (each to another student of counsellor1 with an open re-check). Given several
+--database URLs, it measures them in turn, round after round, and prints each page's ratio
+to its time on the first, and the university office's pages' ratio to the first's daily
+board. Last (unless --no-bulk), one run each of
 the bulk actions through their pages, preview then confirmation: a care category added to 500
 of counsellor1's students and ended again (counsellor1 covers counsellor2 today if their own
 caseload is smaller), and the transfer of the cohort (a cohort year, or a programme's) nearest
@@ -92,31 +102,39 @@ def seeded_until(app, at: str) -> datetime:
         return local_datetime(local_today(now), clock.fromisoformat(at)).astimezone(UTC)
 
 
-def build(app, students: int, now: datetime) -> dict:
-    """Create the schema, seed the demo college, then scale it to ``students``; return timings."""
+def build(app, students: int, now: datetime, colleges: int = 1, seeded: bool = False) -> dict:
+    """Create the schema, seed the demo college (unless ``seeded``: a copy of a database this
+    script built), then scale it to ``students`` (in ``colleges`` colleges), add each
+    college's sign-off chains; return timings."""
     from caretrack.demo import seed_demo
     from caretrack.extensions import db
 
     timings = {}
     with app.app_context():
-        db.create_all()
         start = time.perf_counter()
-        seed_demo(now=now)
-        db.session.commit()
+        if not seeded:
+            db.create_all()
+            seed_demo(now=now)
+            db.session.commit()
         timings["demo"] = time.perf_counter() - start
         start = time.perf_counter()
-        added = scale_up(students, now)
+        added = scale_up(students, now, colleges=colleges)
+        db.session.commit()
+        # The bulk rows went around the status service: count the kept numbers again, of
+        # today and of the day before (as the schedule's count after midnight does).
+        from caretrack.services.clock import local_today
+        from caretrack.services.daily import tallies
+
+        if added:
+            tallies.forget()
+        tallies.rebuild(local_today(now) - timedelta(days=1))
+        tallies.rebuild(local_today(now))
         db.session.commit()
         if added:
-            # The bulk rows went around the status service: count the kept numbers again.
-            from caretrack.services.clock import local_today
-            from caretrack.services.daily import tallies
-
-            tallies.forget()
-            tallies.rebuild(local_today(now))
-            db.session.commit()
             timings["scale"] = time.perf_counter() - start
             timings.update(added)
+        timings.update(sign_offs(now))
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # The statistics autovacuum would gather after such inserts, now.
             with db.engine.connect().execution_options(
@@ -173,8 +191,13 @@ class Rows:
         return written
 
 
-def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
-    """Add students in bulk until the college has ``target``; return what was added.
+def scale_up(target: int, now: datetime, seed: int = 50_000, colleges: int = 1) -> dict:
+    """Add students in bulk until the university has ``target``; return what was added.
+
+    With ``colleges`` over the colleges the demo has, the university gets more colleges
+    (each with its deputy, secretary and, on the account's four stages, league secretary),
+    and the new counsellors are shared among the colleges in turn: a college's students are
+    its counsellors' (the demo's five take their share of the new classes, in their college).
 
     The new students are shaped like the demo's: same programmes, provinces, categories and
     concern levels; follow-ups at their categories' rhythm (every student got the first
@@ -196,9 +219,12 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
     from caretrack.demo.history import CHANNELS, NOT_REACHED, NOTES, REFERRAL_REASONS, SAID
     from caretrack.extensions import db
     from caretrack.models import (
+        DEFAULT_STAGES,
+        WITHOUT_MERGE,
         AuditEvent,
         CareCategory,
         CategoryAssignment,
+        College,
         ConcernChange,
         DailyReport,
         DailyStatus,
@@ -244,18 +270,43 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
         .order_by(User.id)
     ))
 
-    def account(role: str, username: str, name: str) -> int:
+    def account(role: str, username: str, name: str, college_id: int | None = None) -> int:
         user_id = ids(User)
         rows.add(User, id=user_id, username=username, display_name=name, role=role,
                  email=f"{username}@example.edu.cn", active=True,
-                 college_id=template.college_id, password_hash=template.password_hash,
-                 locale="zh_CN",
+                 college_id=college_id or template.college_id,
+                 password_hash=template.password_hash, locale="zh_CN",
                  session_token=new_token(), calendar_token=new_token(), created_at=now)
         return user_id
 
+    # More colleges, each with the accounts of its sign-off chain.
+    college_ids = list(db.session.scalars(select(College.id).order_by(College.id)))
+    deputies = dict(db.session.execute(
+        select(User.college_id, func.min(User.id)).where(User.role == "deputy_secretary")
+        .group_by(User.college_id)).all())
+    for n in range(len(college_ids) + 1, colleges + 1):
+        code = f"c{n:02d}"
+        stages = DEFAULT_STAGES if n % 2 else WITHOUT_MERGE
+        college = College(code=code, name_zh=f"第{n:02d}学院", name_en=f"College {n:02d}",
+                          stages=stages, created_at=now)
+        db.session.add(college)
+        db.session.flush()
+        college_ids.append(college.id)
+        deputies[college.id] = account("deputy_secretary", f"{code}deputy", f"{code}副书记",
+                                       college.id)
+        account("secretary", f"{code}secretary", f"{code}书记", college.id)
+        if stages is DEFAULT_STAGES:
+            account("league_secretary", f"{code}league", f"{code}团委书记", college.id)
+    counts["colleges"] = len(college_ids)
+
     new_counsellors = []
+    college_of = dict(db.session.execute(
+        select(User.id, User.college_id).where(User.id.in_(counsellors))).all())
     for n in range(len(counsellors) + 1, max(len(counsellors), round(target / CASELOAD)) + 1):
-        new_counsellors.append(account("counsellor", f"counsellor{n}", f"辅导员{n:03d}"))
+        college_id = college_ids[(n - len(counsellors)) % len(college_ids)]
+        new_counsellors.append(account("counsellor", f"counsellor{n}", f"辅导员{n:03d}",
+                                       college_id))
+        college_of[new_counsellors[-1]] = college_id
     for n in range(len(supervisors) + 1, max(len(supervisors), round(target / SUPERVISED)) + 1):
         supervisors.append(account("supervisor", f"supervisor{n}",
                                    rng.choice(SURNAMES) + rng.choice(GIVEN) + "教授"))
@@ -398,7 +449,7 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
             supervisor = rng.choice(supervisors) if graduate else None
             draw = rng.random()
             concern = "high" if draw < 0.006 else "elevated" if draw < 0.046 else "normal"
-            rows.add(Student, id=student_id, college_id=template.college_id,
+            rows.add(Student, id=student_id, college_id=college_of[counsellor],
                      student_number=f"3{n:08d}",
                      name=rng.choice(SURNAMES) + rng.choice(GIVEN)
                      + (rng.choice(GIVEN) if rng.random() < 0.7 else ""),
@@ -530,7 +581,9 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
                      state="approved" if reviewed else "submitted",
                      is_zero=rng.random() < 0.3, changes_count=rng.randint(0, 3),
                      submitted_at=submitted.astimezone(UTC), late=late, resubmitted_at=None,
-                     note="", reviewed_by_id=reviewer.id if reviewed else None,
+                     note="",
+                     reviewed_by_id=deputies.get(college_of[counsellor], reviewer.id)
+                     if reviewed else None,
                      reviewed_at=(submitted + timedelta(minutes=50)).astimezone(UTC)
                      if reviewed else None, review_comment="", version_id=1)
         counts["daily_statuses"] += len(rows.by_model[DailyStatus])
@@ -544,6 +597,112 @@ def scale_up(target: int, now: datetime, seed: int = 50_000) -> dict:
                 f"(SELECT max(id) FROM {table}))"
             ))
     return dict(counts)
+
+
+def sign_offs(now: datetime, seed: int = 21) -> dict:
+    """The university office's account (when missing) and every college's sign-off chain of
+    the day before (done: each stage passed on, one in five late) and of today (in turn: not
+    begun, each stage reached, returned once and begun again, done), built in bulk; each pass
+    with a snapshot the size a college's would be (its totals, its counsellors' reports, a
+    few dozen changes and unconfirmed students)."""
+    from sqlalchemy import func, insert, select
+
+    from caretrack.access import signing_stages
+    from caretrack.extensions import db
+    from caretrack.models import STAGE_ROLES, College, CollegeSignOff, SignOffStep, Stage, User
+    from caretrack.services.clock import local_datetime, local_today
+    from caretrack.services.daily.sign_off import stage_deadline
+
+    rng = random.Random(seed)
+    if db.session.scalar(select(func.count(User.id)).where(
+            User.role == "university_office")) == 0:
+        from caretrack.demo import DEMO_PASSWORD
+        from caretrack.services.users import create_user
+
+        create_user("office", "学校防控办", "university_office", DEMO_PASSWORD,
+                    "office@example.edu.cn")
+        db.session.flush()
+    today = local_today(now)
+    accounts = {}
+    for user_id, college_id, role in db.session.execute(
+            select(User.id, User.college_id, User.role).where(User.college_id.is_not(None))
+            .order_by(User.id)):
+        accounts.setdefault((college_id, role), user_id)
+    counsellors = defaultdict(list)
+    for _user_id, college_id, name in db.session.execute(
+            select(User.id, User.college_id, User.display_name).where(User.role == "counsellor")):
+        counsellors[college_id].append(name)
+    next_id = (db.session.scalar(select(func.max(CollegeSignOff.id))) or 0) + 1
+    sign_off_rows, step_rows = [], []
+
+    def snapshot(college_id: int) -> dict:
+        person = [{"number": f"3{rng.randint(0, 99999999):08d}", "name": "学生",
+                   "class": "2019级会计学3班", "counsellor": "辅导员"}]
+        return {
+            "totals": {"students": 1600, "confirmed": 1550, "unconfirmed": 50, "changes": 20,
+                       "hubei": 90, "beijing": 400, "elsewhere": 1110, "on_campus": 0,
+                       "health": {"normal": 1600}, "after_approval": 0},
+            "reports": [{"counsellor": name, "students": 490, "changes": 3, "zero": False,
+                         "late": False, "unconfirmed": 15} for name in counsellors[college_id]],
+            "changes": [{**person[0], "before": "北京 北京", "after": "湖北 武汉",
+                         "health_before": "normal", "health_after": "normal"}] * 20,
+            "unconfirmed": person * 50,
+        }
+
+    colleges = db.session.scalars(select(College).order_by(College.id)).all()
+    begun = set(db.session.scalars(select(CollegeSignOff.college_id)))
+    for n, college in enumerate(colleges):
+        if college.id in begun:  # a copy of a database built before
+            continue
+        stages = signing_stages(college)
+        # Yesterday: done; today: the n-th of not begun, each stage reached, returned, done.
+        plans = [(today - timedelta(days=1), len(stages), False)]
+        position = n % (len(stages) + 2)
+        if position:
+            plans.append((today, min(position, len(stages)), position == len(stages) + 1))
+        for day, passed, returned in plans:
+            sign_off_id = next_id
+            next_id += 1
+            stage = stages[passed] if passed < len(stages) else Stage.DONE.value
+            at = local_datetime(day, clock(10, 50))
+            steps = []
+            for k in range(passed):
+                late = rng.random() < 0.2
+                at = max(at, stage_deadline(college, stages[k], day)
+                         - timedelta(minutes=rng.randint(5, 25)))
+                if late:
+                    at = stage_deadline(college, stages[k], day) + timedelta(minutes=10)
+                if returned and k == 1:  # the second stage returned it once
+                    steps.append((stages[1], "return", at - timedelta(minutes=4), False))
+                    steps.append((stages[0], "pass", at - timedelta(minutes=2), False))
+                steps.append((stages[k], "pass", at, late))
+            if day == today:
+                steps = [s for s in steps if s[2] <= now]
+            sent = steps[-1][2] if stage == Stage.DONE and steps else None
+            sign_off_rows.append({"id": sign_off_id, "college_id": college.id, "day": day,
+                                  "stage": stage, "version_id": 1 + len(steps),
+                                  "sent_at": sent})
+            for step_stage, action, when, late in steps:
+                by = accounts.get((college.id, STAGE_ROLES[Stage(step_stage)].value),
+                                  accounts.get((college.id, "deputy_secretary")))
+                step_rows.append({"sign_off_id": sign_off_id, "stage": step_stage,
+                                  "action": action, "by_id": by, "at": when, "late": late,
+                                  "comment": "" if action == "pass" else "请核对未确认学生",
+                                  "snapshot": snapshot(college.id) if action == "pass"
+                                  else None})
+    if sign_off_rows:
+        db.session.execute(insert(CollegeSignOff.__table__), sign_off_rows)
+    if step_rows:
+        db.session.execute(insert(SignOffStep.__table__), step_rows)
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        for table in ("college_sign_offs", "sign_off_steps"):
+            db.session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"))
+    return {"colleges": len(colleges), "sign_offs": len(sign_off_rows),
+            "steps": len(step_rows)}
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -663,7 +822,12 @@ def subjects(app) -> dict:
             .group_by(Recheck.student_id)
             .order_by(Recheck.student_id)
         ))
+        from caretrack.models import College, now_utc
+        from caretrack.services.clock import local_today
+
         figures = {
+            "yesterday": (local_today(now_utc()) - timedelta(days=1)).isoformat(),
+            "colleges": db.session.scalar(select(func.count(College.id))),
             "students": db.session.scalar(select(func.count(Student.id))),
             "caseload": db.session.scalar(
                 select(func.count(Student.id)).where(Student.counsellor_id == counsellor.id)
@@ -683,16 +847,10 @@ def subjects(app) -> dict:
     }
 
 
-def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
-    """Sign in as each user and time every page; then post follow-ups."""
-    from sqlalchemy import event
-
-    from caretrack.extensions import db
-    from caretrack.services.clock import college_tz
-
-    chosen = subjects(app)
+def hot_pages(chosen: dict) -> list[tuple[str, str]]:
+    """The pages measured: (who, URL)."""
     busy = chosen["busy_id"]
-    pages = [
+    return [
         ("counsellor1", "/"),
         ("counsellor1", "/students/"),
         ("counsellor1", f"/students/?q={quote(chosen['busy_name'])}"),
@@ -706,41 +864,82 @@ def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
         ("league", "/reports/board/"),
         ("deputy", "/rechecks/"),
         (chosen["supervisor"], "/referrals/"),
+        # The university office: its board of today (each college's chain at some stage),
+        # and the university report of the day before (every college's chain done).
+        ("office", "/office/"),
+        ("office", f"/office/university-report.xlsx?date={chosen['yesterday']}"),
     ]
-    with app.app_context():
-        engine = db.engine
-    counter = QueryCounter()
-    event.listen(engine, "before_cursor_execute", counter)
-    clients = {}
-    results = []
-    try:
-        for who, url in pages:
-            if who not in clients:
-                clients[who] = sign_in(app, who)
-            figure = Figure(who, unquote(url))
-            for n in range(2 + requests):
-                timed(clients[who], counter, figure, "GET", url, 200, measured=n >= 2)
-            results.append(figure)
 
-        # Posting a follow-up: each to another student with an open re-check.
-        figure = Figure("counsellor1", "POST /students/<id>/follow-ups/new")
-        targets = chosen["post_students"][: 2 + posts]
+
+class Measured:
+    """One database's pages, measured round after round (each round adds to the figures)."""
+
+    def __init__(self, app, requests: int, posts: int, only: list[str]):
+        from caretrack.extensions import db
+
+        self.app, self.requests, self.posts = app, requests, posts
+        self.chosen = subjects(app)
+        self.pages = [(who, url) for who, url in hot_pages(self.chosen)
+                      if not only or any(o in url for o in only)]
+        self.with_posts = not only or any("POST" in o for o in only)
         with app.app_context():
-            when = datetime.now(UTC).astimezone(college_tz()) - timedelta(minutes=5)
-        for n, student_id in enumerate(targets):
-            timed(clients["counsellor1"], counter, figure, "POST",
-                  f"/students/{student_id}/follow-ups/new", 302, measured=n >= 2,
-                  to=f"/students/{student_id}",
-                  data={"occurred_at": when.strftime("%Y-%m-%dT%H:%M"), "channel": "phone",
-                        "reached": "1", "health": "normal", "body": "电话联系，情况正常",
-                        "check_again_in_days": "3", "next": "",
-                        "submission_key": f"bench-{os.getpid()}-{student_id}"})
-        if len(targets) < 3:
-            figure.error = "too few students with an open re-check to post follow-ups"
-        results.append(figure)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return results, chosen
+            self.engine = db.engine
+        self.clients = {}
+        self.figures = {}
+        self.rounds = 0
+
+    def figure(self, who: str, what: str) -> Figure:
+        return self.figures.setdefault((who, what), Figure(who, what))
+
+    def round(self) -> None:
+        """Time every page ``requests`` times (after two warm-ups); in the first round, post
+        follow-ups, each to another student of counsellor1 with an open re-check."""
+        from sqlalchemy import event
+
+        from caretrack.services.clock import college_tz
+
+        counter = QueryCounter()
+        event.listen(self.engine, "before_cursor_execute", counter)
+        app = self.app
+        try:
+            for who, url in self.pages:
+                if who not in self.clients:
+                    self.clients[who] = sign_in(app, who)
+                figure = self.figure(who, unquote(url))
+                for n in range(2 + self.requests):
+                    timed(self.clients[who], counter, figure, "GET", url, 200,
+                          measured=n >= 2)
+            if self.rounds == 0 and self.with_posts:
+                figure = self.figure("counsellor1", "POST /students/<id>/follow-ups/new")
+                targets = self.chosen["post_students"][: 2 + self.posts]
+                with app.app_context():
+                    when = datetime.now(UTC).astimezone(college_tz()) - timedelta(minutes=5)
+                client = self.clients.get("counsellor1") or sign_in(app, "counsellor1")
+                for n, student_id in enumerate(targets):
+                    timed(client, counter, figure, "POST",
+                          f"/students/{student_id}/follow-ups/new", 302, measured=n >= 2,
+                          to=f"/students/{student_id}",
+                          data={"occurred_at": when.strftime("%Y-%m-%dT%H:%M"),
+                                "channel": "phone", "reached": "1", "health": "normal",
+                                "body": "电话联系，情况正常", "check_again_in_days": "3",
+                                "next": "",
+                                "submission_key": f"bench-{os.getpid()}-{student_id}"})
+                if len(targets) < 3:
+                    figure.error = "too few students with an open re-check to post follow-ups"
+        finally:
+            event.remove(self.engine, "before_cursor_execute", counter)
+        self.rounds += 1
+
+    @property
+    def results(self) -> list[Figure]:
+        return list(self.figures.values())
+
+
+def measure(app, requests: int, posts: int) -> tuple[list[Figure], dict]:
+    """Sign in as each user and time every page; then post follow-ups."""
+    measured = Measured(app, requests, posts, [])
+    measured.round()
+    return measured.results, measured.chosen
 
 
 #: Students in each bulk action measured (the issue's figure).
@@ -891,6 +1090,34 @@ def print_table(results: list[Figure], title: str, slow_ms: float) -> bool:
     return ok
 
 
+def print_ratios(runs: list[tuple[str, "Measured"]]) -> None:
+    """Each page's median on every database after the first, as a ratio to its median on the
+    first (measured in the same run, round after round); and the university office's pages
+    as a ratio to the first database's daily board."""
+    if len(runs) < 2:
+        return
+    base_name, base = runs[0]
+    base_figures = {(f.who, f.what): f for f in base.results}
+    board = base_figures.get(("deputy", "/reports/board/"))
+    for name, run in runs[1:]:
+        print(f"\nratios: {name} to {base_name} (medians over {run.rounds} rounds)")
+        print(f"{'who':<14} {'page':<44} {'queries':>11} {'median':>21} {'ratio':>6}")
+        for f in run.results:
+            mine = base_figures.get((f.who, f.what))
+            if mine is None or not mine.times or not f.times:
+                continue
+            print(f"{f.who:<14} {f.what[:44]:<44} {mine.queries_text():>5} {f.queries_text():>5} "
+                  f"{mine.median_ms:>7.1f} → {f.median_ms:>7.1f} ms "
+                  f"{f.median_ms / mine.median_ms:>5.2f}×")
+        if board is not None and board.times:
+            print(f"\nthe university office on {name} to the daily board on {base_name} "
+                  f"({board.median_ms:.1f} ms, {board.queries_text()} queries):")
+            for f in run.results:
+                if f.what.startswith("/office/") and f.times:
+                    print(f"  {f.what:<44} {f.queries_text():>5} queries {f.median_ms:>7.1f} ms"
+                          f" {f.median_ms / board.median_ms:>5.2f}×")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", action="store_true",
@@ -898,15 +1125,30 @@ def main() -> int:
     parser.add_argument("--pg-server", default=os.environ.get("BENCH_PG_SERVER", PG_SERVER))
     parser.add_argument("--students", type=int, default=0,
                         help="scale the demo college to this many students")
+    parser.add_argument("--colleges", type=int, default=1,
+                        help="spread the students added over this many colleges (the demo's "
+                        "and new ones, each with its sign-off chain's accounts)")
     parser.add_argument("--requests", type=int, default=20, help="measured requests per page")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of --requests per page (per database, in turn)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the pages whose URL holds this (repeatable; "
+                        "'POST' for the follow-up posts)")
     parser.add_argument("--posts", type=int, default=10, help="measured follow-up posts")
     parser.add_argument("--slow-ms", type=float,
                         help="median marked SLOW (default 100 ms up to 2,458 students, else 300)")
     parser.add_argument("--at", default="10:30",
                         help="college time of today the data is seeded up to (HH:MM, or 'now'): "
                         "by default mid-morning, with the check-in sheets in and reports coming")
+    parser.add_argument("--template", default="",
+                        help="with --postgres: start from a copy of this database, kept by an "
+                        "earlier run of this script (built with the same --at, on the same "
+                        "day), instead of seeding the demo again")
     parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
-    parser.add_argument("--database", help="measure this database, already built (kept)")
+    parser.add_argument("--database", action="append", default=[],
+                        help="measure this database, already built (kept); repeat it to "
+                        "measure several in turn, round after round, and print each page's "
+                        "ratio to the first")
     parser.add_argument("--no-bulk", action="store_true",
                         help="leave out the bulk actions (a category change on 500 students, "
                         "a 500-student cohort's transfer), which write to the database")
@@ -916,53 +1158,69 @@ def main() -> int:
 
     scratch = pg_name = None
     if args.database:
-        url = args.database
+        urls = args.database
     elif args.postgres:
-        url, pg_name = create_pg_database(args.pg_server, "pages")
+        url, pg_name = create_pg_database(args.pg_server, "pages", args.template)
+        urls = [url]
     else:
         scratch = Path(tempfile.mkdtemp(prefix="caretrack-pages-"))
-        url = f"sqlite:///{scratch / 'pages.db'}"
-    engine_name = url.split(":", 1)[0].split("+", 1)[0]
-    app = None
+        urls = [f"sqlite:///{scratch / 'pages.db'}"]
+    apps = []
+    ok = True
     try:
-        app = make_app(url)
         timings = {}
+        for url in urls:
+            apps.append(make_app(url))
         if not args.database:
+            engine_name = urls[0].split(":", 1)[0].split("+", 1)[0]
             print(f"building the college on {engine_name} ...", flush=True)
-            timings = build(app, args.students, seeded_until(app, args.at))
-        results, chosen = measure(app, args.requests, args.posts)
-        slow_ms = args.slow_ms or (100.0 if chosen["students"] <= TOTAL_STUDENTS else 300.0)
-        built = ""
-        if timings:
-            built = f"; seeded up to {args.at}; demo seeded in {timings['demo']:.0f} s"
-            if "scale" in timings:
-                built += (f", scaled up in {timings['scale']:.0f} s "
-                          f"({timings['counsellors']} counsellors, "
-                          f"{timings['supervisors']} supervisors, "
-                          f"{timings.get('daily_statuses', 0):,} daily statuses added)")
-        title = (
-            f"\n{engine_name}: {chosen['students']:,} students, {chosen['entries']:,} timeline "
-            f"entries, {chosen['open_rechecks']:,} open re-checks{built}\n"
-            f"counsellor1: {chosen['caseload']} students; busy student {chosen['busy_id']} "
-            f"({chosen['busy_entries']} entries); {chosen['supervisor']}: "
-            f"{chosen['supervisor_referrals']} referrals; {args.requests} requests per page "
-            f"after 2 warm-ups, {args.posts} posts; SLOW = median over {slow_ms:.0f} ms\n"
-        )
-        ok = print_table(results, title, slow_ms)
+            timings = build(apps[0], args.students, seeded_until(apps[0], args.at),
+                            colleges=args.colleges, seeded=bool(args.template))
+        runs = [(url.rsplit("/", 1)[-1], Measured(app, args.requests, args.posts, args.only))
+                for url, app in zip(urls, apps, strict=True)]
+        for _ in range(args.rounds):
+            for _, run in runs:
+                run.round()
+        for url, (_, run) in zip(urls, runs, strict=True):
+            chosen = run.chosen
+            engine_name = url.split(":", 1)[0].split("+", 1)[0]
+            slow_ms = args.slow_ms or (100.0 if chosen["students"] <= TOTAL_STUDENTS else 300.0)
+            built = ""
+            if timings:
+                built = f"; seeded up to {args.at}; demo seeded in {timings['demo']:.0f} s"
+                if "scale" in timings:
+                    built += (f", scaled up in {timings['scale']:.0f} s "
+                              f"({timings['counsellors']} counsellors, "
+                              f"{timings['supervisors']} supervisors, "
+                              f"{timings.get('daily_statuses', 0):,} daily statuses added)")
+            title = (
+                f"\n{engine_name}: {chosen['students']:,} students in {chosen['colleges']} "
+                f"colleges, {chosen['entries']:,} timeline entries, "
+                f"{chosen['open_rechecks']:,} open re-checks{built}\n"
+                f"counsellor1: {chosen['caseload']} students; busy student {chosen['busy_id']} "
+                f"({chosen['busy_entries']} entries); {chosen['supervisor']}: "
+                f"{chosen['supervisor_referrals']} referrals; {args.rounds} × {args.requests} "
+                f"requests per page after 2 warm-ups a round, {args.posts} posts; "
+                f"SLOW = median over {slow_ms:.0f} ms\n"
+            )
+            ok = print_table(run.results, title, slow_ms) and ok
+        print_ratios(runs)
         if not args.no_bulk:
-            bulk_results, bulk_chosen = measure_bulk(app)
-            ok = print_table(bulk_results, (
-                f"\nbulk actions on {engine_name} (one run each, through the pages: preview, "
-                f"then confirm); category {bulk_chosen['category_code']}; cohort of "
-                f"{bulk_chosen['cohort_size']} students\n"), slow_ms=10_000) and ok
+            for app in apps:
+                bulk_results, bulk_chosen = measure_bulk(app)
+                engine_name = urls[0].split(":", 1)[0].split("+", 1)[0]
+                ok = print_table(bulk_results, (
+                    f"\nbulk actions on {engine_name} (one run each, through the pages: "
+                    f"preview, then confirm); category {bulk_chosen['category_code']}; cohort "
+                    f"of {bulk_chosen['cohort_size']} students\n"), slow_ms=10_000) and ok
     finally:
         if args.keep and not args.database:
-            print(f"\nkept: {url}")
+            print(f"\nkept: {urls[0]}")
         elif pg_name:
-            if app is not None:
+            if apps:
                 from caretrack.extensions import db
 
-                with app.app_context():
+                with apps[0].app_context():
                     db.engine.dispose()
             drop_pg_database(args.pg_server, pg_name)
         elif scratch:

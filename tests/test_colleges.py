@@ -261,3 +261,36 @@ def test_the_deputys_activity_counts_their_college_only(colleges):
     db.session.commit()
     assert sum(activity(c.deputy, NOW).follow_ups) == 1
     assert sum(activity(c.foreign_deputy, NOW).follow_ups) == 2
+
+
+def test_each_colleges_past_activity_is_kept_apart(colleges):
+    from datetime import timedelta
+
+    from caretrack.models import ActivityDay, EntryKind
+    from caretrack.services.clock import local_today
+    from caretrack.services.dashboard import activity, keep_past_activity
+    from caretrack.services.timeline import add_entry
+
+    c = colleges
+    yesterday = NOW - timedelta(days=1)
+    for student, when in ((c.own_student, yesterday), (c.foreign_student, yesterday),
+                          (c.foreign_graduate, yesterday), (c.own_student, NOW)):
+        add_entry(student, EntryKind.FOLLOW_UP, student.counsellor, body="电话联系",
+                  occurred_at=when, now=when, details={"channel": "phone", "reached": True,
+                                                       "health": "normal",
+                                                       "check_again_in_days": None})
+    db.session.commit()
+    counted = [activity(c.deputy, NOW).follow_ups, activity(c.foreign_deputy, NOW).follow_ups]
+    assert keep_past_activity(local_today(NOW)) == 29
+    db.session.commit()
+    kept_for = set(db.session.scalars(select(ActivityDay.college_id).distinct()))
+    assert kept_for == set(db.session.scalars(select(College.id)))
+    kept = [activity(c.deputy, NOW).follow_ups, activity(c.foreign_deputy, NOW).follow_ups]
+    assert kept == counted
+    assert kept[0][-2:] == [1, 1] and kept[1][-2:] == [2, 0]
+    # The past days are read from each college's rows, not counted again.
+    row = db.session.get(ActivityDay, (c.deputy.college_id, local_today(yesterday)))
+    row.follow_ups = 7
+    db.session.commit()
+    assert activity(c.deputy, NOW).follow_ups[-2:] == [7, 1]
+    assert activity(c.foreign_deputy, NOW).follow_ups[-2:] == [2, 0]

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from caretrack.extensions import db
-from caretrack.models import DEFAULT_STAGES, WITHOUT_MERGE, Notification
+from caretrack.models import DEFAULT_STAGES, WITHOUT_MERGE, Notification, RiskArea, Student
 from caretrack.services import mail
 from caretrack.services.clock import local_datetime
 from caretrack.services.daily import reports, sign_off, statuses, university
@@ -97,6 +97,22 @@ def test_the_board_shows_each_colleges_stage_and_numbers(two, client, auth, monk
     assert client.get(f"/office/students?what=notes&date={DAY.isoformat()}").status_code == 404
 
 
+def test_a_listed_risk_area_outside_hubei_counts_its_students(two):
+    (sem, sem_c, _s), (law, law_c, _l), office = two
+    student = db.session.scalars(select(Student).where(
+        Student.counsellor_id == law_c.id).order_by(Student.id)).all()[1]
+    statuses.apply_statuses(law_c, [statuses.StatusInput(
+        student.id, StatusValues("浙江", "温州", False, "normal"))], at(9, 30))
+    before = {r.college.code: r.numbers["risk_area"]
+              for r in university.office_board(DAY, at(12)).rows}
+    db.session.add(RiskArea(province="浙江", city="温州", from_date=DAY))
+    db.session.flush()
+    rows = {r.college.code: r.numbers for r in university.office_board(DAY, at(12)).rows}
+    assert before == {"sem": 1, "law": 1}
+    assert rows["law"]["risk_area"] == 2 and rows["law"]["hubei"] == 1
+    assert rows["sem"]["risk_area"] == 1
+
+
 def test_the_board_costs_the_same_queries_for_more_colleges(two):
     def cost():
         with count_queries() as counter:
@@ -108,6 +124,39 @@ def test_the_board_costs_the_same_queries_for_more_colleges(two):
         make_college(f"x{n}", f"学院{n}", 2, merge=n % 2 == 0)
     db.session.commit()
     assert cost() == before
+
+
+def test_the_board_page_and_the_report_cost_the_same_queries_for_2_and_5_colleges(
+        two, client, auth, monkeypatch):
+    (sem, sem_c, sem_s), (law, law_c, law_s), office = two
+    sign_all(sem, sem_c, sem_s)
+    sign_all(law, law_c, law_s)
+    monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: at(14, 30))
+    auth.login(office)
+    urls = (f"/office/?date={DAY.isoformat()}",
+            f"/office/university-report.xlsx?date={DAY.isoformat()}")
+
+    def cost() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # warm: the session's user and locale
+            with count_queries() as counter:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    before = cost()
+    for n in range(3):
+        college, counsellor, signers = make_college(f"x{n}", f"学院{n}", 3, merge=n % 2 == 0)
+        sign_all(college, counsellor, signers)
+    after = cost()
+    assert after == before
+    book = load_workbook(io.BytesIO(client.get(urls[1]).data))
+    colleges = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(colleges) == 1 + 5 + 1 and colleges[-1][2] == 4 + 3 + 3 * 3
+    abnormal = list(book.worksheets[1].iter_rows(values_only=True))[1:]
+    assert len(abnormal) == 5  # each college's first student: in Hubei, with a fever
 
 
 def test_the_university_report_once_every_college_signed_off(two, client, auth, runner, app,

@@ -39,6 +39,12 @@ class ConcernLevel(StrEnum):
 
 class Student(db.Model):
     __tablename__ = "students"
+    #: The review queue (high concern or flagged, in a college) found by index, not by a scan
+    #: of the college's students.
+    __table_args__ = (
+        Index("ix_students_college_concern", "college_id", "concern_level"),
+        Index("ix_students_college_flagged", "college_id", "flagged_for_review"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The college's student number, kept as text: leading zeros matter.

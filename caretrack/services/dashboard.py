@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, case, delete, event, func, select, true
+from sqlalchemy import bindparam, case, delete, event, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,20 +117,16 @@ def _only_college() -> bool:
     return db.session.scalar(select(func.count(College.id))) <= 1
 
 
-def _count_days(user: User | None, days: list[date], college_id: int | None = None
-                ) -> Activity:
-    """The activity of ``days`` over the students ``user`` may see (None: the students of
-    the college ``college_id``)."""
-    whole = (user is None or sees_whole_college(user)) and _only_college()
+def _count_days(user: User, days: list[date]) -> Activity:
+    """The activity of ``days`` over the students ``user`` may see."""
+    whole = sees_whole_college(user) and _only_college()
 
     def visible(student_id):
         # Every row is a visible student's for the deputy secretary of the only college:
         # matching the rows against the whole roster would double the time of the counts.
         if whole:
             return true()
-        condition = student_filter(user) if user is not None else and_(
-            Student.college_id == college_id, current_records())
-        return student_id.in_(select(Student.id).where(condition))
+        return student_id.in_(select(Student.id).where(student_filter(user)))
 
     def entries_of(kind):
         return _per_day(
@@ -148,6 +144,24 @@ def _count_days(user: User | None, days: list[date], college_id: int | None = No
     )
 
 
+def _per_day_by_college(column, student_id, days: list[date], *conditions
+                        ) -> dict[int, list[int]]:
+    """:func:`_per_day` for each college (of the rows' students), in one query."""
+    sums = []
+    for day in days:
+        start, end = day_bounds(day)
+        within = (column >= start) & (column < end)
+        sums.append(func.coalesce(func.sum(case((within, 1), else_=0)), 0))
+    first, _ = day_bounds(days[0])
+    _, last = day_bounds(days[-1])
+    rows = db.session.execute(
+        select(Student.college_id, *sums).join(Student, Student.id == student_id)
+        .where(column >= first, column < last, current_records(), *conditions)
+        .group_by(Student.college_id)
+    ).all()
+    return {row[0]: [int(v) for v in row[1:]] for row in rows}
+
+
 @lru_cache(maxsize=1)
 def _kept_query():
     return select(ActivityDay).where(ActivityDay.college_id == bindparam("college"),
@@ -162,28 +176,39 @@ def _kept_days(college_id: int, first: date, today: date) -> dict[date, Activity
 
 def keep_past_activity(today: date) -> int:
     """Count and keep each college's activity of the dashboard's past days that are not kept
-    yet (the day that just ended, usually); return how many days (of all colleges). Run by
-    the day's first status write and ``flask daily rebuild-tallies``; the caller commits."""
+    yet (the day that just ended, usually; every day of a college added since); return how
+    many past days were counted. Run by the day's first status write and ``flask daily
+    rebuild-tallies``; the caller commits. Five queries and the rows written, whatever the
+    number of colleges."""
     first = today - timedelta(days=ACTIVITY_DAYS - 1)
-    kept_days = 0
-    for college_id in db.session.scalars(select(College.id).order_by(College.id)):
-        kept = _kept_days(college_id, first, today)
-        missing = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)
-                   if first + timedelta(days=n) not in kept]
-        if not missing:
-            continue
-        counted = _count_days(None, missing, college_id)
-        try:
-            with db.session.begin_nested():  # another write may keep them first
-                db.session.add_all([
-                    ActivityDay(college_id=college_id, day=day, follow_ups=f, deliveries=d,
-                                new_categories=c)
-                    for day, f, d, c in zip(missing, counted.follow_ups, counted.deliveries,
-                                            counted.new_categories, strict=True)])
-        except IntegrityError:
-            continue
-        kept_days += len(missing)
-    return kept_days
+    past = [first + timedelta(days=n) for n in range(ACTIVITY_DAYS - 1)]
+    kept = set(db.session.execute(select(ActivityDay.college_id, ActivityDay.day).where(
+        ActivityDay.day >= first, ActivityDay.day < today)).tuples())
+    colleges = list(db.session.scalars(select(College.id)))
+    wanted = [(college_id, day) for college_id in colleges for day in past
+              if (college_id, day) not in kept]
+    if not wanted:
+        return 0
+    missing = sorted({day for _, day in wanted})
+    follow_ups, deliveries = (
+        _per_day_by_college(TimelineEntry.occurred_at, TimelineEntry.student_id, missing,
+                            TimelineEntry.kind == kind)
+        for kind in (EntryKind.FOLLOW_UP, EntryKind.DELIVERY))
+    categories = _per_day_by_college(CategoryAssignment.created_at,
+                                     CategoryAssignment.student_id, missing)
+    nothing = [0] * len(missing)
+    position = {day: n for n, day in enumerate(missing)}
+    try:
+        with db.session.begin_nested():  # another write may keep them first
+            db.session.add_all([
+                ActivityDay(college_id=college_id, day=day,
+                            follow_ups=follow_ups.get(college_id, nothing)[position[day]],
+                            deliveries=deliveries.get(college_id, nothing)[position[day]],
+                            new_categories=categories.get(college_id, nothing)[position[day]])
+                for college_id, day in wanted])
+    except IntegrityError:
+        return 0
+    return len(missing)
 
 
 def _forget_backdated_days(session: Session, flush_context, instances) -> None:

@@ -7,18 +7,20 @@ from datetime import date, datetime, time
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import defer, selectinload
 
-from caretrack.access import signing_stages
+from caretrack.access import current_records, signing_stages
 from caretrack.extensions import db
 from caretrack.labels import label
-from caretrack.models import Role, Stage, Student, User
+from caretrack.models import Health, RiskArea, Role, Stage, Student, User
 from caretrack.models.college import College
 from caretrack.models.sign_off import CollegeSignOff, SignOffStep
 from caretrack.services.clock import local_datetime
+from caretrack.services.daily import tallies
 from caretrack.services.daily.carried import ABNORMAL, ISOLATED, Carried, _counted, board_query
 from caretrack.services.daily.sign_off import stage_deadline
+from caretrack.services.daily.values import HUBEI, Totals
 from caretrack.services.errors import RuleError
 
 #: The board's numbers, in order: (key of the students' list, heading).
@@ -59,18 +61,55 @@ def university_deadline(day: date) -> datetime:
     return local_datetime(day, time.fromisoformat(current_app.config["UNIVERSITY_DEADLINE"]))
 
 
-def numbers_by_college(day: date) -> dict[int, dict[str, int]]:
-    """Each college's numbers of ``day`` (see :data:`NUMBERS`), in one query."""
+def _numbers_of(totals: Totals, risk_area: int) -> dict[str, int]:
+    return {"students": totals.students, "hubei": totals.hubei, "risk_area": risk_area,
+            "fever": totals.health.get(Health.FEVER.value, 0),
+            "abnormal": sum(totals.health.get(h, 0) for h in ABNORMAL),
+            "isolated": sum(totals.health.get(h, 0) for h in ISOLATED),
+            "on_campus": totals.on_campus, "missing": totals.missing,
+            "changes": totals.changes}
+
+
+def _risk_areas_beyond_hubei(day: date) -> bool:
+    """Whether an area outside Hubei is on the risk-area list on ``day`` (one query)."""
+    return db.session.scalar(select(RiskArea.id).where(
+        RiskArea.from_date <= day, or_(RiskArea.to_date.is_(None), RiskArea.to_date >= day),
+        RiskArea.province.not_in(HUBEI)).limit(1)) is not None
+
+
+def _risk_area_by_college(day: date) -> dict[int, int]:
+    """Each college's students in Hubei or a listed risk area on ``day``, counted over every
+    student's carried status (one query)."""
     carried = Carried(day)
-    query = carried.join(select(
-        Student.college_id, func.count(Student.id), _counted(carried.in_hubei),
-        _counted(carried.in_risk_area), _counted(carried.health == "fever"),
-        _counted(carried.health.in_(ABNORMAL)), _counted(carried.health.in_(ISOLATED)),
-        _counted(carried.on_campus == true()), _counted(carried.missing),
-        _counted(carried.changed),
-    )).where(Student.merged_into_id.is_(None)).group_by(Student.college_id)
-    return {row[0]: dict(zip(NUMBERS, (int(n) for n in row[1:]), strict=True))
-            for row in db.session.execute(query)}
+    query = carried.join(select(Student.college_id, _counted(carried.in_risk_area))).where(
+        current_records()).group_by(Student.college_id)
+    return {college_id: int(n) for college_id, n in db.session.execute(query)}
+
+
+def numbers_by_college(day: date, now: datetime) -> dict[int, dict[str, int]]:
+    """Each college's numbers of ``day`` (see :data:`NUMBERS`) from its counsellors' kept
+    numbers (:mod:`.tallies`: one row per counsellor, as the college's board reads them; a
+    past day's numbers kept by a purge of its statuses, once they were purged): three
+    queries whatever the number of colleges and students. In a risk area counts Hubei, and
+    only while an area outside Hubei is on the list are the students counted for it (one
+    query more)."""
+    from caretrack.services.clock import local_today
+    from caretrack.services.retention import kept_day_totals
+
+    kept = kept_day_totals(day) if day < local_today(now) else None
+    per_counsellor = kept if kept is not None else tallies.day_totals(day)
+    college_of = dict(db.session.execute(
+        select(User.id, User.college_id).where(User.id.in_(per_counsellor)))
+        .all()) if per_counsellor else {}
+    by_college: dict[int, Totals] = {}
+    for counsellor_id, totals in per_counsellor.items():
+        college_id = college_of.get(counsellor_id)
+        if college_id is not None:
+            by_college.setdefault(college_id, Totals()).add(totals)
+    risk_area = _risk_area_by_college(day) if _risk_areas_beyond_hubei(day) else None
+    return {college_id: _numbers_of(totals, totals.hubei if risk_area is None
+                                    else risk_area.get(college_id, 0))
+            for college_id, totals in by_college.items()}
 
 
 def office_board(day: date, now: datetime) -> OfficeBoard:
@@ -79,8 +118,8 @@ def office_board(day: date, now: datetime) -> OfficeBoard:
     colleges = db.session.scalars(select(College).order_by(College.code)).all()
     sign_offs = {s.college_id: s for s in db.session.scalars(
         select(CollegeSignOff).where(CollegeSignOff.day == day)
-        .options(selectinload(CollegeSignOff.steps)))}
-    numbers = numbers_by_college(day)
+        .options(selectinload(CollegeSignOff.steps).options(defer(SignOffStep.snapshot))))}
+    numbers = numbers_by_college(day, now)
     deadline = university_deadline(day)
     rows, totals = [], dict.fromkeys(NUMBERS, 0)
     for college in colleges:
@@ -105,7 +144,8 @@ def office_students(day: date, what: str, college_id: int | None):
     """
     if what not in NUMBERS:
         raise KeyError(what)
-    condition = true() if college_id is None else Student.college_id == college_id
+    condition = current_records() if college_id is None else and_(
+        Student.college_id == college_id, current_records())
     return board_query(condition, day, what).order_by(None).order_by(
         Student.college_id, Student.class_name, Student.student_number)
 
@@ -116,8 +156,6 @@ def university_report_sheets(day: date, now: datetime) -> list[tuple]:
 
     :raise RuleError: "university-not-ready" until every college's last stage approved.
     """
-    from caretrack.services.daily.carried import statuses_for
-
     board = office_board(day, now)
     if not board.ready:
         raise RuleError("university-not-ready")
@@ -128,22 +166,27 @@ def university_report_sheets(day: date, now: datetime) -> list[tuple]:
                  _local(r.sign_off.sent_at)] for r in board.rows]
     colleges.append([_("The university"), "", *[board.totals[k] for k in NUMBERS], ""])
     names = {c.id: c.name_zh for c in (r.college for r in board.rows)}
-    concern = db.session.scalars(board_query(true(), day, "of_concern").order_by(None).order_by(
-        Student.college_id, Student.class_name, Student.student_number)).all()
-    statuses = statuses_for([s.id for s in concern], day)
+    health_labels = {h.value: label("health", h.value) for h in Health}
+    # The students of concern with their carried statuses, in one query.
+    carried = Carried(day)
+    concern = carried.join(select(
+        *carried.columns(), Student.college_id, Student.class_name, Student.name,
+    )).where(current_records(), carried.of_concern).order_by(
+        Student.college_id, Student.class_name, Student.student_number)
     abnormal = []
-    for student in concern:
-        status = statuses.get(student.id)
-        values = status.values if status else None
-        abnormal.append([names.get(student.college_id, ""), student.class_name, student.name,
-                         f"{values.province} {values.city}".strip() if values else "",
-                         label("health", values.health) if values else ""])
+    for row in db.session.execute(concern):
+        values = carried.status_of(row).values
+        college_id, class_name, name = row[-3:]
+        abnormal.append([names.get(college_id, ""), class_name, name,
+                         f"{values.province} {values.city}".strip(),
+                         health_labels.get(values.health) or label("health", values.health)])
     steps = db.session.execute(
         select(College.name_zh, SignOffStep, User.display_name)
         .join(CollegeSignOff, CollegeSignOff.id == SignOffStep.sign_off_id)
         .join(College, College.id == CollegeSignOff.college_id)
         .join(User, User.id == SignOffStep.by_id)
-        .where(CollegeSignOff.day == day).order_by(College.code, SignOffStep.id)).all()
+        .where(CollegeSignOff.day == day).order_by(College.code, SignOffStep.id)
+        .options(defer(SignOffStep.snapshot))).all()  # what each step passed on: not needed
     record = [[name, label("stage", step.stage),
                _("passed on") if step.action == "pass" else _("returned"), who,
                _local(step.at), _("Yes") if step.late else _("No"), step.comment]
