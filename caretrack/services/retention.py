@@ -532,16 +532,17 @@ def _as_numbers(totals) -> dict:
     return asdict(totals)
 
 
-def kept_day_totals(day: date, college) -> dict[int, object] | None:
-    """The kept numbers of ``day`` of ``college``'s counsellors (see
-    :func:`keep_day_totals`) as ``Totals``, or None when the college's statuses of the day
-    were never purged."""
+def kept_day_totals(day: date, college=None) -> dict[int, object] | None:
+    """The kept numbers of ``day`` of ``college``'s counsellors (None: every college's; see
+    :func:`keep_day_totals`) as ``Totals``, or None when those statuses of the day were never
+    purged."""
     from caretrack.services.daily.values import Totals
 
-    rows = db.session.execute(select(RetainedDayTotals.counsellor_id, RetainedDayTotals.totals)
-                              .where(RetainedDayTotals.day == day,
-                                     RetainedDayTotals.counsellor_id.in_(
-                                         _college_counsellors(college)))).all()
+    query = select(RetainedDayTotals.counsellor_id, RetainedDayTotals.totals).where(
+        RetainedDayTotals.day == day)
+    if college is not None:
+        query = query.where(RetainedDayTotals.counsellor_id.in_(_college_counsellors(college)))
+    rows = db.session.execute(query).all()
     if not rows:
         return None
     return {counsellor_id: Totals(**numbers) for counsellor_id, numbers in rows}

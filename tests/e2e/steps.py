@@ -51,7 +51,8 @@ def nav_badge(page: Page, label: str) -> Locator:
 
 
 def flash(page: Page) -> Locator:
-    return page.locator(".alert-success")
+    """The page's flashed message of success (not an alert that is part of the page)."""
+    return page.locator('.alert-success[role="alert"]')
 
 
 def open_student(page: Page, student: StudentRef) -> None:

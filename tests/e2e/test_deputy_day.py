@@ -21,8 +21,11 @@ from caretrack.models import (
     TimelineEntry,
     User,
 )
+from caretrack.access import signing_stages
+from caretrack.models import STAGE_ROLES, Stage
 from caretrack.services import daily
 from caretrack.services.clock import local_datetime
+from caretrack.services.daily import sign_off
 from caretrack.services.review import queue_query
 from tests.e2e.steps import StudentRef, flash, nav_link, open_student, reread, today, user
 
@@ -109,6 +112,32 @@ def _submit_every_report(app_db, day):
         daily.submit_report(counsellor, day, checkin + timedelta(hours=1, minutes=20))
     db.session.commit()
     return [c.display_name for c in counsellors], StudentRef.of(mover)
+
+
+def _sign_off_the_other_colleges(app_db, day) -> dict[str, int]:
+    """The demo's two other colleges sign ``day`` off through the services, every stage in
+    turn (each counsellor reports no change); return each college's students by code."""
+    checkin = local_datetime(day, time(9, 30)).astimezone(UTC)
+    students = {}
+    for college in app_db.session.scalars(select(College).where(College.code != "sem")):
+        people = {role: app_db.session.scalars(select(User).where(
+            User.college_id == college.id, User.role == role).order_by(User.id)).first()
+            for role in STAGE_ROLES.values()}
+        stages = signing_stages(college)
+        for counsellor in app_db.session.scalars(select(User).where(
+                User.college_id == college.id, User.role == Role.COUNSELLOR)):
+            report = daily.submit_report(counsellor, day, checkin)
+            daily.review_report(report, people[STAGE_ROLES[Stage(stages[0])]], checkin,
+                                approve=True)
+        version = 0
+        for n, stage in enumerate(stages):
+            version = sign_off.pass_on(people[STAGE_ROLES[Stage(stage)]], day,
+                                       checkin + timedelta(minutes=10 + n),
+                                       version=version).version_id
+        students[college.code] = app_db.session.scalar(select(func.count(Student.id)).where(
+            Student.college_id == college.id))
+    db.session.commit()
+    return students
 
 
 def _sem(app_db) -> College:
@@ -223,8 +252,33 @@ def test_the_days_four_stages_then_the_office_sees_the_college_done(sign_in, app
     expect(row).to_have_attribute("data-stage", "done")
     expect(row.locator('[data-number="students"]')).to_have_text(f"{students:,}")
 
+    # 6. Once the two other colleges have signed the day off too, every college is done and
+    # the university report downloads, with each college's totals and the university's.
+    others = _sign_off_the_other_colleges(app_db, day)
+    _show_day(office, day)
+    expect(office.locator('tr[data-college][data-stage="done"]')).to_have_count(3)
+    with office.expect_download() as download:
+        office.get_by_role("link", name="全校日报（XLSX）").click()
+    assert download.value.suggested_filename == f"university-report-{day.isoformat()}.xlsx"
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    rows = [r for r in book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True) if r[0]]
+    by_code = {r[1]: r for r in rows if r[1]}
+    assert {code: r[2] for code, r in by_code.items()} == {"sem": students, **others}
+    assert by_code["sem"][10] == 1  # the one change of the day, as the deputy checked it
+    university = next(r for r in rows if not r[1])
+    assert university[2] == students + sum(others.values())
+    assert university[10] == sum(r[10] for r in by_code.values())
+    record = [r for r in book[book.sheetnames[2]].iter_rows(min_row=2, values_only=True)
+              if r[0] == sem.name_zh]
+    assert [r[3] for r in record] == [league.display_name, user(app_db, DEPUTY).display_name,
+                                      user(app_db, "secretary").display_name]
+
     reread(app_db)
-    states = app_db.session.scalars(select(DailyReport.state).where(DailyReport.day == day)).all()
+    states = app_db.session.scalars(select(DailyReport.state).where(
+        DailyReport.day == day, DailyReport.counsellor_id.in_(select(User.id).where(
+            User.college_id == sem.id)))).all()
     assert states == ["approved"] * len(names)
     sign_off = app_db.session.scalars(select(CollegeSignOff).where(
         CollegeSignOff.college_id == sem.id, CollegeSignOff.day == day)).one()
