@@ -10,19 +10,20 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from caretrack.access import signing_stages
 from caretrack.extensions import db
 from caretrack.models import (
+    STAGE_ROLES,
     College,
     CollegeSignOff,
     DailyReport,
     Recheck,
     Role,
+    Stage,
     Student,
     TimelineEntry,
     User,
 )
-from caretrack.access import signing_stages
-from caretrack.models import STAGE_ROLES, Stage
 from caretrack.services import daily
 from caretrack.services.clock import local_datetime
 from caretrack.services.daily import sign_off
