@@ -73,9 +73,9 @@ def _counts_by(column, user: User) -> dict:
     return dict(rows)
 
 
-def _per_day(column, days: list[date], *conditions) -> list[int]:
-    """Count rows per college day with one CASE sum per day, in one query: exact in any
-    timezone, on SQLite and PostgreSQL alike."""
+def _day_sums(column, days: list[date]) -> tuple[list, object]:
+    """One CASE sum per college day of ``column``, and the condition of the days' span: exact
+    in any timezone, on SQLite and PostgreSQL alike."""
     sums = []
     for day in days:
         start, end = day_bounds(day)
@@ -83,9 +83,13 @@ def _per_day(column, days: list[date], *conditions) -> list[int]:
         sums.append(func.coalesce(func.sum(case((within, 1), else_=0)), 0))
     first, _ = day_bounds(days[0])
     _, last = day_bounds(days[-1])
-    row = db.session.execute(
-        select(*sums).where(column >= first, column < last, *conditions)
-    ).one()
+    return sums, (column >= first) & (column < last)
+
+
+def _per_day(column, days: list[date], *conditions) -> list[int]:
+    """Count rows per college day, in one query."""
+    sums, span = _day_sums(column, days)
+    row = db.session.execute(select(*sums).where(span, *conditions)).one()
     return [int(v) for v in row]
 
 
@@ -147,17 +151,10 @@ def _count_days(user: User, days: list[date]) -> Activity:
 def _per_day_by_college(column, student_id, days: list[date], *conditions
                         ) -> dict[int, list[int]]:
     """:func:`_per_day` for each college (of the rows' students), in one query."""
-    sums = []
-    for day in days:
-        start, end = day_bounds(day)
-        within = (column >= start) & (column < end)
-        sums.append(func.coalesce(func.sum(case((within, 1), else_=0)), 0))
-    first, _ = day_bounds(days[0])
-    _, last = day_bounds(days[-1])
+    sums, span = _day_sums(column, days)
     rows = db.session.execute(
         select(Student.college_id, *sums).join(Student, Student.id == student_id)
-        .where(column >= first, column < last, current_records(), *conditions)
-        .group_by(Student.college_id)
+        .where(span, current_records(), *conditions).group_by(Student.college_id)
     ).all()
     return {row[0]: [int(v) for v in row[1:]] for row in rows}
 
