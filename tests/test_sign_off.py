@@ -197,6 +197,10 @@ def test_the_league_secretary_reads_the_reports_but_no_timeline(chain, client, a
     c = chain
     monkeypatch.setattr("caretrack.reports.pages.now_utc", lambda: at(11, 5))
     auth.login(c.league)
+    # Their landing is the board: they keep no caseload of their own.
+    landing = client.get("/", follow_redirects=True)
+    assert landing.request.path == "/reports/board/"
+    assert c.counsellors[0].display_name in text_of(landing)
     board = text_of(client.get(f"/reports/board/?date={DAY.isoformat()}"))
     assert c.counsellors[0].display_name in board
     missing = client.get(f"/reports/board/students?date={DAY.isoformat()}&what=missing")

@@ -8,7 +8,9 @@ from flask_login import current_user, login_required
 from caretrack.access import (
     can_manage_roster,
     has_referral_inbox,
+    keeps_caseload,
     manages_colleges,
+    reads_college_board,
     reads_university_reports,
     sees_whole_college,
 )
@@ -30,7 +32,8 @@ from caretrack.work.views import landing_jobs
 @login_required
 def index():
     """Show each role its day: the counsellor's re-checks and daily report, the deputy
-    secretary's college dashboard, the supervisor's referral inbox, the admin's accounts."""
+    secretary's and secretary's college dashboard, the league secretary's board of reports,
+    the supervisor's referral inbox, the admin's accounts, the office's board."""
     if can_manage_roster(current_user):
         return redirect(url_for("admin.users"))
     if manages_colleges(current_user):
@@ -43,6 +46,9 @@ def index():
     if sees_whole_college(current_user):
         return render_dashboard(daily_summary=landing_summary(current_user, now),
                                 retention_warning=upcoming_warning(current_user, now))
+    if reads_college_board(current_user) and not keeps_caseload(current_user):
+        # The league secretary keeps no caseload: their day is the counsellors' reports.
+        return redirect(url_for("reports.board"))
     rechecks = worklist(current_user, now, upcoming_rows=False)
     return render_template(
         "main/index.html",

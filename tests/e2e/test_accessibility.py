@@ -59,7 +59,7 @@ def _pages(db) -> dict[str, list[str]]:
         ],
         # 经管学院 has the merge stage: the league secretary's board approves the reports.
         "league": [
-            "/", "/reports/board/", "/reports/board/approve-all",
+            "/reports/board/", "/reports/board/approve-all",
             "/reports/board/students?what=missing", f"/reports/board/counsellors/{counsellor.id}/",
             "/reports/sign-off/", f"/reports/sign-off/?date={yesterday}",
         ],
