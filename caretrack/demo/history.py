@@ -20,7 +20,6 @@ from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy import text as sql
 
 from caretrack.extensions import db
 from caretrack.models import (
@@ -685,11 +684,10 @@ class Bulk:
             db.session.execute(update(Recheck), self.closed)
         if db.session.get_bind().dialect.name == "postgresql":
             for model in (TimelineEntry, Recheck, AuditEvent):
-                table = model.__tablename__
-                # a model's table name, not input
-                db.session.execute(sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"(SELECT max(id) FROM {table}))"))
+                # The ids were given here: the table's sequence goes on after the last one.
+                db.session.execute(select(func.setval(
+                    func.pg_get_serial_sequence(model.__tablename__, "id"),
+                    select(func.max(model.id)).scalar_subquery())))
         # The session's re-checks may have been closed here: read them again when used.
         for instance in list(db.session.identity_map.values()):
             if isinstance(instance, Recheck):
